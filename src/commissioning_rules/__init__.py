@@ -1,0 +1,15 @@
+"""commissioning_rules: Norwich City Council's Commissioning framework (2014) as typed, explainable rules.
+
+    >>> import commissioning_rules as cr
+    >>> decision = cr.evaluate({"as_of": "2026-04-01", "organisation": {...}, "service": {...}})
+    >>> decision.eligibility.eligible
+    >>> print(decision.explain())
+"""
+
+from commissioning_rules.evaluate import evaluate
+from commissioning_rules.models import Case, Decision
+from commissioning_rules.parameters import ParameterError
+from commissioning_rules.policy import Policy
+
+__version__ = "0.1.0"
+__all__ = ["Case", "Decision", "ParameterError", "Policy", "evaluate", "__version__"]

@@ -1,0 +1,154 @@
+"""The durable_rules engine: the only module that imports durable_rules.
+
+It compiles a policy's rule data into one durable ruleset, once, and evaluates each case in an isolated
+session. Every trap measured in ``notes/durable-rules.md`` is defeated here:
+
+* facts, not events: a case is one ``assert_facts`` call (events are consumed by the first rule that fires);
+* no background dispatcher: :class:`_QuietHost` never starts the stock host's timer threads, so actions run
+  only inside our call, on our thread;
+* sessions are borrowed from a bounded pool of sids whose 32-bit FNV-1a hashes are checked distinct at
+  start-up (durable looks sessions up by that hash), and are deleted in ``finally``;
+* an action's exception is stored by durable as text in the state: we check it and raise;
+* at least one action runs in every session, and every fact type is matched: a ``received`` rule per type;
+* no ``none()``; negation is pushed into comparisons by the rule type;
+* money crosses as integer pence, dates as ordinals (``facts.encode``);
+* the definition is deep-copied before durable sees it (``Ruleset()`` mutates the dict it is given).
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import queue
+from typing import Any, Mapping, Sequence
+
+from durable import engine as _durable
+
+from commissioning_rules.engine.rule import AllOf, AnyOf, Compare, Condition, Param, Rule
+from commissioning_rules.facts import Fact, encode
+
+#: Sessions live at once per compiled policy (durable fails at 1,024 per ruleset).
+SESSION_POOL_SIZE = 256
+_PARAMETERS_ALIAS = "p"
+_SUBJECT_ALIAS = "m"
+_compiled_names = itertools.count()
+
+
+class EngineError(RuntimeError):
+    """durable_rules reported a failure while evaluating a case."""
+
+
+def fnv1a_32(text: str) -> int:
+    """The 32-bit FNV-1a hash durable_rules uses to find a session by its sid."""
+    h = 0x811C9DC5
+    for byte in text.encode("utf-8"):
+        h = ((h ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return h
+
+
+def _sid_pool(size: int) -> queue.SimpleQueue[str]:
+    pool: queue.SimpleQueue[str] = queue.SimpleQueue()
+    seen: set[int] = set()
+    for n in itertools.count():
+        if len(seen) == size:
+            break
+        sid = f"session-{n}"
+        h = fnv1a_32(sid)
+        if h not in seen:
+            seen.add(h)
+            pool.put(sid)
+    return pool
+
+
+def _nest(flat: Mapping[str, Any]) -> dict[str, Any]:
+    nested: dict[str, Any] = {}
+    for path, value in flat.items():
+        *parents, leaf = path.split(".")
+        node = nested
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[leaf] = value
+    return nested
+
+
+_JSON_OPERATORS = {"neq": "$neq", "gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte"}
+
+
+def _condition(condition: Condition) -> dict[str, Any]:
+    if isinstance(condition, Compare):
+        operand = condition.operand
+        right = {_PARAMETERS_ALIAS: operand.name} if isinstance(operand, Param) else encode(operand)
+        if condition.operator == "eq" and not isinstance(operand, Param):
+            return {condition.path: right}
+        op = "$eq" if condition.operator == "eq" else _JSON_OPERATORS[condition.operator]
+        return {op: {condition.path: right}}
+    key = "$and" if isinstance(condition, AllOf) else "$or"
+    assert isinstance(condition, (AllOf, AnyOf))
+    return {key: [_condition(c) for c in condition.conditions]}
+
+
+def _definition(rules: Sequence[Rule]) -> dict[str, Any]:
+    definition: dict[str, Any] = {}
+    for fact_type in sorted({"case", "parameters", *(r.subject for r in rules)}):
+        definition[f"received {fact_type}"] = {
+            "all": [{_SUBJECT_ALIAS: {"t": fact_type}}],
+            "run": "received",
+        }
+    for index, rule in enumerate(rules):
+        subject = {_SUBJECT_ALIAS: {"$and": [{"t": rule.subject}, _condition(rule.when)]}}
+        patterns = [{_PARAMETERS_ALIAS: {"t": "parameters"}}, subject] if rule.parameters else [subject]
+        definition[f"r{index}"] = {"all": patterns, "run": f"r{index}"}
+    return definition
+
+
+class _QuietHost(_durable.Host):
+    """A durable Host without the background dispatcher; actions record firings for the calling session."""
+
+    def __init__(self, definitions: dict[str, Any], firings: dict[str, list[tuple[int, int]]]) -> None:
+        self._firings = firings
+        super().__init__(definitions)
+
+    def _run(self) -> None:  # the stock host starts timer threads here
+        return None
+
+    def get_action(self, action_name: str) -> Any:
+        firings = self._firings
+        if action_name == "received":
+            return lambda c: None
+        index = int(action_name[1:])
+
+        def record(c: Any) -> None:
+            firings[c.s["sid"]].append((index, int(c.m["i"])))
+
+        return record
+
+
+class DurableEngine:
+    """A policy's rules compiled into one durable ruleset; ``run`` evaluates one case in its own session."""
+
+    name = "durable-rules"
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        self.rules = tuple(rules)
+        self.ruleset = f"commissioning-{next(_compiled_names)}"
+        self._firings: dict[str, list[tuple[int, int]]] = {}
+        definition = copy.deepcopy({self.ruleset: _definition(self.rules)})
+        self._host = _QuietHost(definition, self._firings)
+        self._sids = _sid_pool(SESSION_POOL_SIZE)
+
+    def run(self, facts: Sequence[Fact], parameters: Mapping[str, Any]) -> list[tuple[int, int]]:
+        sid = self._sids.get()  # blocks when every session is in use: the pool bounds live sessions
+        try:
+            self._firings[sid] = []
+            batch = [{"sid": sid, "t": "parameters", **parameters}]
+            batch += [{"sid": sid, "t": f.type, "i": i, **_nest(f.values)} for i, f in enumerate(facts)]
+            state = self._host.assert_facts(self.ruleset, batch)
+            if isinstance(state, dict) and state.get("exception"):
+                raise EngineError(f"a rule action failed: {state['exception']}")
+            return sorted(self._firings[sid])
+        finally:
+            self._firings.pop(sid, None)
+            try:
+                self._host.delete_state(self.ruleset, sid)
+            finally:
+                self._sids.put(sid)

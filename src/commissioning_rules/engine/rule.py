@@ -1,0 +1,246 @@
+"""The rule value type: a rule is data, so two interpreters can run it.
+
+A :class:`Rule` carries the framework section and the sentence it encodes (Catala's discipline), a
+:class:`Condition` over one *subject* fact and the policy's parameters, and a :class:`Conclusion`.
+Conditions are kept in negation normal form: ``not_`` is pushed down to the comparisons at construction,
+so durable_rules (which has no negation) and the reference interpreter evaluate exactly the same tree.
+
+Semantics shared by both interpreters: a comparison whose attribute is missing from the fact is false,
+whatever the operator. The fact builder (``facts.py``) materialises every attribute a rule reads, so a
+missing attribute only happens when a whole case part is absent.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import Enum
+from typing import TYPE_CHECKING, Union
+
+if TYPE_CHECKING:
+    from commissioning_rules.facts import Fact
+
+Scalar = Union[bool, int, str, Decimal, _dt.date, Enum]
+
+#: ``{param.accounts_threshold}`` in a rule's ``because`` shows a parameter; any other ``{path}`` a fact.
+PARAMETER_PLACEHOLDER = re.compile(r"\{param\.([a-z0-9_]+)\}")
+
+# Each comparison operator and its negation (the negation is exact because facts are total).
+NEGATED_OPERATOR = {"eq": "neq", "neq": "eq", "gt": "lte", "lte": "gt", "lt": "gte", "gte": "lt"}
+
+
+@dataclass(frozen=True)
+class Param:
+    """A reference to a named, effective-dated parameter of the policy (e.g. ``accounts_threshold``)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Compare:
+    """``path <operator> operand``: ``path`` is a dotted attribute of the subject fact."""
+
+    path: str
+    operator: str
+    operand: Scalar | Param
+
+    def __post_init__(self) -> None:
+        if self.operator not in NEGATED_OPERATOR:
+            raise ValueError(f"unknown operator {self.operator!r}")
+        if isinstance(self.operand, bool) and self.operator not in ("eq", "neq"):
+            raise ValueError(f"{self.path}: booleans can only be compared for equality")
+        if isinstance(self.operand, float):
+            raise TypeError(f"{self.path}: floats are not allowed in rules; use Decimal")
+
+    def negated(self) -> Compare:
+        return Compare(self.path, NEGATED_OPERATOR[self.operator], self.operand)
+
+
+@dataclass(frozen=True)
+class AllOf:
+    """Every condition holds."""
+
+    conditions: tuple[Condition, ...]
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    """At least one condition holds."""
+
+    conditions: tuple[Condition, ...]
+
+
+Condition = Union[Compare, AllOf, AnyOf]
+
+
+def negate(condition: Condition) -> Condition:
+    """The negation of ``condition``, pushed down to its comparisons (De Morgan)."""
+    if isinstance(condition, Compare):
+        return condition.negated()
+    if isinstance(condition, AllOf):
+        return AnyOf(tuple(negate(c) for c in condition.conditions))
+    return AllOf(tuple(negate(c) for c in condition.conditions))
+
+
+# --- the small vocabulary rule modules write conditions in -------------------------------------------
+
+
+def is_true(path: str) -> Compare:
+    return Compare(path, "eq", True)
+
+
+def is_false(path: str) -> Compare:
+    return Compare(path, "eq", False)
+
+
+def eq(path: str, operand: Scalar | Param) -> Compare:
+    return Compare(path, "eq", operand)
+
+
+def gt(path: str, operand: Scalar | Param) -> Compare:
+    return Compare(path, "gt", operand)
+
+
+def gte(path: str, operand: Scalar | Param) -> Compare:
+    return Compare(path, "gte", operand)
+
+
+def lt(path: str, operand: Scalar | Param) -> Compare:
+    return Compare(path, "lt", operand)
+
+
+def lte(path: str, operand: Scalar | Param) -> Compare:
+    return Compare(path, "lte", operand)
+
+
+def one_of(path: str, operands: tuple[Scalar, ...] | list[Scalar]) -> Condition:
+    """``path`` equals one of ``operands``."""
+    return any_of(*(eq(path, o) for o in operands))
+
+
+def all_of(*conditions: Condition) -> Condition:
+    flat: list[Condition] = []
+    for c in conditions:
+        flat.extend(c.conditions if isinstance(c, AllOf) else (c,))
+    return flat[0] if len(flat) == 1 else AllOf(tuple(flat))
+
+
+def any_of(*conditions: Condition) -> Condition:
+    flat: list[Condition] = []
+    for c in conditions:
+        flat.extend(c.conditions if isinstance(c, AnyOf) else (c,))
+    return flat[0] if len(flat) == 1 else AnyOf(tuple(flat))
+
+
+def not_(condition: Condition) -> Condition:
+    return negate(condition)
+
+
+def parameters_of(condition: Condition) -> frozenset[str]:
+    """Names of the parameters a condition reads."""
+    if isinstance(condition, Compare):
+        return frozenset({condition.operand.name}) if isinstance(condition.operand, Param) else frozenset()
+    names: frozenset[str] = frozenset()
+    for c in condition.conditions:
+        names |= parameters_of(c)
+    return names
+
+
+def paths_of(condition: Condition) -> frozenset[str]:
+    """Attribute paths of the subject fact a condition reads."""
+    if isinstance(condition, Compare):
+        return frozenset({condition.path})
+    paths: frozenset[str] = frozenset()
+    for c in condition.conditions:
+        paths |= paths_of(c)
+    return paths
+
+
+def describe(condition: Condition) -> str:
+    """The condition in words, for the rule catalogue."""
+    words = {"eq": "is", "neq": "is not", "gt": "is above", "gte": "is at least", "lt": "is below", "lte": "is at most"}
+    if isinstance(condition, Compare):
+        operand = condition.operand
+        shown = (
+            f"parameter {operand.name}" if isinstance(operand, Param)
+            else operand.value if isinstance(operand, Enum)
+            else str(operand).lower() if isinstance(operand, bool)
+            else str(operand)
+        )
+        return f"{condition.path} {words[condition.operator]} {shown}"
+    joiner = " and " if isinstance(condition, AllOf) else " or "
+    return "(" + joiner.join(describe(c) for c in condition.conditions) + ")"
+
+
+@dataclass(frozen=True)
+class Conclusion:
+    """What a rule concludes when it fires: ``topic`` (e.g. a criterion) takes ``outcome``."""
+
+    topic: str
+    outcome: str
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule of the framework, as data.
+
+    ``id`` is stable and unique within a policy; ``section`` and ``source`` cite the framework (the
+    sentence quoted verbatim); ``subject`` names the kind of fact the rule looks at (``case`` — the whole
+    case — or one item of a list such as ``additional_criterion``); ``because`` is a plain-English template
+    whose ``{path}`` and ``{parameter}`` placeholders are filled with the facts and parameter values used.
+    """
+
+    id: str
+    section: str
+    source: str
+    when: Condition
+    then: Conclusion
+    because: str
+    subject: str = "case"
+    parameters: frozenset[str] = field(default=frozenset(), compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "parameters", parameters_of(self.when))
+
+    @property
+    def cites(self) -> frozenset[str]:
+        """Every parameter the rule reads: in its condition, and ``{param.NAME}`` in its ``because``."""
+        return self.parameters | frozenset(PARAMETER_PLACEHOLDER.findall(self.because))
+
+
+@dataclass(frozen=True)
+class Firing:
+    """A rule that fired, and the fact it fired on (the ``case``, or an item such as an additional criterion)."""
+
+    rule: Rule
+    fact: Fact
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """The rules of one framework section and the visible step that assembles their conclusions.
+
+    ``inputs`` are the case parts the rule set needs; every case-subject rule is made conditional on their
+    presence here, once, so a rule set runs exactly when its inputs are present. ``assemble`` receives the
+    firings of this rule set's rules (in rule order) and an :class:`~commissioning_rules.evaluate.Context`,
+    and returns the Decision fields it decides.
+    """
+
+    name: str
+    section: str
+    title: str
+    inputs: tuple[str, ...]
+    rules: tuple[Rule, ...]
+    assemble: object  # Callable[[list[Firing], Context], dict[str, object]]
+
+    def __post_init__(self) -> None:
+        presence = [is_true(f"has_{part}") for part in self.inputs]
+        rules = tuple(
+            Rule(r.id, r.section, r.source, all_of(*presence, r.when), r.then, r.because, r.subject)
+            if r.subject == "case" and presence
+            else r
+            for r in self.rules
+        )
+        object.__setattr__(self, "rules", rules)

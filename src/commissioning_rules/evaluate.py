@@ -1,0 +1,100 @@
+"""validate → facts → engine → Decision. ``evaluate`` is a pure function of (case, policy, as_of)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from commissioning_rules.engine import default_engine
+from commissioning_rules.engine.rule import PARAMETER_PLACEHOLDER, Firing
+from commissioning_rules.facts import case_facts, encode
+from commissioning_rules.models.case import Case
+from commissioning_rules.models.decision import Decision, Finding, ParameterUsed, PolicyRef
+from commissioning_rules.parameters import ResolvedParameters, resolve
+from commissioning_rules.policy import Policy
+
+_FACT_PLACEHOLDER = re.compile(r"\{([a-z0-9_.]+)\}")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a rule set's ``assemble`` step may read besides its firings."""
+
+    case: Case
+    as_of: dt.date
+    parameters: ResolvedParameters
+
+    def because(self, firing: Firing) -> str:
+        """The rule's ``because`` with the facts and parameter values it used filled in."""
+        text = PARAMETER_PLACEHOLDER.sub(lambda m: self.parameters.shown(m.group(1)), firing.rule.because)
+        display = firing.fact.display
+        return _FACT_PLACEHOLDER.sub(lambda m: display.get(m.group(1), "not described"), text)
+
+
+def evaluate(
+    case: Case | Mapping[str, Any],
+    *,
+    policy: Policy | None = None,
+    as_of: dt.date | str | None = None,
+    engine: str | None = None,
+) -> Decision:
+    """Apply ``policy`` (default: the Norwich framework) to ``case`` at ``as_of``.
+
+    ``as_of`` is, in order: the argument, the case's own ``as_of``, today. ``engine`` is ``"durable-rules"``
+    (the default where it imports) or ``"reference"``. A malformed case raises ``pydantic.ValidationError``
+    naming the field; a parameter with no value at ``as_of`` raises ``ParameterError``.
+    """
+    case = case if isinstance(case, Case) else Case.model_validate(case)
+    if isinstance(as_of, str):
+        as_of = dt.date.fromisoformat(as_of)
+    as_of = as_of or case.as_of or dt.date.today()
+    policy = policy or Policy.default()
+    engine_name = engine or default_engine()
+
+    facts = case_facts(case)
+    present = {part for part in facts[0].values if facts[0].values[part] is True and part.startswith("has_")}
+    active = [rs for rs in policy.rulesets if all(f"has_{part}" in present for part in rs.inputs)]
+    cited = {name for rs in active for rule in rs.rules for name in rule.cites}
+    parameters = resolve(policy.parameters, cited, as_of)
+    encoded = {name: encode(value.value) for name, value in parameters.values.items()}
+
+    rules = policy.rules
+    fired = policy.engine(engine_name).run(facts, encoded)
+    firings = [Firing(rules[r], facts[f]) for r, f in fired]
+
+    context = Context(case, as_of, parameters)
+    decided: dict[str, Any] = {"advisories": [], "findings": []}
+    used: set[str] = set()
+    for ruleset in active:
+        ids = {rule.id for rule in ruleset.rules}
+        own = [f for f in firings if f.rule.id in ids]
+        for name, value in ruleset.assemble(own, context).items():
+            if isinstance(value, list):
+                decided.setdefault(name, []).extend(value)
+            else:
+                decided[name] = value
+        decided["findings"] += [
+            Finding(rule=f.rule.id, section=f.rule.section, because=context.because(f), source=f.rule.source, subject=f.fact.key)
+            for f in own
+        ]
+        used.update(name for f in own for name in f.rule.cites)
+
+    decided["parameters"] = [
+        ParameterUsed(
+            name=name,
+            value=parameters.shown(name),
+            unit=policy.parameters[name].unit,
+            effective_from=parameters.values[name].effective_from,
+            source=parameters.values[name].source,
+            placeholder=policy.parameters[name].placeholder,
+        )
+        for name in sorted(used)
+    ]
+    return Decision(
+        as_of=as_of,
+        policy=PolicyRef(name=policy.name, version=policy.version),
+        engine=engine_name,
+        **decided,
+    )

@@ -1,0 +1,11 @@
+"""The framework's rule sets, one module per section, in the order a case meets them."""
+
+from commissioning_rules.rules import living_wage, organisation_criteria
+
+#: Every rule set of the default (Norwich 2014) policy.
+DEFAULT_RULESETS = (
+    organisation_criteria.RULESET,
+    living_wage.RULESET,
+)
+
+__all__ = ["DEFAULT_RULESETS"]
