@@ -145,7 +145,8 @@ class DurableEngine:
             state = self._host.assert_facts(self.ruleset, batch)
             if isinstance(state, dict) and state.get("exception"):
                 raise EngineError(f"a rule action failed: {state['exception']}")
-            return sorted(self._firings[sid])
+            # A rule whose condition has an ``$or`` fires once per satisfied branch: one conclusion per fact.
+            return sorted(set(self._firings[sid]))
         finally:
             self._firings.pop(sid, None)
             try:
