@@ -153,6 +153,24 @@ class DurableEngine:
         self._host = _QuietHost(definition, self._firings)
         self._sids = _sid_pool(SESSION_POOL_SIZE)
 
+    def live_sessions(self) -> list[str]:
+        """The sids durable still holds state for (none once every call has returned)."""
+        live = []
+        for n in itertools.count():
+            sid = f"session-{n}"
+            if n > 4 * SESSION_POOL_SIZE:
+                break
+            try:
+                self._host.get_state(self.ruleset, sid)
+            except Exception:  # durable raises "Could not get state" for a sid it does not hold
+                continue
+            live.append(sid)
+        return live
+
+    def idle_sessions(self) -> int:
+        """Sids in the pool, not lent out."""
+        return self._sids.qsize()
+
     def run(self, facts: Sequence[Fact], parameters: Mapping[str, Any]) -> list[tuple[int, int]]:
         sid = self._sids.get()  # blocks when every session is in use: the pool bounds live sessions
         try:
