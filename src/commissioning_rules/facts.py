@@ -16,6 +16,7 @@ per item of each listed part (``additional_criterion``, ``option``).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import typing
 from dataclasses import dataclass
 from decimal import Decimal
@@ -90,34 +91,49 @@ def _enum_of(annotation: Any) -> type[Enum] | None:
 _NEUTRAL = {bool: False, Decimal: Decimal(0), dt.date: dt.date.min, str: ""}
 
 
+@dataclass(frozen=True)
+class _FieldPlan:
+    """How one model field becomes engine values (worked out once per model class)."""
+
+    name: str
+    enum: type[Enum] | None
+    optional: bool
+    unstated: Any  # the encoded value a ``None`` stands for
+
+
+@functools.cache
+def _plan(model: type[BaseModel]) -> tuple[_FieldPlan, ...]:
+    plans = []
+    for name, info in model.model_fields.items():
+        enum = _enum_of(info.annotation)
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        if "when_unstated" in extra:
+            unstated = extra["when_unstated"]
+        elif enum is not None:
+            unstated = "not_stated"
+        else:
+            unstated = next((_NEUTRAL[t] for t in _base_types(info.annotation) if t in _NEUTRAL), None)
+        plans.append(_FieldPlan(name, enum, info.default is None, encode(unstated) if unstated is not None else None))
+    return tuple(plans)
+
+
 def _flatten(model: BaseModel, prefix: str, values: dict[str, Any], display: dict[str, str]) -> None:
-    for name, info in type(model).model_fields.items():
-        value = getattr(model, name)
-        path = f"{prefix}{name}"
+    for plan in _plan(type(model)):
+        value = getattr(model, plan.name)
+        path = f"{prefix}{plan.name}"
         if isinstance(value, BaseModel):
             _flatten(value, f"{path}.", values, display)
             continue
         if isinstance(value, tuple) and value and isinstance(value[0], BaseModel):
             continue  # items become facts of their own
         display[path] = show(value)
-        enum = _enum_of(info.annotation)
         if isinstance(value, tuple):
-            members = enum or ()
-            for member in members:
+            for member in plan.enum or ():
                 values[f"{path}.{member.value}"] = member in value
             continue
-        optional = info.default is None
-        if optional:
+        if plan.optional:
             values[f"{path}_stated"] = value is not None
-        if value is None:
-            extra = info.json_schema_extra or {}
-            if isinstance(extra, dict) and "when_unstated" in extra:
-                value = extra["when_unstated"]
-            elif enum is not None:
-                value = "not_stated"
-            else:
-                value = next(_NEUTRAL[t] for t in _base_types(info.annotation) if t in _NEUTRAL)
-        values[path] = encode(value)
+        values[path] = plan.unstated if value is None else encode(value)
 
 
 def _item(model: BaseModel, fact_type: str, key: str) -> Fact:

@@ -39,9 +39,14 @@ class Policy:
 
         return cls(DEFAULT_NAME, DEFAULT_RULESETS, default_parameters())
 
-    @property
+    @functools.cached_property
     def rules(self) -> tuple[Rule, ...]:
         return tuple(rule for ruleset in self.rulesets for rule in ruleset.rules)
+
+    @functools.cached_property
+    def ruleset_of_rule(self) -> tuple[int, ...]:
+        """For each rule (in ``rules`` order), the index of the rule set it belongs to."""
+        return tuple(i for i, ruleset in enumerate(self.rulesets) for _ in ruleset.rules)
 
     @functools.cached_property
     def version(self) -> str:

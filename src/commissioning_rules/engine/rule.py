@@ -199,15 +199,14 @@ class Rule:
     then: Conclusion
     because: str
     subject: str = "case"
+    #: Parameters the condition reads (derived).
     parameters: frozenset[str] = field(default=frozenset(), compare=False)
+    #: Every parameter the rule reads: in its condition, and ``{param.NAME}`` in its ``because`` (derived).
+    cites: frozenset[str] = field(default=frozenset(), compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "parameters", parameters_of(self.when))
-
-    @property
-    def cites(self) -> frozenset[str]:
-        """Every parameter the rule reads: in its condition, and ``{param.NAME}`` in its ``because``."""
-        return self.parameters | frozenset(PARAMETER_PLACEHOLDER.findall(self.because))
+        object.__setattr__(self, "cites", self.parameters | frozenset(PARAMETER_PLACEHOLDER.findall(self.because)))
 
 
 @dataclass(frozen=True)
