@@ -211,3 +211,13 @@ def test_case_model_and_dict_give_the_same_decision(engine):
 def test_parameter_without_value_at_as_of_is_a_clear_error(engine):
     with pytest.raises(cr.ParameterError, match="accounts_threshold.*no value in force at 2010-01-01"):
         cr.evaluate(compliant_case(as_of="2010-01-01"), engine=engine)
+
+
+def test_additional_criteria_keep_their_order_and_ids_that_look_like_engine_keys(engine):
+    ids = ["sid", "id", "session-0", "t"]
+    service = {"additional_criteria": [{"id": i, "description": "d", "met": n % 2 == 1} for n, i in enumerate(ids)]}
+    decision = cr.evaluate(compliant_case(service=service), engine=engine)
+    rows = decision.eligibility.criteria[-4:]
+    assert [(r.criterion, r.status.value) for r in rows] == [
+        ("sid", "not_met"), ("id", "met"), ("session-0", "not_met"), ("t", "met"),
+    ]

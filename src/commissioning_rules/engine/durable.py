@@ -32,6 +32,9 @@ from commissioning_rules.facts import Fact, encode
 SESSION_POOL_SIZE = 256
 _PARAMETERS_ALIAS = "p"
 _SUBJECT_ALIAS = "m"
+#: A fact's own values sit under this key, apart from durable's reserved ``sid`` and ``id`` (an additional
+#: criterion has an ``id`` of its own).
+_VALUES = "v"
 _compiled_names = itertools.count()
 
 
@@ -77,11 +80,12 @@ _JSON_OPERATORS = {"neq": "$neq", "gt": "$gt", "gte": "$gte", "lt": "$lt", "lte"
 
 def _comparison(condition: Compare) -> dict[str, Any]:
     operand = condition.operand
-    right = {_PARAMETERS_ALIAS: operand.name} if isinstance(operand, Param) else encode(operand)
+    path = f"{_VALUES}.{condition.path}"
+    right = {_PARAMETERS_ALIAS: f"{_VALUES}.{operand.name}"} if isinstance(operand, Param) else encode(operand)
     if condition.operator == "eq" and not isinstance(operand, Param):
-        return {condition.path: right}
+        return {path: right}
     op = "$eq" if condition.operator == "eq" else _JSON_OPERATORS[condition.operator]
-    return {op: {condition.path: right}}
+    return {op: {path: right}}
 
 
 def disjunctive_normal_form(condition: Condition) -> list[list[Compare]]:
@@ -175,8 +179,8 @@ class DurableEngine:
         sid = self._sids.get()  # blocks when every session is in use: the pool bounds live sessions
         try:
             self._firings[sid] = []
-            batch = [{"sid": sid, "t": "parameters", **parameters}]
-            batch += [{"sid": sid, "t": f.type, "i": i, **_nest(f.values)} for i, f in enumerate(facts)]
+            batch = [{"sid": sid, "t": "parameters", _VALUES: dict(parameters)}]
+            batch += [{"sid": sid, "t": f.type, "i": i, _VALUES: _nest(f.values)} for i, f in enumerate(facts)]
             state = self._host.assert_facts(self.ruleset, batch)
             if isinstance(state, dict) and state.get("exception"):
                 raise EngineError(f"a rule action failed: {state['exception']}")
