@@ -189,7 +189,7 @@ class Rule:
     ``id`` is stable and unique within a policy; ``section`` and ``source`` cite the framework (the
     sentence quoted verbatim); ``subject`` names the kind of fact the rule looks at (``case`` — the whole
     case — or one item of a list such as ``additional_criterion``); ``because`` is a plain-English template
-    whose ``{path}`` and ``{parameter}`` placeholders are filled with the facts and parameter values used.
+    whose ``{path}`` and ``{param.NAME}`` placeholders are filled with the facts and parameter values used.
     """
 
     id: str
