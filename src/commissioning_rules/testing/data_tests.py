@@ -1,0 +1,386 @@
+"""Tests as data: a folder of YAML or JSON files, each a case and the parts of its Decision you expect.
+
+A policy officer can read and write these without Python (OpenFisca's discipline)::
+
+    # turnover_at_threshold.yaml
+    name: a turnover of exactly £5,000.00 needs no published accounts
+    description: '3.5.1: "Organisations with an annual turnover of above £5,000 must publish …"'
+    case:
+      as_of: 2026-04-01
+      organisation: {annual_turnover: "5000.00", accounts: none, ...}
+    expect:
+      eligibility:
+        criteria:
+          - {criterion: financial_systems, status: met}
+
+``expect`` is compared with ``decision.model_dump(mode="json")`` as a **subset**: a mapping's keys must be
+present with matching values (other keys are ignored); a list's items must each match a different item of the
+Decision's list, in any order (an empty list means the Decision's list must be empty); ``null`` means the
+Decision has none; other values must be equal (dates as ``YYYY-MM-DD``, money as in the JSON contract).
+Optional keys: ``engine`` (``reference`` or ``durable-rules``), ``as_of`` (overrides the case's). A file holds
+one test, or several as a list under ``tests:``.
+
+Run a folder with ``commissioning-rules test DIR`` (:func:`main`), from Python with :func:`run_data_tests`, or
+under pytest with :func:`parametrize` (or ``-p commissioning_rules.testing.data_tests``, which collects
+``test_*.yaml``/``test_*.yml``/``test_*.json`` files). :func:`save_example` turns a counterexample (e.g. a
+property's shrunk case) into such a file in one call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import Enum
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import yaml
+
+from commissioning_rules.evaluate import evaluate
+from commissioning_rules.models.case import Case
+from commissioning_rules.models.decision import Decision
+from commissioning_rules.policy import Policy
+
+__all__ = [
+    "DataTest",
+    "DataTestError",
+    "DataTestResult",
+    "expected_from",
+    "data_test_files",
+    "format_results",
+    "load_data_tests",
+    "main",
+    "mismatches",
+    "parametrize",
+    "run_data_tests",
+    "save_example",
+]
+
+SUFFIXES = (".yaml", ".yml", ".json")
+#: Decision keys that say how a decision was made, not what was decided: left out of a saved expectation.
+NOT_EXPECTED = ("as_of", "policy", "engine", "findings", "parameters")
+_TEST_KEYS = {"name", "description", "case", "expect", "engine", "as_of"}
+
+
+class DataTestError(ValueError):
+    """A test file is malformed: not YAML/JSON, or a test without ``case`` and ``expect``."""
+
+
+def _plain(value: Any) -> Any:
+    """A YAML/Python value as the Decision's JSON shows it: dates as ISO text, Decimals and enums as text."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def mismatches(expected: Any, actual: Any, path: str = "") -> list[str]:
+    """Where ``actual`` (a Decision as JSON) does not contain ``expected``; empty when it does."""
+    where = path or "(decision)"
+    if isinstance(expected, Mapping):
+        if not isinstance(actual, Mapping):
+            return [f"{where}: expected a mapping with {sorted(expected)}, got {json.dumps(actual, default=str)}"]
+        found: list[str] = []
+        for key, value in expected.items():
+            at = f"{path}.{key}" if path else str(key)
+            if key not in actual:
+                found.append(f"{at}: expected {json.dumps(value, default=str)}, but the Decision has no {key!r}")
+            else:
+                found += mismatches(value, actual[key], at)
+        return found
+    if isinstance(expected, list):
+        if not isinstance(actual, list):
+            return [f"{where}: expected a list, got {json.dumps(actual, default=str)}"]
+        if not expected:
+            return [] if not actual else [f"{where}: expected an empty list, got {len(actual)} items"]
+        unused = list(range(len(actual)))
+        found = []
+        for item in expected:
+            match = next((i for i in unused if not mismatches(item, actual[i])), None)
+            if match is None:
+                found.append(f"{where}: no item matches {json.dumps(item, default=str)}")
+            else:
+                unused.remove(match)
+        return found
+    if expected != actual:
+        return [f"{where}: expected {json.dumps(expected, default=str)}, got {json.dumps(actual, default=str)}"]
+    return []
+
+
+@dataclass(frozen=True)
+class DataTest:
+    """One test: a case and the parts of its Decision expected."""
+
+    path: Path
+    name: str
+    case: Mapping[str, Any]
+    expect: Mapping[str, Any]
+    description: str = ""
+    engine: str | None = None
+    as_of: dt.date | None = None
+    index: int = 0
+
+    @property
+    def id(self) -> str:
+        return f"{self.path.name}::{self.name}"
+
+    def __str__(self) -> str:
+        return self.id
+
+    def run(self, policy: Policy | None = None, engine: str | None = None) -> DataTestResult:
+        """Evaluate the case and compare; an invalid case or a failing evaluation is an error, not a crash."""
+        try:
+            decision = evaluate(self.case, policy=policy, as_of=self.as_of, engine=engine or self.engine)
+        except Exception as error:  # noqa: BLE001 - reported as the test's error
+            return DataTestResult(self, error=f"{type(error).__name__}: {error}")
+        return DataTestResult(self, mismatches=mismatches(_plain(self.expect), decision.model_dump(mode="json")))
+
+    def check(self, policy: Policy | None = None, engine: str | None = None) -> None:
+        """Run, and raise ``AssertionError`` listing every mismatch (for pytest)."""
+        result = self.run(policy, engine)
+        if not result.passed:
+            raise AssertionError(result.explain())
+
+
+@dataclass(frozen=True)
+class DataTestResult:
+    test: DataTest
+    mismatches: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.error is None and not self.mismatches
+
+    def explain(self) -> str:
+        if self.passed:
+            return f"PASS {self.test.id}"
+        lines = [f"FAIL {self.test.id}"]
+        if self.error:
+            lines.append(f"  error: {self.error}")
+        lines += [f"  {m}" for m in self.mismatches]
+        return "\n".join(lines)
+
+
+def _read(path: Path) -> Any:
+    text = path.read_text("utf-8")
+    try:
+        return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as error:
+        raise DataTestError(f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {error}") from None
+
+
+def load_file(path: str | Path) -> list[DataTest]:
+    """The tests in one file (one test, or a list under ``tests:``)."""
+    path = Path(path)
+    data = _read(path)
+    entries = data.get("tests") if isinstance(data, dict) and set(data) == {"tests"} else [data]
+    if not isinstance(entries, list):
+        raise DataTestError(f"{path}: 'tests' must be a list of tests")
+    tests = []
+    for i, entry in enumerate(entries):
+        at = f"{path}" + (f" (test {i + 1})" if len(entries) > 1 else "")
+        if not isinstance(entry, dict) or "case" not in entry or "expect" not in entry:
+            raise DataTestError(f"{at}: a test is a mapping with 'case' and 'expect'")
+        unknown = set(entry) - _TEST_KEYS
+        if unknown:
+            raise DataTestError(f"{at}: unknown keys {sorted(unknown)}; expected some of {sorted(_TEST_KEYS)}")
+        if not isinstance(entry["case"], dict) or not isinstance(entry["expect"], dict):
+            raise DataTestError(f"{at}: 'case' and 'expect' must be mappings")
+        as_of = entry.get("as_of")
+        if isinstance(as_of, str):
+            as_of = dt.date.fromisoformat(as_of)
+        tests.append(
+            DataTest(
+                path=path,
+                name=str(entry.get("name") or (path.stem if len(entries) == 1 else f"{path.stem}[{i}]")),
+                case=entry["case"],
+                expect=entry["expect"],
+                description=str(entry.get("description") or ""),
+                engine=entry.get("engine"),
+                as_of=as_of,
+                index=i,
+            )
+        )
+    return tests
+
+
+def data_test_files(directory: str | Path) -> list[Path]:
+    """Every YAML/JSON file under ``directory`` (or the file itself), sorted."""
+    root = Path(directory)
+    if root.is_file():
+        return [root]
+    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in SUFFIXES)
+
+
+def load_data_tests(directory: str | Path) -> list[DataTest]:
+    """Every test in every YAML/JSON file under ``directory``; a malformed file raises :class:`DataTestError`."""
+    return [test for path in data_test_files(directory) for test in load_file(path)]
+
+
+def run_data_tests(
+    directory: str | Path, *, policy: Policy | None = None, engine: str | None = None
+) -> list[DataTestResult]:
+    """Run every test under ``directory``. A malformed file gives one failed result naming it."""
+    results: list[DataTestResult] = []
+    for path in data_test_files(directory):
+        try:
+            tests = load_file(path)
+        except (DataTestError, OSError, UnicodeDecodeError) as error:
+            placeholder = DataTest(path=path, name=path.stem, case={}, expect={})
+            results.append(DataTestResult(placeholder, error=str(error)))
+            continue
+        results += [test.run(policy, engine) for test in tests]
+    return results
+
+
+def format_results(results: Iterable[DataTestResult], *, verbose: bool = False) -> str:
+    """Each failure with its mismatches (and each pass when ``verbose``), then a one-line summary."""
+    results = list(results)
+    failed = [r for r in results if not r.passed]
+    lines = [r.explain() for r in results if verbose or not r.passed]
+    lines.append(f"{len(results) - len(failed)} passed, {len(failed)} failed, {len(results)} data tests")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None, *, policy: Policy | None = None) -> int:
+    """``commissioning-rules test DIR``: run the data tests under DIR; exit 0 if all pass, 1 if any fails,
+    2 if DIR holds none or does not exist. ``policy`` lets a caller (the CLI's ``--policy``) pass a policy."""
+    parser = argparse.ArgumentParser(prog="commissioning-rules test", description="Run data tests (YAML/JSON).")
+    parser.add_argument("directory", help="a folder of test files (searched recursively), or one file")
+    parser.add_argument("--engine", choices=("durable-rules", "reference"), default=None)
+    parser.add_argument("-v", "--verbose", action="store_true", help="list passing tests too")
+    args = parser.parse_args(argv)
+    if not Path(args.directory).exists():
+        print(f"commissioning-rules test: {args.directory}: no such file or directory", file=sys.stderr)
+        return 2
+    results = run_data_tests(args.directory, policy=policy, engine=args.engine)
+    if not results:
+        print(f"commissioning-rules test: no data tests (*.yaml, *.yml, *.json) under {args.directory}", file=sys.stderr)
+        return 2
+    print(format_results(results, verbose=args.verbose))
+    return 0 if all(r.passed for r in results) else 1
+
+
+# --- turning a counterexample into a regression test -----------------------------------------------------------
+
+
+def expected_from(decision: Decision) -> dict[str, Any]:
+    """What a Decision decided, as an expectation: its decided parts (not how it was made — engine, policy
+    version, findings, parameters), criteria as criterion and status, advisories by id (wording left out)."""
+    dumped = decision.model_dump(mode="json", exclude_none=True)
+    expected = {key: value for key, value in dumped.items() if key not in NOT_EXPECTED}
+    eligibility = expected.get("eligibility")
+    if eligibility:
+        eligibility["criteria"] = [{"criterion": c["criterion"], "status": c["status"]} for c in eligibility["criteria"]]
+    if "advisories" in expected:
+        expected["advisories"] = [{"id": a["id"]} for a in expected["advisories"]]  # [] pins "none"
+    return expected
+
+
+def save_example(
+    case: Case | Mapping[str, Any],
+    decision_or_expected: Decision | Mapping[str, Any],
+    path: str | Path,
+    *,
+    name: str | None = None,
+    description: str = "",
+) -> Path:
+    """Write ``case`` and what to expect of it as a data test file (YAML, or JSON if ``path`` ends ``.json``).
+
+    ``decision_or_expected`` is a Decision (pinned with :func:`expected_from`) or the expected parts as a
+    mapping — e.g. ``{"eligibility": {"eligible": True}}`` for a property's counterexample the policy got
+    wrong. The case is validated first. Returns the path written."""
+    model = case if isinstance(case, Case) else Case.model_validate(case)
+    expected = (
+        expected_from(decision_or_expected) if isinstance(decision_or_expected, Decision) else _plain(decision_or_expected)
+    )
+    path = Path(path)
+    document = {
+        "name": name or path.stem.replace("_", " "),
+        **({"description": description} if description else {}),
+        "case": model.model_dump(mode="json", exclude_none=True),
+        "expect": expected,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix == ".json":
+        path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    else:
+        path.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=110), "utf-8")
+    return path
+
+
+# --- pytest ------------------------------------------------------------------------------------------------------
+
+
+def parametrize(directory: str | Path, argname: str = "data_test") -> Any:
+    """A ``pytest.mark.parametrize`` over the tests under ``directory``, one pytest test each::
+
+        @data_tests.parametrize(Path(__file__).parent / "data")
+        def test_data(data_test):
+            data_test.check()
+    """
+    import pytest
+
+    tests = load_data_tests(directory)
+    return pytest.mark.parametrize(argname, tests, ids=[t.id for t in tests])
+
+
+def pytest_collect_file(parent: Any, file_path: Path) -> Any:
+    """With ``-p commissioning_rules.testing.data_tests``: collect ``test_*.yaml``/``.yml``/``.json`` files."""
+    if file_path.suffix in SUFFIXES and file_path.name.startswith("test_"):
+        return _DataTestFile.from_parent(parent, path=file_path)
+    return None
+
+
+def _pytest_classes() -> tuple[type, type]:
+    import pytest
+
+    class DataTestFile(pytest.File):
+        def collect(self):
+            for test in load_file(self.path):
+                yield DataTestItem.from_parent(self, name=test.name, test=test)
+
+    class DataTestItem(pytest.Item):
+        def __init__(self, *, test: DataTest, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.test = test
+
+        def runtest(self) -> None:
+            self.test.check()
+
+        def repr_failure(self, excinfo: Any, style: Any = None) -> str:
+            if isinstance(excinfo.value, AssertionError):
+                return str(excinfo.value)
+            return super().repr_failure(excinfo)
+
+        def reportinfo(self) -> tuple[Any, int, str]:
+            return self.path, 0, f"data test: {self.name}"
+
+    return DataTestFile, DataTestItem
+
+
+class _Lazy:
+    """The pytest node classes, built on first use (pytest is only needed when collecting under pytest)."""
+
+    _classes: tuple[type, type] | None = None
+
+    @classmethod
+    def from_parent(cls, parent: Any, **kwargs: Any) -> Any:
+        if cls._classes is None:
+            cls._classes = _pytest_classes()
+        return cls._classes[0].from_parent(parent, **kwargs)
+
+
+_DataTestFile = _Lazy

@@ -1,0 +1,572 @@
+"""Ready-made properties a policy must hold, for the Norwich framework or any council's own policy.
+
+Each property is a plain function of one case (and a policy): it returns ``True`` when it checked something,
+``False`` when it does not apply to that case (e.g. no award, or the policy decides no monitoring), and raises
+:class:`PropertyViolation` — an ``AssertionError`` carrying the case as JSON — when the policy breaks it::
+
+    from commissioning_rules.testing import properties
+    properties.living_wage_never_decides(case, policy)     # one case
+
+    def test_my_policy():                                   # every property, on generated cases, from pytest
+        properties.check_all(my_policy)
+
+:func:`check_all` runs every property with hypothesis on cases from
+:func:`commissioning_rules.testing.strategies.cases`; a failure is shrunk to a minimal case and reported as
+JSON, ready for :func:`commissioning_rules.testing.data_tests.save_example`.
+
+The properties, and the policy text they come from:
+
+* ``deterministic`` — same case, same Decision, whatever was evaluated in between (DESIGN: ``evaluate`` is a
+  pure function of case, policy and as_of);
+* ``engines_agree`` — durable_rules and the reference interpreter give the same Decision but for ``engine``;
+* ``complete`` — every rule set whose inputs the case has gives its answer (DESIGN, "Anchors": every valid
+  case gets an answer);
+* ``gate_monotonic`` — showing one more organisational requirement never turns eligible into ineligible (3.5.1);
+* ``living_wage_never_decides`` — paying the living wage, or not, decides nothing (2.3: "encourages");
+* ``monitoring_never_lighter`` — monitoring is never lighter as the award's value or complexity rises (3.7);
+* ``notice_never_shorter`` — an award that is not time-limited gets at least the policy's notice period (3.8).
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import datetime as dt
+import json
+import threading
+import weakref
+from decimal import Decimal
+from typing import Any, Callable, Iterable, Sequence
+
+from commissioning_rules.engine import durable_available
+from commissioning_rules.evaluate import evaluate
+from commissioning_rules.models.case import Accounts, BusinessPlan, Case, Complexity, InsuranceCover
+from commissioning_rules.models.decision import Decision
+from commissioning_rules.models.types import MAX_MONEY
+from commissioning_rules.policy import Policy
+
+#: Monitoring levels from lightest to most intensive (DESIGN: ``monitoring.level``).
+MONITORING_LEVELS = ("light", "standard", "intensive")
+#: Ladders of the organisation's graded answers, weakest first: a step up shows more (3.5.1).
+ACCOUNTS_LADDER = ((None, Accounts.none, Accounts.unexamined), (Accounts.independently_examined, Accounts.audited))
+BUSINESS_PLAN_LADDER = ((None, BusinessPlan.none), (BusinessPlan.in_development,), (BusinessPlan.in_place,))
+COMPLEXITY_LADDER = (Complexity.low, Complexity.medium, Complexity.high)
+#: Decision fields that record how a decision was made rather than what was decided.
+BOOKKEEPING = ("as_of", "policy", "engine", "findings", "parameters")
+
+
+class PropertyViolation(AssertionError):
+    """A policy broke a property on ``case``. ``str()`` shows the property, what went wrong and the case as JSON.
+
+    ``decision`` is the Decision the policy gave ``case`` (where there was one): pass ``case`` and the
+    Decision you expected to :func:`~commissioning_rules.testing.data_tests.save_example` to keep the
+    counterexample as a regression test.
+    """
+
+    def __init__(self, prop: str, message: str, case: Case, decision: Decision | None = None) -> None:
+        self.prop = prop
+        self.message = message
+        self.case = case
+        self.decision = decision
+        super().__init__(f"{prop}: {message}\ncase (JSON):\n{case_json(case)}")
+
+
+def case_json(case: Case) -> str:
+    """A case as indented JSON, leaving out what is not stated."""
+    return json.dumps(case.model_dump(mode="json", exclude_none=True), indent=2)
+
+
+def decided(decision: Decision, *, drop: Iterable[str] = ()) -> dict[str, Any]:
+    """A Decision as JSON without the keys in ``drop``."""
+    dumped = decision.model_dump(mode="json")
+    for key in drop:
+        dumped.pop(key, None)
+    return dumped
+
+
+def _evaluate(prop: str, case: Case, policy: Policy, engine: str | None) -> Decision:
+    """``evaluate``, with an exception on a valid case reported as a violation (a rule never raises)."""
+    try:
+        return evaluate(case, policy=policy, engine=engine)
+    except Exception as error:  # noqa: BLE001 - any exception on valid input is the finding
+        text = str(error)
+        shown = text if len(text) <= 300 else text[:300] + " …"
+        raise PropertyViolation(prop, f"evaluate raised {type(error).__name__}: {shown}", case) from error
+
+
+def _difference(left: Any, right: Any, path: str = "") -> str:
+    """Where two JSON values first differ, as ``path: left != right``."""
+    if isinstance(left, dict) and isinstance(right, dict):
+        for key in sorted(set(left) | set(right)):
+            if left.get(key) != right.get(key):
+                return _difference(left.get(key), right.get(key), f"{path}.{key}" if path else key)
+    if isinstance(left, list) and isinstance(right, list) and len(left) == len(right):
+        for i, (a, b) in enumerate(zip(left, right)):
+            if a != b:
+                return _difference(a, b, f"{path}[{i}]")
+    return f"{path or '(whole)'}: {json.dumps(left, default=str)} != {json.dumps(right, default=str)}"
+
+
+def _policy(policy: Policy | None) -> Policy:
+    return policy if policy is not None else Policy.default()
+
+
+def _engines(engine: str | None) -> list[str | None]:
+    return [engine] if engine else (["durable-rules", "reference"] if durable_available() else ["reference"])
+
+
+# --- the properties --------------------------------------------------------------------------------------
+
+
+def deterministic(
+    case: Case, policy: Policy | None = None, *, others: Sequence[Case] = (), engine: str | None = None
+) -> bool:
+    """The same case gives the same Decision twice, with ``others`` evaluated in between (isolation).
+
+    Checked on every engine available (or only ``engine``)."""
+    policy = _policy(policy)
+    for name in _engines(engine):
+        first = _evaluate("deterministic", case, policy, name)
+        for other in others:
+            _evaluate("deterministic", other, policy, name)
+        again = _evaluate("deterministic", case, policy, name)
+        if first != again:
+            raise PropertyViolation(
+                "deterministic",
+                f"engine {first.engine}: a second evaluation (after {len(others)} other cases) differs at "
+                + _difference(decided(first), decided(again)),
+                case,
+                first,
+            )
+    return True
+
+
+def engines_agree(case: Case, policy: Policy | None = None) -> bool:
+    """durable_rules and the reference interpreter give the same Decision, but for its ``engine`` field.
+
+    Not applicable (``False``) where durable_rules does not import (Python 3.13+)."""
+    if not durable_available():
+        return False
+    policy = _policy(policy)
+    durable = _evaluate("engines_agree", case, policy, "durable-rules")
+    reference = _evaluate("engines_agree", case, policy, "reference")
+    left, right = decided(durable, drop=["engine"]), decided(reference, drop=["engine"])
+    if left != right:
+        raise PropertyViolation(
+            "engines_agree", "durable-rules != reference at " + _difference(left, right), case, reference
+        )
+    return True
+
+
+_recorded = threading.local()
+_instrumented: "weakref.WeakKeyDictionary[Policy, Policy]" = weakref.WeakKeyDictionary()
+_instrumented_lock = threading.Lock()
+
+
+def _recording(policy: Policy) -> Policy:
+    """``policy`` with each rule set's ``assemble`` wrapped to record what it returned (same rules, same
+    parameters, so the same decisions); made once per policy."""
+
+    def wrap(ruleset):
+        original = ruleset.assemble
+
+        def assemble(firings, context):
+            produced = original(firings, context)
+            calls = getattr(_recorded, "calls", None)
+            if calls is not None:
+                calls.append((ruleset.name, produced))
+            return produced
+
+        clone = copy.copy(ruleset)  # no __post_init__: the rules stay exactly as they are
+        object.__setattr__(clone, "assemble", assemble)
+        return clone
+
+    with _instrumented_lock:
+        if policy not in _instrumented:
+            _instrumented[policy] = Policy(policy.name, tuple(wrap(rs) for rs in policy.rulesets), policy.parameters)
+        return _instrumented[policy]
+
+
+def complete(case: Case, policy: Policy | None = None, *, engine: str | None = None) -> bool:
+    """Every rule set whose inputs the case has gives an answer, and the Decision carries it.
+
+    Generic over the policy's rule sets: a rule set is *active* when every case part in its ``inputs`` is
+    present; its ``assemble`` must then run once and return Decision fields, at least one of them answered
+    (not ``None``), each found in the Decision. Rule sets whose inputs are missing must not run."""
+    policy = _policy(policy)
+    recording = _recording(policy)
+    _recorded.calls = []
+    try:
+        decision = _evaluate("complete", case, recording, engine)
+        calls = list(_recorded.calls)
+    finally:
+        _recorded.calls = None
+    produced: dict[str, list[Any]] = {}
+    for name, output in calls:
+        produced.setdefault(name, []).append(output)
+    fields = set(Decision.model_fields) - set(BOOKKEEPING)
+    dumped = decision.model_dump(mode="json")
+
+    def fail(message: str) -> PropertyViolation:
+        return PropertyViolation("complete", message, case, decision)
+
+    for ruleset in policy.rulesets:
+        active = all(getattr(case, part, None) is not None for part in ruleset.inputs)
+        outputs = produced.get(ruleset.name, [])
+        if not active:
+            if outputs:
+                raise fail(f"rule set {ruleset.name} ran although the case lacks one of its inputs {ruleset.inputs}")
+            continue
+        if len(outputs) != 1:
+            raise fail(f"rule set {ruleset.name} (inputs {ruleset.inputs} present) assembled {len(outputs)} times")
+        output = outputs[0]
+        if not isinstance(output, dict) or not output:
+            raise fail(f"rule set {ruleset.name} gave no answer: its assemble returned {output!r}")
+        unknown = set(output) - fields
+        if unknown:
+            raise fail(f"rule set {ruleset.name} returned fields the Decision does not have: {sorted(unknown)}")
+        if all(value is None for value in output.values()):
+            raise fail(f"rule set {ruleset.name} answered nothing: every field it returned is None ({sorted(output)})")
+        for key, value in output.items():
+            if value is None:
+                continue
+            shown = [v.model_dump(mode="json") if hasattr(v, "model_dump") else v for v in value] if isinstance(value, list) else (
+                value.model_dump(mode="json") if hasattr(value, "model_dump") else value
+            )
+            if isinstance(shown, list):
+                missing = [item for item in shown if item not in dumped.get(key, [])]
+                if missing:
+                    raise fail(f"rule set {ruleset.name} answered {key} items the Decision lacks: {missing}")
+            elif dumped.get(key) != shown:
+                raise fail(f"rule set {ruleset.name} answered {key}={shown!r} but the Decision has {dumped.get(key)!r}")
+    return True
+
+
+def improvements(case: Case) -> list[tuple[str, Case]]:
+    """Every one-step improvement of the case's organisational answers, described.
+
+    One more requirement shown (each not-true requirement made true, each missing insurance cover added, each
+    unmet additional criterion met); accounts raised from none/unexamined/not stated to independently examined
+    or audited; the business plan raised one step (none → in development → in place)."""
+    from commissioning_rules.testing.strategies import requirement_fields
+
+    organisation = case.organisation
+    if organisation is None:
+        return []
+    found: list[tuple[str, Case]] = []
+
+    def with_organisation(**changes: Any) -> Case:
+        return case.model_copy(update={"organisation": organisation.model_copy(update=changes)})
+
+    for name in requirement_fields():
+        if getattr(organisation, name) is not True:
+            found.append((f"organisation.{name}: {getattr(organisation, name)} -> True", with_organisation(**{name: True})))
+    for cover in InsuranceCover:
+        if cover not in organisation.insurance:
+            found.append((f"organisation.insurance: add {cover.value}", with_organisation(insurance=(*organisation.insurance, cover))))
+    for ladder, name in ((ACCOUNTS_LADDER, "accounts"), (BUSINESS_PLAN_LADDER, "business_plan")):
+        now = getattr(organisation, name)
+        rung = next(i for i, step in enumerate(ladder) if now in step)
+        if rung + 1 < len(ladder):
+            for better in ladder[rung + 1]:
+                found.append((f"organisation.{name}: {now} -> {better.value}", with_organisation(**{name: better})))
+    service = case.service
+    if service is not None:
+        for i, criterion in enumerate(service.additional_criteria):
+            if not criterion.met:
+                items = list(service.additional_criteria)
+                items[i] = criterion.model_copy(update={"met": True})
+                improved = service.model_copy(update={"additional_criteria": tuple(items)})
+                found.append((f"service.additional_criteria[{i}].met: False -> True", case.model_copy(update={"service": improved})))
+    return found
+
+
+def gate_monotonic(case: Case, policy: Policy | None = None, *, engine: str | None = None) -> bool:
+    """Showing one more organisational requirement never turns eligible into ineligible (3.5.1).
+
+    Applies to cases whose organisation is eligible as given; every one-step improvement
+    (:func:`improvements`) must stay eligible."""
+    policy = _policy(policy)
+    before = _evaluate("gate_monotonic", case, policy, engine)
+    if before.eligibility is None or not before.eligibility.eligible:
+        return False
+    for change, improved in improvements(case):
+        after = _evaluate("gate_monotonic", improved, policy, engine)
+        if after.eligibility is None or not after.eligibility.eligible:
+            failed = [c.criterion for c in (after.eligibility.criteria if after.eligibility else []) if c.status.value == "not_met"]
+            raise PropertyViolation(
+                "gate_monotonic",
+                f"eligible as given, but ineligible after {change} (criteria now not met: {failed})",
+                case,
+                before,
+            )
+    return True
+
+
+def living_wage_never_decides(case: Case, policy: Policy | None = None, *, engine: str | None = None) -> bool:
+    """Paying the living wage, not paying it, or not saying, changes nothing but advisories and findings (2.3:
+    the council "encourages organisations to pay the living wage where possible")."""
+    if case.organisation is None:
+        return False
+    policy = _policy(policy)
+    ignore = ("advisories", "findings", "parameters")
+    base = _evaluate("living_wage_never_decides", case, policy, engine)
+    for pays in (None, True, False):
+        if pays == case.organisation.pays_living_wage:
+            continue
+        variant = case.model_copy(update={"organisation": case.organisation.model_copy(update={"pays_living_wage": pays})})
+        other = _evaluate("living_wage_never_decides", variant, policy, engine)
+        left, right = decided(base, drop=ignore), decided(other, drop=ignore)
+        if left != right:
+            raise PropertyViolation(
+                "living_wage_never_decides",
+                f"pays_living_wage {case.organisation.pays_living_wage} -> {pays} changes "
+                + _difference(left, right),
+                case,
+                base,
+            )
+    return True
+
+
+def _higher_values(value: Decimal, policy: Policy, as_of: dt.date | None) -> list[Decimal]:
+    from commissioning_rules.testing.strategies import PENNY, boundary_amounts
+
+    higher = {v for v in boundary_amounts(policy, as_of) if v > value}
+    higher.update(v for v in (value + PENNY, value * 2, value * 10) if value < v <= MAX_MONEY)
+    return sorted(higher)
+
+
+def monitoring_never_lighter(case: Case, policy: Policy | None = None, *, engine: str | None = None) -> bool:
+    """Monitoring is never lighter when the award's value or its complexity rises (3.7: proportionate).
+
+    Applies when the case has an award and the policy decides ``monitoring.level`` for it; values tried are
+    every policy boundary above the award's value, a penny more, double and ten times."""
+    award = case.award
+    if award is None:
+        return False
+    policy = _policy(policy)
+    base = _evaluate("monitoring_never_lighter", case, policy, engine)
+    if base.monitoring is None:
+        return False
+
+    def rank(decision: Decision) -> int:
+        level = decision.monitoring.level if decision.monitoring else None
+        if level not in MONITORING_LEVELS:
+            raise PropertyViolation(
+                "monitoring_never_lighter", f"monitoring.level {level!r} is not one of {MONITORING_LEVELS}", case, decision
+            )
+        return MONITORING_LEVELS.index(level)
+
+    start = rank(base)
+    variants = [(f"award.value {award.value} -> {v}", {"value": v}) for v in _higher_values(award.value, policy, case.as_of)]
+    variants += [
+        (f"award.complexity {award.complexity.value} -> {c.value}", {"complexity": c})
+        for c in COMPLEXITY_LADDER[COMPLEXITY_LADDER.index(award.complexity) + 1 :]
+    ]
+    for change, update in variants:
+        raised = case.model_copy(update={"award": award.model_copy(update=update)})
+        after = _evaluate("monitoring_never_lighter", raised, policy, engine)
+        if after.monitoring is not None and rank(after) < start:
+            raise PropertyViolation(
+                "monitoring_never_lighter",
+                f"monitoring {base.monitoring.level} becomes {after.monitoring.level} after {change}",
+                case,
+                base,
+            )
+    return True
+
+
+#: Names tried, in order, for the ordinary notice period (3.8) when ``notice_never_shorter`` is not told one.
+NOTICE_PARAMETER_NAMES = ("notice_period_months", "notice_period", "ordinary_notice_period", "ordinary_notice_months", "notice_months")
+
+
+def notice_parameter(policy: Policy | None = None) -> str | None:
+    """The name of the policy's ordinary notice period (a ``months`` parameter), or ``None`` if it has none.
+
+    A parameter named in :data:`NOTICE_PARAMETER_NAMES`; otherwise the one ``months`` parameter whose name
+    mentions notice and not a reduction (``reduced``, ``time_limited``, ``short``), preferring ``ordinary``."""
+    parameters = _policy(policy).parameters
+    for name in NOTICE_PARAMETER_NAMES:
+        if name in parameters and parameters[name].unit == "months":
+            return name
+    candidates = [
+        name for name, p in parameters.items()
+        if p.unit == "months" and "notice" in name and not any(w in name for w in ("reduced", "time_limited", "short"))
+    ]
+    ordinary = [name for name in candidates if "ordinary" in name]
+    if len(ordinary) == 1:
+        return ordinary[0]
+    return candidates[0] if len(candidates) == 1 else None
+
+
+def notice_never_shorter(
+    case: Case, policy: Policy | None = None, *, engine: str | None = None, parameter: str | None = None
+) -> bool:
+    """An award that is not time-limited gets at least the policy's ordinary notice period (3.8: "ordinarily
+    three months"; reduced or none only for time-limited awards).
+
+    Applies when the case has such an award, the policy decides ``notice.months`` and it has a notice-period
+    parameter (``parameter``, or :func:`notice_parameter`) in force at ``as_of``."""
+    award = case.award
+    if award is None or award.time_limited:
+        return False
+    policy = _policy(policy)
+    name = parameter or notice_parameter(policy)
+    if name is None:
+        return False
+    decision = _evaluate("notice_never_shorter", case, policy, engine)
+    if decision.notice is None:
+        return False
+    period = policy.parameters[name].at(decision.as_of).value
+    if decision.notice.months < period:
+        raise PropertyViolation(
+            "notice_never_shorter",
+            f"award not time-limited, but notice is {decision.notice.months} months, shorter than {name} = {period}",
+            case,
+            decision,
+        )
+    return True
+
+
+# --- running them all ------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class PropertySpec:
+    """A property, the case parts it needs, and whether it also draws other cases (isolation)."""
+
+    name: str
+    check: Callable[..., bool]
+    require: tuple[str, ...] = ()
+    draws_others: bool = False
+    takes_engine: bool = True
+
+
+PROPERTIES: dict[str, PropertySpec] = {
+    spec.name: spec
+    for spec in (
+        PropertySpec("deterministic", deterministic, draws_others=True),
+        PropertySpec("engines_agree", engines_agree, takes_engine=False),
+        PropertySpec("complete", complete),
+        PropertySpec("gate_monotonic", gate_monotonic, require=("organisation",)),
+        PropertySpec("living_wage_never_decides", living_wage_never_decides, require=("organisation",)),
+        PropertySpec("monitoring_never_lighter", monitoring_never_lighter, require=("award",)),
+        PropertySpec("notice_never_shorter", notice_never_shorter, require=("award",)),
+    )
+}
+
+
+@dataclasses.dataclass
+class PropertyResult:
+    """How one property fared: ``examples`` run, how many it ``applied`` to, and its violation if any."""
+
+    name: str
+    examples: int = 0
+    applied: int = 0
+    violation: PropertyViolation | None = None
+
+    @property
+    def status(self) -> str:
+        if self.violation is not None:
+            return "failed"
+        return "passed" if self.applied else "skipped"
+
+
+class PropertiesFailed(AssertionError):
+    """One or more properties failed; ``results`` holds every result, ``violations`` the shrunk failures."""
+
+    def __init__(self, results: list[PropertyResult]) -> None:
+        self.results = results
+        self.violations = [r.violation for r in results if r.violation is not None]
+        super().__init__("\n\n".join(str(v) for v in self.violations))
+
+
+def default_settings(max_examples: int = 100):
+    """Hypothesis settings for policy properties: no deadline (durable's first compile is slow), quiet (the
+    violation carries the minimal case as JSON), one bug per property."""
+    from hypothesis import HealthCheck, Verbosity, settings
+
+    return settings(
+        max_examples=max_examples,
+        deadline=None,
+        database=None,
+        verbosity=Verbosity.quiet,
+        report_multiple_bugs=False,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+    )
+
+
+def check(
+    name: str,
+    policy: Policy | None = None,
+    *,
+    as_of: dt.date | None = None,
+    max_examples: int = 100,
+    settings: Any = None,
+    engine: str | None = None,
+    exclude: Iterable[str] = (),
+) -> PropertyResult:
+    """Run the property called ``name`` on generated cases; never raises for a violation (see ``.violation``)."""
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from commissioning_rules.testing.strategies import cases
+
+    spec = PROPERTIES[name]
+    policy = _policy(policy)
+    result = PropertyResult(name)
+    exclude = tuple(exclude)
+    strategy = cases(policy, as_of, require=spec.require, exclude=exclude)
+    others = st.lists(cases(policy, as_of, exclude=exclude), max_size=3) if spec.draws_others else st.just([])
+    options: dict[str, Any] = {"engine": engine} if spec.takes_engine else {}
+
+    @(settings or default_settings(max_examples))
+    @given(case=strategy, others=others)
+    def run(case: Case, others: list[Case]) -> None:
+        result.examples += 1
+        extra = {"others": others} if spec.draws_others else {}
+        if spec.check(case, policy, **options, **extra):
+            result.applied += 1
+
+    try:
+        run()
+    except PropertyViolation as violation:
+        result.violation = violation
+    return result
+
+
+def check_all(
+    policy: Policy | None = None,
+    *,
+    as_of: dt.date | None = None,
+    max_examples: int = 100,
+    properties: Iterable[str] | None = None,
+    settings: Any = None,
+    engine: str | None = None,
+    exclude: Iterable[str] = (),
+) -> list[PropertyResult]:
+    """Run every property (or those named) against ``policy`` on generated cases.
+
+    ``exclude`` names case parts never generated. Returns one :class:`PropertyResult` per property when all pass (a property that applied to no case — e.g.
+    monitoring, when the policy decides none — is ``skipped``); raises :class:`PropertiesFailed`, an
+    ``AssertionError`` listing each violation with its shrunk case as JSON, when any fails. Use it in pytest::
+
+        def test_policy_holds():
+            properties.check_all(my_policy)
+    """
+    names = list(properties) if properties is not None else list(PROPERTIES)
+    unknown = set(names) - set(PROPERTIES)
+    if unknown:
+        raise ValueError(f"unknown properties {sorted(unknown)}; known: {sorted(PROPERTIES)}")
+    results = [
+        check(name, policy, as_of=as_of, max_examples=max_examples, settings=settings, engine=engine, exclude=exclude)
+        for name in names
+    ]
+    if any(r.violation for r in results):
+        raise PropertiesFailed(results)
+    return results
+
+
+def summary(results: Iterable[PropertyResult]) -> str:
+    """One line per property: status, examples run and how many it applied to."""
+    return "\n".join(f"{r.name}: {r.status} ({r.applied} of {r.examples} examples applied)" for r in results)

@@ -1,0 +1,410 @@
+"""Hypothesis strategies for cases, valid by construction, that concentrate on what breaks a policy.
+
+    from commissioning_rules.testing import strategies as crst
+
+    @given(crst.cases())                       # any case, under the default policy
+    def test_something(case): ...
+
+    @given(crst.cases(my_policy, require=("organisation",)))
+    def test_gate(case): ...
+
+Every strategy follows a :class:`~commissioning_rules.Policy` and an ``as_of`` date:
+
+* **money** lands at, just below and just above every ``GBP`` parameter in force (``£4,999.99``, ``£5,000.00``,
+  ``£5,000.01`` for the default accounts threshold), read from the policy's parameters, so a council's own
+  thresholds — and any threshold a new rule set adds — get their own boundaries without changing this module;
+* **dates** favour month ends, leap days, the dates parameters take effect (and the day before), and ``as_of``
+  itself; ``as_of`` is drawn where every parameter of the policy has a value in force;
+* **every enum member** and every tri-state answer (yes / no / not stated) is drawn.
+
+Strategies are derived from the case models' fields, so a field added to a model is generated too.
+Cross-field rules of the models (an award ends after it starts, additional-criterion ids are unique) are
+respected by construction; every case drawn validates.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import string
+import types
+import typing
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import Enum
+from typing import Any, Iterable
+
+from hypothesis import strategies as st
+from pydantic import BaseModel
+
+from commissioning_rules.models.case import (
+    Accounts,
+    AdditionalCriterion,
+    Award,
+    BusinessPlan,
+    Case,
+    CASE_PARTS,
+    Delivery,
+    Departure,
+    InsuranceCover,
+    Option,
+    Organisation,
+    Provision,
+    Review,
+    Service,
+)
+from commissioning_rules.models.types import MAX_MONEY
+from commissioning_rules.policy import Policy
+
+PENNY = Decimal("0.01")
+#: The latest ``as_of`` drawn (the earliest is where every parameter of the policy has a value in force).
+LATEST_AS_OF = dt.date(2040, 12, 31)
+#: The range dates inside a case (award start and end, notice served) are drawn from.
+EARLIEST_DATE = dt.date(2010, 1, 1)
+LATEST_DATE = dt.date(2045, 12, 31)
+#: Ordinary amounts drawn beside the boundaries (most grants and contracts are below this).
+TYPICAL_MONEY = Decimal("2000000")
+
+__all__ = [
+    "additional_criteria",
+    "as_of_dates",
+    "awards",
+    "boundary_amounts",
+    "cases",
+    "dates",
+    "deliveries",
+    "departures",
+    "money",
+    "options",
+    "organisations",
+    "provisions",
+    "requirement_fields",
+    "reviews",
+    "services",
+]
+
+
+# --- what the policy says is interesting ---------------------------------------------------------------
+
+
+def _policy(policy: Policy | None) -> Policy:
+    return policy if policy is not None else Policy.default()
+
+
+def boundary_amounts(policy: Policy | None = None, as_of: dt.date | None = None) -> list[Decimal]:
+    """Amounts at, a penny below and a penny above every ``GBP`` parameter of ``policy``.
+
+    With ``as_of``, the values in force at that date; without, every dated value the policy has ever had.
+    Always includes £0.00 and £0.01. Sorted, without repeats.
+    """
+    amounts = {Decimal("0.00"), PENNY}
+    for parameter in _policy(policy).parameters.values():
+        if parameter.unit != "GBP":
+            continue
+        if as_of is None:
+            values = [v.value for v in parameter.values]
+        else:
+            in_force = [v for v in parameter.values if v.effective_from <= as_of]
+            values = [in_force[-1].value] if in_force else []
+        for value in values:
+            amounts.update(v for v in (value - PENNY, value, value + PENNY) if Decimal(0) <= v <= MAX_MONEY)
+    return sorted(a.quantize(PENNY) for a in amounts)
+
+
+def earliest_as_of(policy: Policy | None = None) -> dt.date:
+    """The first date at which every parameter of ``policy`` has a value in force."""
+    starts = [p.values[0].effective_from for p in _policy(policy).parameters.values() if p.values]
+    return max(starts, default=EARLIEST_DATE)
+
+
+def _month_ends(first: dt.date, last: dt.date) -> st.SearchStrategy[dt.date]:
+    def month_end(year_month: tuple[int, int]) -> dt.date:
+        year, month = year_month
+        return dt.date(year, month, calendar.monthrange(year, month)[1])
+
+    return (
+        st.tuples(st.integers(first.year, last.year), st.integers(1, 12))
+        .map(month_end)
+        .filter(lambda d: first <= d <= last)
+    )
+
+
+def _leap_days(first: dt.date, last: dt.date) -> list[dt.date]:
+    return [
+        dt.date(year, 2, 29)
+        for year in range(first.year, last.year + 1)
+        if calendar.isleap(year) and first <= dt.date(year, 2, 29) <= last
+    ]
+
+
+def _parameter_dates(policy: Policy) -> set[dt.date]:
+    found = set()
+    for parameter in policy.parameters.values():
+        for value in parameter.values:
+            found.update((value.effective_from, value.effective_from - dt.timedelta(days=1)))
+            if parameter.unit == "date":
+                found.add(value.value)
+    return found
+
+
+def dates(
+    first: dt.date = EARLIEST_DATE,
+    last: dt.date = LATEST_DATE,
+    *,
+    policy: Policy | None = None,
+    around: Iterable[dt.date] = (),
+) -> st.SearchStrategy[dt.date]:
+    """Dates in ``[first, last]`` favouring month ends, leap days, the dates ``policy``'s parameters take
+    effect (and the day before), and the days ``around`` (each given date and the days either side)."""
+    special = set(_leap_days(first, last)) | _parameter_dates(_policy(policy))
+    for day in around:
+        special.update(day + dt.timedelta(days=d) for d in (-1, 0, 1))
+    special = sorted(d for d in special if first <= d <= last)
+    choices = [st.dates(first, last), _month_ends(first, last)]
+    if special:
+        choices.insert(0, st.sampled_from(special))
+    return st.one_of(*choices)
+
+
+def as_of_dates(policy: Policy | None = None) -> st.SearchStrategy[dt.date]:
+    """Dates to apply ``policy`` at: from the first date all its parameters are in force to 2040."""
+    policy = _policy(policy)
+    return dates(earliest_as_of(policy), LATEST_AS_OF, policy=policy)
+
+
+def money(policy: Policy | None = None, as_of: dt.date | None = None) -> st.SearchStrategy[Decimal]:
+    """Amounts in pounds (whole pence), half of them at or a penny either side of a policy threshold."""
+    return st.one_of(
+        st.sampled_from(boundary_amounts(policy, as_of)),
+        st.decimals(Decimal(0), TYPICAL_MONEY, places=2, allow_nan=False, allow_infinity=False),
+        st.decimals(Decimal(0), MAX_MONEY, places=2, allow_nan=False, allow_infinity=False),
+    )
+
+
+# --- strategies derived from the models' fields ----------------------------------------------------------
+
+
+def requirement_fields() -> tuple[str, ...]:
+    """The organisation's requirements: yes/no facts that, not stated, count as not shown (3.5.1).
+
+    Making one of them true shows one more organisational requirement; the facts that decide whether a
+    criterion *applies* (employs staff, handles personal data …) are read as applying when unstated instead.
+    """
+    return tuple(
+        name
+        for name, info in Organisation.model_fields.items()
+        if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("when_unstated") is False
+    )
+
+
+@dataclass(frozen=True)
+class _Context:
+    policy: Policy
+    as_of: dt.date | None
+
+    def money(self) -> st.SearchStrategy[Decimal]:
+        return money(self.policy, self.as_of)
+
+    def dates(self) -> st.SearchStrategy[dt.date]:
+        around = (self.as_of,) if self.as_of else ()
+        return dates(policy=self.policy, around=around)
+
+
+_TEXT = st.text(string.ascii_letters + string.digits + " -'&", min_size=1, max_size=24).filter(str.strip)
+
+
+def _plain(annotation: Any) -> tuple[Any, bool]:
+    """The type inside an annotation, and whether ``None`` is allowed: ``Money | None`` → (Decimal, True)."""
+    if typing.get_origin(annotation) is typing.Annotated:
+        return _plain(typing.get_args(annotation)[0])
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        inner, _ = _plain(args[0])
+        return inner, len(args) < len(typing.get_args(annotation))
+    return annotation, False
+
+
+def _strategy_for(annotation: Any, context: _Context) -> st.SearchStrategy[Any]:
+    plain, optional = _plain(annotation)
+    if typing.get_origin(plain) is tuple:
+        item, _ = _plain(typing.get_args(plain)[0])
+        if isinstance(item, type) and issubclass(item, Enum):
+            strategy = st.lists(st.sampled_from(list(item)), unique=True).map(tuple)
+        else:
+            strategy = st.lists(_model(item, context), max_size=3).map(tuple)
+    elif isinstance(plain, type) and issubclass(plain, BaseModel):
+        strategy = _model(plain, context)
+    elif isinstance(plain, type) and issubclass(plain, Enum):
+        strategy = st.sampled_from(list(plain))
+    elif plain is bool:
+        strategy = st.booleans()
+    elif plain is Decimal:
+        strategy = context.money()
+    elif plain is dt.date:
+        strategy = context.dates()
+    elif plain is str:
+        strategy = _TEXT
+    else:  # pragma: no cover - a new kind of field: say so rather than guess
+        raise TypeError(f"no strategy for fields of type {annotation!r}; add one to testing/strategies.py")
+    # "not stated" first, so failures shrink towards the least said.
+    return st.one_of(st.none(), strategy) if optional else strategy
+
+
+def _fields(model: type[BaseModel], context: _Context, **overrides: st.SearchStrategy[Any]) -> st.SearchStrategy[dict]:
+    return st.fixed_dictionaries(
+        {
+            name: overrides[name] if name in overrides else _strategy_for(info.annotation, context)
+            for name, info in model.model_fields.items()
+        }
+    )
+
+
+def _model(model: type[BaseModel], context: _Context) -> st.SearchStrategy[Any]:
+    builders = {
+        Organisation: lambda: organisations(context.policy, context.as_of),
+        Service: lambda: services(context.policy, context.as_of),
+        AdditionalCriterion: additional_criteria,
+        Delivery: deliveries,
+        Provision: provisions,
+        Option: lambda: options(context.policy, context.as_of),
+        Award: lambda: awards(context.policy, context.as_of),
+        Review: lambda: reviews(context.policy, context.as_of),
+        Departure: departures,
+    }
+    if model in builders:
+        return builders[model]()
+    return _fields(model, context).map(model.model_validate)
+
+
+# --- one strategy per case part ----------------------------------------------------------------------------
+
+def _mostly(good: list[Any], bad: list[Any], odds: int = 19) -> st.SearchStrategy[Any]:
+    """One of ``good`` about ``odds`` times in ``odds + 1``, else one of ``bad``."""
+    return st.sampled_from(good * odds * len(bad) + bad * len(good))
+
+
+_MOSTLY_TRUE = _mostly([True], [None, False], odds=38)
+
+
+def organisations(
+    policy: Policy | None = None, as_of: dt.date | None = None, *, compliant: bool | None = None
+) -> st.SearchStrategy[Organisation]:
+    """Organisations of every kind and answer. ``compliant=True`` leans each requirement towards being shown
+    (so eligible organisations are common and monotonicity has something to test); ``False`` draws every
+    answer evenly; ``None`` (the default) draws from both."""
+    if compliant is None:
+        return st.one_of(organisations(policy, as_of, compliant=False), organisations(policy, as_of, compliant=True))
+    context = _Context(_policy(policy), as_of)
+    overrides: dict[str, st.SearchStrategy[Any]] = {}
+    if compliant:
+        overrides = {name: _MOSTLY_TRUE for name in requirement_fields()}
+        overrides["accounts"] = _mostly([Accounts.audited, Accounts.independently_examined], [Accounts.unexamined, Accounts.none, None])
+        overrides["business_plan"] = _mostly([BusinessPlan.in_place, BusinessPlan.in_development], [BusinessPlan.none, None])
+        every_cover = tuple(InsuranceCover)
+        some_covers = _strategy_for(Organisation.model_fields["insurance"].annotation, context)
+        overrides["insurance"] = st.sampled_from([True] * 9 + [False]).flatmap(
+            lambda all_covers: st.just(every_cover) if all_covers else some_covers
+        )
+    return _fields(Organisation, context, **overrides).map(Organisation.model_validate)
+
+
+def additional_criteria(*, compliant: bool | None = None) -> st.SearchStrategy[AdditionalCriterion]:
+    """A grant- or contract-specific criterion (3.5), met or not."""
+    met = _mostly([True], [False]) if compliant else st.booleans()
+    return st.builds(AdditionalCriterion, id=_TEXT, description=_TEXT, met=met)
+
+
+def services(
+    policy: Policy | None = None, as_of: dt.date | None = None, *, compliant: bool | None = None
+) -> st.SearchStrategy[Service]:
+    """Services with and without children and vulnerable adults, and up to three additional criteria
+    (unique ids)."""
+    context = _Context(_policy(policy), as_of)
+    extra = st.lists(additional_criteria(compliant=compliant), max_size=3, unique_by=lambda c: c.id).map(tuple)
+    return _fields(Service, context, additional_criteria=extra).map(Service.model_validate)
+
+
+def deliveries() -> st.SearchStrategy[Delivery]:
+    """Facts for choosing self, partnership or external delivery (3.4.1)."""
+    return _fields(Delivery, _Context(Policy.default(), None)).map(Delivery.model_validate)
+
+
+def provisions() -> st.SearchStrategy[Provision]:
+    """Facts for choosing procurement, grant or grant in kind (3.4.2)."""
+    return _fields(Provision, _Context(Policy.default(), None)).map(Provision.model_validate)
+
+
+def options(policy: Policy | None = None, as_of: dt.date | None = None) -> st.SearchStrategy[Option]:
+    """One costed and valued option (2.1); amounts at the policy's boundaries."""
+    context = _Context(_policy(policy), as_of)
+    return _fields(Option, context).map(Option.model_validate)
+
+
+def awards(policy: Policy | None = None, as_of: dt.date | None = None) -> st.SearchStrategy[Award]:
+    """Awards of every route and complexity; values at the policy's boundaries; an award never ends before it
+    starts (the two dates are put in order)."""
+    context = _Context(_policy(policy), as_of)
+
+    def in_order(fields: dict) -> Award:
+        start, end = fields["starts_on"], fields["ends_on"]
+        if start and end and end < start:
+            fields = {**fields, "starts_on": end, "ends_on": start}
+        return Award.model_validate(fields)
+
+    return _fields(Award, context).map(in_order)
+
+
+def reviews(policy: Policy | None = None, as_of: dt.date | None = None) -> st.SearchStrategy[Review]:
+    """End-of-agreement reviews (3.8), with notice served on dates around ``as_of`` and month ends."""
+    return _fields(Review, _Context(_policy(policy), as_of)).map(Review.model_validate)
+
+
+def departures() -> st.SearchStrategy[Departure]:
+    """Departures from the framework, documented or not (1.3)."""
+    return _fields(Departure, _Context(Policy.default(), None)).map(Departure.model_validate)
+
+
+@st.composite
+def _cases(draw, policy: Policy, as_of: dt.date | None, require: tuple[str, ...], exclude: tuple[str, ...]) -> Case:
+    as_of = as_of or draw(as_of_dates(policy))
+    compliant = draw(st.booleans())
+    parts = {
+        "organisation": lambda: organisations(policy, as_of, compliant=compliant),
+        "service": lambda: services(policy, as_of, compliant=compliant),
+        "delivery": deliveries,
+        "provision": provisions,
+        "options": lambda: st.lists(options(policy, as_of), max_size=4).map(tuple),
+        "award": lambda: awards(policy, as_of),
+        "review": lambda: reviews(policy, as_of),
+        "departure": departures,
+    }
+    fields: dict[str, Any] = {"as_of": as_of}
+    for part in CASE_PARTS:
+        if part in exclude:
+            continue
+        strategy = parts[part]() if part in parts else _strategy_for(Case.model_fields[part].annotation, _Context(policy, as_of))
+        if part in require:
+            fields[part] = draw(strategy)
+        else:
+            fields[part] = draw(st.one_of(st.none(), strategy))
+    return Case.model_validate(fields)
+
+
+def cases(
+    policy: Policy | None = None,
+    as_of: dt.date | None = None,
+    *,
+    require: Iterable[str] = (),
+    exclude: Iterable[str] = (),
+) -> st.SearchStrategy[Case]:
+    """Whole cases under ``policy`` (default: the Norwich framework).
+
+    ``as_of`` fixes the date applied; otherwise it is drawn where every parameter is in force, and the money
+    boundaries follow the values in force at the date drawn. Each part is present or absent at random, except
+    the parts in ``require`` (always present) and ``exclude`` (never present).
+    """
+    require, exclude = tuple(require), tuple(exclude)
+    unknown = (set(require) | set(exclude)) - set(CASE_PARTS)
+    if unknown:
+        raise ValueError(f"unknown case parts {sorted(unknown)}; the parts are {CASE_PARTS}")
+    return _cases(_policy(policy), as_of, require, exclude)
