@@ -58,16 +58,20 @@ BOOKKEEPING = ("as_of", "policy", "engine", "findings", "parameters")
 class PropertyViolation(AssertionError):
     """A policy broke a property on ``case``. ``str()`` shows the property, what went wrong and the case as JSON.
 
-    ``decision`` is the Decision the policy gave ``case`` (where there was one): pass ``case`` and the
-    Decision you expected to :func:`~commissioning_rules.testing.data_tests.save_example` to keep the
-    counterexample as a regression test.
+    ``decision`` is the Decision the policy gave ``case`` (where there was one); for a property comparing a
+    case with a changed copy of it (a requirement shown, the living wage paid, a higher value), ``variant`` is
+    that copy. Pass either case and the Decision you expected to
+    :func:`~commissioning_rules.testing.data_tests.save_example` to keep the counterexample as a regression test.
     """
 
-    def __init__(self, prop: str, message: str, case: Case, decision: Decision | None = None) -> None:
+    def __init__(
+        self, prop: str, message: str, case: Case, decision: Decision | None = None, variant: Case | None = None
+    ) -> None:
         self.prop = prop
         self.message = message
         self.case = case
         self.decision = decision
+        self.variant = variant
         super().__init__(f"{prop}: {message}\ncase (JSON):\n{case_json(case)}")
 
 
@@ -246,9 +250,9 @@ def improvements(case: Case) -> list[tuple[str, Case]]:
     """Every one-step improvement of the case's organisational answers, described.
 
     One more requirement shown (each not-true requirement made true, each missing insurance cover added, each
-    unmet additional criterion met); accounts raised from none/unexamined/not stated to independently examined
+    unmet additional criterion met); the living wage paid (encouraged, 2.3, so never a reason to fail); accounts raised from none/unexamined/not stated to independently examined
     or audited; the business plan raised one step (none → in development → in place)."""
-    from commissioning_rules.testing.strategies import requirement_fields
+    from commissioning_rules.testing.strategies import ENCOURAGED_ONLY, requirement_fields
 
     organisation = case.organisation
     if organisation is None:
@@ -258,7 +262,7 @@ def improvements(case: Case) -> list[tuple[str, Case]]:
     def with_organisation(**changes: Any) -> Case:
         return case.model_copy(update={"organisation": organisation.model_copy(update=changes)})
 
-    for name in requirement_fields():
+    for name in (*requirement_fields(), *ENCOURAGED_ONLY):
         if getattr(organisation, name) is not True:
             found.append((f"organisation.{name}: {getattr(organisation, name)} -> True", with_organisation(**{name: True})))
     for cover in InsuranceCover:
@@ -269,7 +273,8 @@ def improvements(case: Case) -> list[tuple[str, Case]]:
         rung = next(i for i, step in enumerate(ladder) if now in step)
         if rung + 1 < len(ladder):
             for better in ladder[rung + 1]:
-                found.append((f"organisation.{name}: {now} -> {better.value}", with_organisation(**{name: better})))
+                shown = now.value if now is not None else None
+                found.append((f"organisation.{name}: {shown} -> {better.value}", with_organisation(**{name: better})))
     service = case.service
     if service is not None:
         for i, criterion in enumerate(service.additional_criteria):
@@ -299,6 +304,7 @@ def gate_monotonic(case: Case, policy: Policy | None = None, *, engine: str | No
                 f"eligible as given, but ineligible after {change} (criteria now not met: {failed})",
                 case,
                 before,
+                variant=improved,
             )
     return True
 
@@ -324,6 +330,7 @@ def living_wage_never_decides(case: Case, policy: Policy | None = None, *, engin
                 + _difference(left, right),
                 case,
                 base,
+                variant=variant,
             )
     return True
 
@@ -372,6 +379,7 @@ def monitoring_never_lighter(case: Case, policy: Policy | None = None, *, engine
                 f"monitoring {base.monitoring.level} becomes {after.monitoring.level} after {change}",
                 case,
                 base,
+                variant=raised,
             )
     return True
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import string
 import types
 import typing
@@ -74,6 +75,7 @@ __all__ = [
     "dates",
     "deliveries",
     "departures",
+    "earliest_as_of",
     "money",
     "options",
     "organisations",
@@ -156,7 +158,12 @@ def dates(
 ) -> st.SearchStrategy[dt.date]:
     """Dates in ``[first, last]`` favouring month ends, leap days, the dates ``policy``'s parameters take
     effect (and the day before), and the days ``around`` (each given date and the days either side)."""
-    special = set(_leap_days(first, last)) | _parameter_dates(_policy(policy))
+    return _dates(first, last, _policy(policy), tuple(around))
+
+
+@functools.lru_cache(maxsize=1024)
+def _dates(first: dt.date, last: dt.date, policy: Policy, around: tuple[dt.date, ...]) -> st.SearchStrategy[dt.date]:
+    special = set(_leap_days(first, last)) | _parameter_dates(policy)
     for day in around:
         special.update(day + dt.timedelta(days=d) for d in (-1, 0, 1))
     special = sorted(d for d in special if first <= d <= last)
@@ -166,6 +173,7 @@ def dates(
     return st.one_of(*choices)
 
 
+@functools.lru_cache(maxsize=64)
 def as_of_dates(policy: Policy | None = None) -> st.SearchStrategy[dt.date]:
     """Dates to apply ``policy`` at: from the first date all its parameters are in force to 2040."""
     policy = _policy(policy)
@@ -174,8 +182,13 @@ def as_of_dates(policy: Policy | None = None) -> st.SearchStrategy[dt.date]:
 
 def money(policy: Policy | None = None, as_of: dt.date | None = None) -> st.SearchStrategy[Decimal]:
     """Amounts in pounds (whole pence), half of them at or a penny either side of a policy threshold."""
+    return _money(tuple(boundary_amounts(policy, as_of)))
+
+
+@functools.lru_cache(maxsize=256)
+def _money(boundaries: tuple[Decimal, ...]) -> st.SearchStrategy[Decimal]:
     return st.one_of(
-        st.sampled_from(boundary_amounts(policy, as_of)),
+        st.sampled_from(boundaries),
         st.decimals(Decimal(0), TYPICAL_MONEY, places=2, allow_nan=False, allow_infinity=False),
         st.decimals(Decimal(0), MAX_MONEY, places=2, allow_nan=False, allow_infinity=False),
     )
@@ -184,30 +197,44 @@ def money(policy: Policy | None = None, as_of: dt.date | None = None) -> st.Sear
 # --- strategies derived from the models' fields ----------------------------------------------------------
 
 
+#: Yes/no facts the policy encourages but never requires (2.3: the living wage).
+ENCOURAGED_ONLY = ("pays_living_wage",)
+
+
 def requirement_fields() -> tuple[str, ...]:
     """The organisation's requirements: yes/no facts that, not stated, count as not shown (3.5.1).
 
     Making one of them true shows one more organisational requirement; the facts that decide whether a
-    criterion *applies* (employs staff, handles personal data …) are read as applying when unstated instead.
-    """
+    criterion *applies* (employs staff, handles personal data …) are read as applying when unstated instead,
+    and the living wage (:data:`ENCOURAGED_ONLY`) is encouraged, not required."""
     return tuple(
         name
         for name, info in Organisation.model_fields.items()
-        if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("when_unstated") is False
+        if isinstance(info.json_schema_extra, dict)
+        and info.json_schema_extra.get("when_unstated") is False
+        and name not in ENCOURAGED_ONLY
     )
 
 
 @dataclass(frozen=True)
 class _Context:
+    """What the strategies of one case follow: the policy, the date applied, and the money boundaries then."""
+
     policy: Policy
     as_of: dt.date | None
+    boundaries: tuple[Decimal, ...]
 
     def money(self) -> st.SearchStrategy[Decimal]:
-        return money(self.policy, self.as_of)
+        return _money(self.boundaries)
 
     def dates(self) -> st.SearchStrategy[dt.date]:
         around = (self.as_of,) if self.as_of else ()
         return dates(policy=self.policy, around=around)
+
+
+def _context(policy: Policy | None, as_of: dt.date | None) -> _Context:
+    policy = _policy(policy)
+    return _Context(policy, as_of, tuple(boundary_amounts(policy, as_of)))
 
 
 _TEXT = st.text(string.ascii_letters + string.digits + " -'&", min_size=1, max_size=24).filter(str.strip)
@@ -292,9 +319,18 @@ def organisations(
     """Organisations of every kind and answer. ``compliant=True`` leans each requirement towards being shown
     (so eligible organisations are common and monotonicity has something to test); ``False`` draws every
     answer evenly; ``None`` (the default) draws from both."""
+    policy = _policy(policy)
+    return _organisations(policy, tuple(boundary_amounts(policy, as_of)), compliant)
+
+
+@functools.lru_cache(maxsize=256)
+def _organisations(
+    policy: Policy, boundaries: tuple[Decimal, ...], compliant: bool | None
+) -> st.SearchStrategy[Organisation]:
+    # Cached per set of boundaries: an organisation has no dates, so ``as_of`` only matters through them.
     if compliant is None:
-        return st.one_of(organisations(policy, as_of, compliant=False), organisations(policy, as_of, compliant=True))
-    context = _Context(_policy(policy), as_of)
+        return st.one_of(_organisations(policy, boundaries, False), _organisations(policy, boundaries, True))
+    context = _Context(policy, None, boundaries)
     overrides: dict[str, st.SearchStrategy[Any]] = {}
     if compliant:
         overrides = {name: _MOSTLY_TRUE for name in requirement_fields()}
@@ -308,6 +344,7 @@ def organisations(
     return _fields(Organisation, context, **overrides).map(Organisation.model_validate)
 
 
+@functools.lru_cache(maxsize=8)
 def additional_criteria(*, compliant: bool | None = None) -> st.SearchStrategy[AdditionalCriterion]:
     """A grant- or contract-specific criterion (3.5), met or not."""
     met = _mostly([True], [False]) if compliant else st.booleans()
@@ -319,31 +356,44 @@ def services(
 ) -> st.SearchStrategy[Service]:
     """Services with and without children and vulnerable adults, and up to three additional criteria
     (unique ids)."""
-    context = _Context(_policy(policy), as_of)
+    return _services(_policy(policy), compliant)
+
+
+@functools.lru_cache(maxsize=64)
+def _services(policy: Policy, compliant: bool | None) -> st.SearchStrategy[Service]:
+    context = _context(policy, None)
     extra = st.lists(additional_criteria(compliant=compliant), max_size=3, unique_by=lambda c: c.id).map(tuple)
     return _fields(Service, context, additional_criteria=extra).map(Service.model_validate)
 
 
+@functools.lru_cache(maxsize=1)
 def deliveries() -> st.SearchStrategy[Delivery]:
     """Facts for choosing self, partnership or external delivery (3.4.1)."""
-    return _fields(Delivery, _Context(Policy.default(), None)).map(Delivery.model_validate)
+    return _fields(Delivery, _context(None, None)).map(Delivery.model_validate)
 
 
+@functools.lru_cache(maxsize=1)
 def provisions() -> st.SearchStrategy[Provision]:
     """Facts for choosing procurement, grant or grant in kind (3.4.2)."""
-    return _fields(Provision, _Context(Policy.default(), None)).map(Provision.model_validate)
+    return _fields(Provision, _context(None, None)).map(Provision.model_validate)
 
 
 def options(policy: Policy | None = None, as_of: dt.date | None = None) -> st.SearchStrategy[Option]:
     """One costed and valued option (2.1); amounts at the policy's boundaries."""
-    context = _Context(_policy(policy), as_of)
-    return _fields(Option, context).map(Option.model_validate)
+    policy = _policy(policy)
+    return _options(policy, tuple(boundary_amounts(policy, as_of)))
 
 
+@functools.lru_cache(maxsize=256)
+def _options(policy: Policy, boundaries: tuple[Decimal, ...]) -> st.SearchStrategy[Option]:
+    return _fields(Option, _Context(policy, None, boundaries)).map(Option.model_validate)
+
+
+@functools.lru_cache(maxsize=1024)
 def awards(policy: Policy | None = None, as_of: dt.date | None = None) -> st.SearchStrategy[Award]:
     """Awards of every route and complexity; values at the policy's boundaries; an award never ends before it
     starts (the two dates are put in order)."""
-    context = _Context(_policy(policy), as_of)
+    context = _context(policy, as_of)
 
     def in_order(fields: dict) -> Award:
         start, end = fields["starts_on"], fields["ends_on"]
@@ -354,14 +404,27 @@ def awards(policy: Policy | None = None, as_of: dt.date | None = None) -> st.Sea
     return _fields(Award, context).map(in_order)
 
 
+@functools.lru_cache(maxsize=1024)
 def reviews(policy: Policy | None = None, as_of: dt.date | None = None) -> st.SearchStrategy[Review]:
     """End-of-agreement reviews (3.8), with notice served on dates around ``as_of`` and month ends."""
-    return _fields(Review, _Context(_policy(policy), as_of)).map(Review.model_validate)
+    return _fields(Review, _context(policy, as_of)).map(Review.model_validate)
 
 
+@functools.lru_cache(maxsize=1)
 def departures() -> st.SearchStrategy[Departure]:
     """Departures from the framework, documented or not (1.3)."""
-    return _fields(Departure, _Context(Policy.default(), None)).map(Departure.model_validate)
+    return _fields(Departure, _context(None, None)).map(Departure.model_validate)
+
+
+@functools.lru_cache(maxsize=4096)
+def _maybe(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """Absent (``None``, shrunk towards) or drawn from ``strategy``."""
+    return st.one_of(st.none(), strategy)
+
+
+@functools.lru_cache(maxsize=256)
+def _option_lists(option: st.SearchStrategy[Option]) -> st.SearchStrategy[tuple[Option, ...]]:
+    return st.lists(option, max_size=4).map(tuple)
 
 
 @st.composite
@@ -373,7 +436,7 @@ def _cases(draw, policy: Policy, as_of: dt.date | None, require: tuple[str, ...]
         "service": lambda: services(policy, as_of, compliant=compliant),
         "delivery": deliveries,
         "provision": provisions,
-        "options": lambda: st.lists(options(policy, as_of), max_size=4).map(tuple),
+        "options": lambda: _option_lists(options(policy, as_of)),
         "award": lambda: awards(policy, as_of),
         "review": lambda: reviews(policy, as_of),
         "departure": departures,
@@ -382,11 +445,11 @@ def _cases(draw, policy: Policy, as_of: dt.date | None, require: tuple[str, ...]
     for part in CASE_PARTS:
         if part in exclude:
             continue
-        strategy = parts[part]() if part in parts else _strategy_for(Case.model_fields[part].annotation, _Context(policy, as_of))
+        strategy = parts[part]() if part in parts else _strategy_for(Case.model_fields[part].annotation, _context(policy, as_of))
         if part in require:
             fields[part] = draw(strategy)
         else:
-            fields[part] = draw(st.one_of(st.none(), strategy))
+            fields[part] = draw(_maybe(strategy))
     return Case.model_validate(fields)
 
 

@@ -1,0 +1,87 @@
+"""The policy's properties (issue 2, "Tests that must exist"), checked with the shipped testing kit (dogfood):
+the engines agree on at least 2,000 generated cases; showing one more organisational requirement never turns
+eligible into ineligible; the living wage never changes eligibility; evaluation is deterministic and isolated.
+Plus the kit's other ready properties on the default policy."""
+
+from __future__ import annotations
+
+import pytest
+
+from commissioning_rules import Case, Policy
+from commissioning_rules.engine import durable_available
+from commissioning_rules.testing import properties
+
+POLICY = Policy.default()
+
+#: A bug this kit found in the foundation: durable-rules raises MessageNotHandledException for a case with
+#: ``options`` when no rule of the policy reads an option (engine/durable.py only adds a ``received`` rule for
+#: fact types some rule has as its subject), and deleting that session can then crash the process (the
+#: "session in which no action ran" trap of notes/durable-rules.md) — so it is not reproduced in-process here.
+#: The best-value rule set (issue 3) adds option rules to the default policy; until then, generated cases
+#: here leave ``options`` out.
+UNREAD_PARTS = () if any(rule.subject == "option" for rule in POLICY.rules) else ("options",)
+
+
+def run(name: str, max_examples: int) -> properties.PropertyResult:
+    result = properties.check(name, POLICY, max_examples=max_examples, exclude=UNREAD_PARTS)
+    if result.violation is not None:
+        raise result.violation
+    return result
+
+
+@pytest.mark.skipif(not durable_available(), reason="durable-rules does not import on this Python")
+def test_the_two_engines_give_identical_decisions_on_2000_generated_cases():
+    result = run("engines_agree", max_examples=2000)
+    assert result.applied >= 2000
+
+
+def test_showing_one_more_requirement_never_turns_eligible_into_ineligible():
+    result = run("gate_monotonic", max_examples=300)
+    # The property only bites on eligible applicants: make sure plenty were generated.
+    assert result.applied >= 30
+
+
+def test_the_living_wage_never_changes_eligibility():
+    result = run("living_wage_never_decides", max_examples=300)
+    assert result.applied == result.examples
+
+
+def test_evaluation_is_deterministic_and_isolated_from_other_cases():
+    result = run("deterministic", max_examples=200)
+    assert result.applied == result.examples
+
+
+def test_every_rule_set_whose_inputs_are_present_gives_its_answer():
+    result = run("complete", max_examples=300)
+    assert result.applied == result.examples
+
+
+@pytest.mark.parametrize("name", ["monitoring_never_lighter", "notice_never_shorter"])
+def test_after_the_award_properties_hold_or_skip_where_the_policy_decides_nothing(name):
+    # A violation raises; where the policy decides no monitoring or notice (no such rule set), it skips cleanly.
+    result = run(name, max_examples=100)
+    assert result.status in ("passed", "skipped")
+    assert result.examples >= 100
+
+
+def test_improvements_are_one_step_up_each_ladder():
+    case = Case.model_validate(
+        {
+            "as_of": "2026-04-01",
+            "organisation": {"accounts": "unexamined", "business_plan": "none", "insurance": ["vehicle"]},
+            "service": {"additional_criteria": [{"id": "a", "description": "d", "met": False}]},
+        }
+    )
+    changes = {change for change, _ in properties.improvements(case)}
+    assert {
+        "organisation.accounts: unexamined -> independently_examined",
+        "organisation.accounts: unexamined -> audited",
+        "organisation.business_plan: none -> in_development",
+        "organisation.pays_living_wage: None -> True",
+        "organisation.constitution_adopted: None -> True",
+        "organisation.insurance: add public_liability",
+        "service.additional_criteria[0].met: False -> True",
+    } <= changes
+    assert "organisation.business_plan: none -> in_place" not in changes  # one step at a time
+    assert "organisation.insurance: add vehicle" not in changes  # already held
+    assert not any(c.startswith("organisation.employs_staff") for c in changes)  # relevance, not a requirement
