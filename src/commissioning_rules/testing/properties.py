@@ -540,7 +540,17 @@ def check(
         run()
     except PropertyViolation as violation:
         result.violation = violation
+    except ExceptionGroup as group:  # settings with report_multiple_bugs=True: keep the first violation
+        matched, _ = group.split(PropertyViolation)
+        if matched is None:
+            raise
+        result.violation = _first_leaf(matched)
     return result
+
+
+def _first_leaf(group: BaseExceptionGroup) -> Any:
+    first = group.exceptions[0]
+    return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first
 
 
 def check_all(

@@ -366,15 +366,23 @@ def _services(policy: Policy, compliant: bool | None) -> st.SearchStrategy[Servi
     return _fields(Service, context, additional_criteria=extra).map(Service.model_validate)
 
 
+def deliveries(policy: Policy | None = None, as_of: dt.date | None = None) -> st.SearchStrategy[Delivery]:
+    """Facts for choosing self, partnership or external delivery (3.4.1). (No amounts or dates here: ``policy`` and ``as_of`` are accepted for a uniform call.)"""
+    return _deliveries()
+
+
 @functools.lru_cache(maxsize=1)
-def deliveries() -> st.SearchStrategy[Delivery]:
-    """Facts for choosing self, partnership or external delivery (3.4.1)."""
+def _deliveries() -> st.SearchStrategy[Delivery]:
     return _fields(Delivery, _context(None, None)).map(Delivery.model_validate)
 
 
+def provisions(policy: Policy | None = None, as_of: dt.date | None = None) -> st.SearchStrategy[Provision]:
+    """Facts for choosing procurement, grant or grant in kind (3.4.2). (No amounts or dates here: ``policy`` and ``as_of`` are accepted for a uniform call.)"""
+    return _provisions()
+
+
 @functools.lru_cache(maxsize=1)
-def provisions() -> st.SearchStrategy[Provision]:
-    """Facts for choosing procurement, grant or grant in kind (3.4.2)."""
+def _provisions() -> st.SearchStrategy[Provision]:
     return _fields(Provision, _context(None, None)).map(Provision.model_validate)
 
 
@@ -410,9 +418,13 @@ def reviews(policy: Policy | None = None, as_of: dt.date | None = None) -> st.Se
     return _fields(Review, _context(policy, as_of)).map(Review.model_validate)
 
 
+def departures(policy: Policy | None = None, as_of: dt.date | None = None) -> st.SearchStrategy[Departure]:
+    """Departures from the framework, documented or not (1.3). (No amounts or dates here: ``policy`` and ``as_of`` are accepted for a uniform call.)"""
+    return _departures()
+
+
 @functools.lru_cache(maxsize=1)
-def departures() -> st.SearchStrategy[Departure]:
-    """Departures from the framework, documented or not (1.3)."""
+def _departures() -> st.SearchStrategy[Departure]:
     return _fields(Departure, _context(None, None)).map(Departure.model_validate)
 
 
