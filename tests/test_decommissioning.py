@@ -191,9 +191,11 @@ def shortest_span(months: int) -> int:
 served_dates = st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(9000, 12, 31))
 month_counts = st.integers(min_value=0, max_value=120)
 #: Month ends and the days near them, where clamping happens, are drawn often.
+#: Century and leap years (1900 and 2100 are not leap years, 2000 and 2400 are) are drawn often too.
+years = st.one_of(st.integers(1900, 9000), st.sampled_from([1900, 2000, 2023, 2024, 2100, 2400, 2800, 2900]))
 edge_dates = st.builds(
     lambda year, month, back: dt.date(year, month, days_in_month(year, month) - back),
-    st.integers(1900, 9000), st.integers(1, 12), st.integers(0, 3),
+    years, st.integers(1, 12), st.integers(0, 3),
 )
 
 

@@ -67,6 +67,13 @@ def test_the_module_table_is_the_documented_table():
     assert {(band, c.value): level.value for (band, c), level in monitoring.LEVELS.items()} == EXPECTED_LEVELS
 
 
+def test_the_table_is_monotone_in_value_band_and_complexity_exhaustively():
+    bands = list(monitoring.VALUE_BANDS)
+    for (b1, c1), (b2, c2) in itertools.product(monitoring.LEVELS, repeat=2):
+        if bands.index(b1) <= bands.index(b2) and COMPLEXITIES.index(c1) <= COMPLEXITIES.index(c2):
+            assert monitoring.LEVELS[b1, c1].rank <= monitoring.LEVELS[b2, c2].rank, ((b1, c1), (b2, c2))
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize(
     ("level", "interval", "visits"), [("light", 12, 0), ("standard", 6, 1), ("intensive", 3, 4)]
@@ -190,6 +197,15 @@ def test_monotonic_under_any_bands_a_council_sets_even_overlapping_ones(standard
         assert len(level_rules) == 1  # ordered bands: the table's hit policy is unique
     else:
         assert 1 <= len(level_rules) <= 2  # overlapping bands: the heavier level was kept (above)
+
+
+def test_overlapping_bands_keep_the_heavier_level():
+    policy = _policy_with(monitoring_standard_value_from=Decimal("90000.00"), monitoring_intensive_value_above=Decimal("30000.00"))
+    decision = plan("reference", policy=policy, value="50000.00", complexity="medium")
+    assert sorted(fired(decision, "monitoring.level.")) == [
+        "monitoring.level.lower_value.medium_complexity", "monitoring.level.upper_value.medium_complexity",
+    ]
+    assert decision.monitoring.level == "intensive"
 
 
 tools = st.lists(st.sampled_from([t.value for t in ProviderTool]), unique=True)

@@ -15,8 +15,9 @@ cell fires for every award). The framework gives no figures, so the value bands 
 
 Medium complexity takes the value band's own level; low complexity is one step lighter, high one step heavier
 (never past light or intensive). The level is a non-decreasing function of the band and of the complexity, so
-it never gets lighter as the value or the complexity rises; if a policy sets the intensive band below the
-standard one, two cells can fire and :func:`assemble` keeps the heavier, which keeps that promise.
+it never gets lighter as the value or the complexity rises. If a policy sets the intensive band below the
+standard one, a value between them is in both the lower and the upper band: two cells fire and :func:`assemble`
+keeps the heavier level (in doubt, monitor more closely); the level is still monotone (a property test).
 
 The provider's own tools (3.7.2) and another public funder's monitoring change where the evidence comes from,
 never the level. Equalities monitoring (3.7.1) and an evaluation agreed at the outset (3.7.1) are always part of
