@@ -126,7 +126,7 @@ PLAN_RULES = (
         "monitoring.performance_targets", SECTION, MONITORING,
         when=is_true("has_award"),
         then=Conclusion("monitoring", "performance_targets"),
-        because="the {award.route} is monitored against the performance targets set out in the contract or grant award letter",
+        because="the award (route: {award.route}) is monitored against the performance targets set out in the contract or grant award letter",
     ),
     Rule(
         "monitoring.equalities", "3.7.1", EQUALITIES,
