@@ -68,7 +68,11 @@ class Term:
 
 
 TERMS = (
-    Term("role_and_obligations", "the role and obligations of both the organisation and the council in delivering agreed outcomes", ISSUE),
+    Term(
+        "role_and_obligations",
+        "the role and obligations of both the organisation and the council in delivering agreed outcomes",
+        ISSUE,
+    ),
     Term("terms_and_conditions", "full terms and conditions", ISSUE),
     Term(
         "expected_outcomes",

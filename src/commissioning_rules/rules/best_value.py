@@ -93,8 +93,10 @@ def _shown(ratio: Fraction | None) -> Decimal | None:
 def assemble(firings: list[Firing], context) -> dict:
     """Appraise every option, rank those the rules found meeting the outcomes, and choose the first."""
     options = context.case.options
+    if not options:
+        return {"best_value": BestValue(option=None, reason="no options were given to appraise (2.1)")}
     meets = {f.fact.key for f in firings if f.rule.then.outcome == "met"}
-    eligible = [i for i, _ in enumerate(options) if f"options[{i}]" in meets]
+    eligible = [i for i in range(len(options)) if f"options[{i}]" in meets]
     ranked = sorted(eligible, key=lambda i: _preference(i, options[i]), reverse=True)
     rank = {i: position + 1 for position, i in enumerate(ranked)}
     appraisals = [
@@ -108,8 +110,6 @@ def assemble(firings: list[Firing], context) -> dict:
         )
         for i, option in enumerate(options)
     ]
-    if not options:
-        return {"best_value": BestValue(option=None, reason="no options were given to appraise (2.1)")}
     if not ranked:
         return {
             "best_value": BestValue(
