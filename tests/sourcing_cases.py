@@ -13,7 +13,9 @@ import pytest
 
 import commissioning_rules as cr
 from commissioning_rules.engine import durable_available
-from commissioning_rules.engine.rule import Rule
+from commissioning_rules.engine.reference import holds
+from commissioning_rules.engine.rule import Rule, RuleSet
+from commissioning_rules.facts import case_facts
 
 #: Every engine that runs here (durable_rules does not import on Python 3.13+).
 ENGINES = ("reference", "durable-rules") if durable_available() else ("reference",)
@@ -29,6 +31,12 @@ def decide(case: dict[str, Any], **options: Any) -> cr.Decision:
     for other in decisions[1:]:
         assert other.model_dump(mode="json", exclude={"engine"}) == first, f"engines disagree on {case}"
     return decisions[0]
+
+
+def rows_holding(ruleset: RuleSet, case: dict[str, Any]) -> list[str]:
+    """Ids of the rules of ``ruleset`` whose condition holds of ``case``, read from the rule data (no engine)."""
+    values = case_facts(cr.Case.model_validate(case))[0].values
+    return [rule.id for rule in ruleset.rules if holds(rule.when, values, {})]
 
 
 def fired(decision: cr.Decision, prefix: str) -> list[str]:

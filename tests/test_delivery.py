@@ -6,11 +6,9 @@ import itertools
 
 import pytest
 
-from commissioning_rules.engine.reference import holds
-from commissioning_rules.facts import case_facts
-from commissioning_rules.models.case import Capacity, Case
-from commissioning_rules.rules import delivery
-from sourcing_cases import assert_quoted, decide, fired, sources
+from commissioning_rules.models.case import Capacity
+from commissioning_rules.rules import decision_table, delivery
+from sourcing_cases import assert_quoted, decide, fired, rows_holding, sources
 
 AS_OF = "2026-04-01"
 FLAGS = ("self_delivery_most_efficient", "outcomes_need_partners", "joint_commissioning_adds_value", "appropriate_partnership_exists")
@@ -40,8 +38,7 @@ def test_the_domain_is_every_input():
 def test_exactly_one_row_holds_for_every_input():
     """Unique hit policy, proved on the rule data itself: each input satisfies exactly one row's condition."""
     for d in DOMAIN:
-        values = case_facts(Case.model_validate({"delivery": d}))[0].values
-        matching = [rule.id for rule in delivery.RULESET.rules if holds(rule.when, values, {})]
+        matching = rows_holding(delivery.RULESET, {"delivery": d})
         assert len(matching) == 1, (d, matching)
 
 
@@ -111,4 +108,9 @@ def test_every_rule_quotes_the_chart():
 
 def test_a_row_gives_every_column_a_cell():
     with pytest.raises(ValueError):
-        delivery.table_row(delivery.COLUMNS, (True,))  # a row must give every column a cell
+        decision_table.row_condition(delivery.COLUMNS, (True,))  # a row must give every column a cell
+
+
+def test_a_broken_table_is_reported_not_decided():
+    with pytest.raises(RuntimeError, match="exactly one row"):
+        delivery.TABLE.hit([])

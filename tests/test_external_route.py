@@ -7,12 +7,10 @@ import itertools
 
 import pytest
 
-from commissioning_rules.engine.reference import holds
-from commissioning_rules.facts import case_facts
-from commissioning_rules.models.case import Case, FundingPurpose, InKindResource, Route
+from commissioning_rules.models.case import FundingPurpose, InKindResource, Route
 from commissioning_rules.rules import external_route
 from commissioning_rules.rules.external_route import ROUTE_TERMS
-from sourcing_cases import assert_quoted, decide, fired, sources
+from sourcing_cases import assert_quoted, decide, fired, rows_holding, sources
 
 AS_OF = "2026-04-01"
 #: The whole finite input domain: 2^3 yes/no facts x 4 in-kind resources x 3 funding purposes.
@@ -50,8 +48,7 @@ def test_the_domain_is_every_input():
 def test_exactly_one_row_holds_for_every_input():
     """Unique hit policy, proved on the rule data itself."""
     for p in DOMAIN:
-        values = case_facts(Case.model_validate({"provision": p}))[0].values
-        matching = [rule.id for rule in external_route.RULESET.rules if holds(rule.when, values, {})]
+        matching = rows_holding(external_route.RULESET, {"provision": p})
         assert len(matching) == 1, (p, matching)
 
 

@@ -35,9 +35,10 @@ reduced capacity and partnership does not apply (rows 8-9).
 
 from __future__ import annotations
 
-from commissioning_rules.engine.rule import Condition, Conclusion, Firing, Rule, RuleSet, all_of, eq, one_of
+from commissioning_rules.engine.rule import Firing, RuleSet
 from commissioning_rules.models.case import Capacity
 from commissioning_rules.models.decision import DeliveryDecision
+from commissioning_rules.rules.decision_table import ANY, DecisionTable
 
 SECTION = "3.4.1"
 
@@ -62,24 +63,6 @@ EXTERNAL_INEFFICIENT = (
     "• it is inefficient to do so using either of these routes."
 )
 
-#: A cell that tests nothing ("-" in the table).
-ANY = None
-
-
-def table_row(columns: tuple[str, ...], cells: tuple) -> Condition:
-    """A decision-table row as one condition: each cell holds (``ANY``: no test; a tuple: one of its values).
-
-    Cells never negate, so a row is a conjunction of equalities whose only disjunctions (a tuple cell) are
-    between exclusive values of one fact: at most one branch holds, and every engine fires the row once.
-    """
-    tests = [
-        one_of(path, cell) if isinstance(cell, tuple) else eq(path, cell)
-        for path, cell in zip(columns, cells, strict=True)
-        if cell is not ANY
-    ]
-    return all_of(*tests)
-
-
 COLUMNS = (
     "delivery.outcomes_need_partners",
     "delivery.council_capacity",
@@ -97,48 +80,43 @@ _FACTS = (
 )
 
 
-def _row(name: str, cells: tuple, method: str, source: str, because: str) -> Rule:
-    return Rule(
-        f"delivery.{name}", SECTION, source, table_row(COLUMNS, cells), Conclusion("method", method),
-        f"{because} ({_FACTS})",
-    )
-
+TABLE = DecisionTable("delivery", SECTION, "method", COLUMNS, _FACTS)
 
 RULES = (
-    _row(
+    TABLE.row(
         "partnership_for_shared_outcomes", (True, ANY, ANY, ANY, True), "partnership", PARTNERSHIP,
         "the outcomes will only be achieved by working with partners, and an appropriate partnership exists",
     ),
-    _row(
+    TABLE.row(
         "external_no_partnership", (True, ANY, ANY, ANY, False), "external", EXTERNAL_NO_PARTNERSHIP,
         "the outcomes need partners but there is no appropriate partnership to deliver them",
     ),
-    _row(
+    TABLE.row(
         "self", (False, FULL, True, ANY, ANY), "self", SELF,
         "the council has the capacity and delivering directly is the most efficient",
     ),
-    _row(
+    TABLE.row(
         "partnership_more_efficient", (False, FULL, False, True, True), "partnership", PARTNERSHIP,
         "self-delivery is not the most efficient, and joint commissioning with an appropriate partnership adds value",
     ),
-    _row(
+    TABLE.row(
         "partnership_for_capacity", (False, NOT_FULL, ANY, True, True), "partnership", PARTNERSHIP,
         "the council has no or reduced capacity, and joint commissioning with an appropriate partnership adds value",
     ),
-    _row(
+    TABLE.row(
         "external_inefficient", (False, FULL, False, False, ANY), "external", EXTERNAL_INEFFICIENT,
         "self-delivery is not the most efficient and joint commissioning adds no value",
     ),
-    _row(
+    TABLE.row(
         "external_inefficient_no_partnership", (False, FULL, False, True, False), "external", EXTERNAL_INEFFICIENT,
         "self-delivery is not the most efficient, and joint commissioning would add value but there is no "
         "appropriate partnership",
     ),
-    _row(
+    TABLE.row(
         "external_no_capacity", (False, NOT_FULL, ANY, False, ANY), "external", EXTERNAL_NO_CAPACITY,
         "the council has no or reduced capacity and joint commissioning adds no value",
     ),
-    _row(
+    TABLE.row(
         "external_no_capacity_no_partnership", (False, NOT_FULL, ANY, True, False), "external", EXTERNAL_NO_CAPACITY,
         "the council has no or reduced capacity, and joint commissioning would add value but there is no "
         "appropriate partnership",
@@ -148,9 +126,7 @@ RULES = (
 
 def assemble(firings: list[Firing], context) -> dict:
     """Unique hit policy: the one row that fired decides the method."""
-    if len(firings) != 1:  # impossible for valid input: the table is proved complete and unique by enumeration
-        raise RuntimeError(f"3.4.1 decision table: expected exactly one row to fire, got {[f.rule.id for f in firings]}")
-    (firing,) = firings
+    firing = TABLE.hit(firings)
     return {"delivery": DeliveryDecision(method=firing.rule.then.outcome, reasons=[context.because(firing)])}
 
 

@@ -7,7 +7,7 @@ A decision table over the ``provision`` facts (three yes/no facts, the in-kind r
 purpose: 3 values; 2^3 x 4 x 3 = 96 inputs). **Hit policy: unique** — the rows are mutually exclusive and
 together cover every input, so exactly one row fires for every case (a test enumerates all 96 inputs on both
 engines). ``none`` is a route like the others, with its reason. Rows are conjunctions of cells, as in
-:mod:`~commissioning_rules.rules.delivery` ("-" is any value; a cell listing values is one of them):
+:mod:`~commissioning_rules.rules.decision_table` ("-" is any value; a cell listing values is one of them):
 
 ===  ==========  =========  ===========  ==========================  ========================  =============
 row  direct      funds      aligned to   in-kind resource            funding purpose           route
@@ -42,10 +42,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from commissioning_rules.engine.rule import Conclusion, Firing, Rule, RuleSet
+from commissioning_rules.engine.rule import Firing, RuleSet
 from commissioning_rules.models.case import FundingPurpose, InKindResource, Route
 from commissioning_rules.models.decision import ProcessStep, RouteDecision
-from commissioning_rules.rules.delivery import ANY, table_row
+from commissioning_rules.rules.decision_table import ANY, DecisionTable
 
 SECTION = "3.4.2"
 
@@ -145,48 +145,44 @@ _FACTS = (
 )
 
 
-def _row(name: str, cells: tuple, route: str, source: str, because: str) -> Rule:
-    return Rule(
-        f"route.{name}", SECTION, source, table_row(COLUMNS, cells), Conclusion("route", route), f"{because} ({_FACTS})"
-    )
-
+TABLE = DecisionTable("route", SECTION, "route", COLUMNS, _FACTS)
 
 RULES = (
-    _row(
+    TABLE.row(
         "procurement", (True, True, ANY, ANY, ANY), Route.procurement.value, PROCUREMENT,
         "the acquisition is for the direct benefit of the council and funds are available: procurement",
     ),
-    _row(
+    TABLE.row(
         "none_no_funds_to_buy", (True, False, ANY, ANY, ANY), "none", BUYING_IN,
         "the acquisition is for the direct benefit of the council, but procurement buys in services and no funds are "
         "available: no route",
     ),
-    _row(
+    TABLE.row(
         "none_not_aligned", (False, ANY, False, ANY, ANY), "none", ALIGNED,
         "not an acquisition for the council, and the activities are not aligned to the council's agreed outcomes, "
         "as a grant or grant in kind requires: no route",
     ),
-    _row(
+    TABLE.row(
         "grant", (False, True, True, ANY, (PROJECT, CORE)), Route.grant.value, GRANT,
         "funds are available for the {provision.funding_purpose} of an organisation whose activities are aligned to "
         "the council's outcomes, leaving it to design how they are best met: grant",
     ),
-    _row(
+    TABLE.row(
         "none_funds_for_overall_activities", (False, True, True, ANY, OVERALL), "none", GRANT,
         "funds are available, but a grant funds specific projects or core costs, and support for overall activities "
         "is what a grant in kind offers when funds are unavailable: no route until the purpose is stated as a "
         "project or core costs",
     ),
-    _row(
+    TABLE.row(
         "grant_in_kind", (False, False, True, A_RESOURCE, (CORE, OVERALL)), Route.grant_in_kind.value, GRANT_IN_KIND,
         "funds are unavailable and the council can offer {provision.in_kind_resource} to support the overall "
         "activities of an organisation aligned to its outcomes: grant in kind",
     ),
-    _row(
+    TABLE.row(
         "none_in_kind_for_project", (False, False, True, A_RESOURCE, PROJECT), "none", GRANT_IN_KIND,
         "funds are unavailable, and a grant in kind supports overall activities, not a specific project: no route",
     ),
-    _row(
+    TABLE.row(
         "none_nothing_to_offer", (False, False, True, InKindResource.none, ANY), "none", IN_KIND_OFFER,
         "funds are unavailable and the council has no accommodation, equipment or other resource to offer: no route",
     ),
@@ -210,9 +206,7 @@ def route_decision(route: str, reasons: list[str]) -> RouteDecision:
 
 def assemble(firings: list[Firing], context) -> dict:
     """Unique hit policy: the one row that fired decides the route."""
-    if len(firings) != 1:  # impossible for valid input: the table is proved complete and unique by enumeration
-        raise RuntimeError(f"3.4.2 decision table: expected exactly one row to fire, got {[f.rule.id for f in firings]}")
-    (firing,) = firings
+    firing = TABLE.hit(firings)
     return {"route": route_decision(firing.rule.then.outcome, [context.because(firing)])}
 
 
