@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from enum import Enum
 
 from pydantic import BaseModel, ConfigDict
@@ -81,30 +82,102 @@ class PolicyRef(BaseModel):
 # --- sourcing (2.1, 3.4, 3.5, 3.6) -------------------------------------------------------------------
 
 
+class OptionAppraisal(BaseModel):
+    """One option appraised for best value (2.1), in the order the case lists it.
+
+    Economy is its ``whole_life_cost``; efficiency its ``sroi`` (total value per pound of whole-life cost, the
+    glossary's "ratio of total benefits [...] to total investments"; ``None`` where the cost is nil);
+    effectiveness whether it ``meets_required_outcomes``. ``rank`` orders the options meeting the outcomes
+    (1 is best value); an option missing them is never ranked.
+    """
+
+    model_config = _OUTPUT
+
+    name: str
+    whole_life_cost: Decimal
+    total_value: Decimal
+    sroi: Decimal | None
+    meets_required_outcomes: bool
+    rank: int | None = None
+
+
 class BestValue(BaseModel):
+    """2.1: the option giving best value among those meeting the required outcomes (``None`` if none does)."""
+
     model_config = _OUTPUT
 
     option: str | None
+    options: list[OptionAppraisal] = []
+    reason: str = ""
 
 
 class DeliveryDecision(BaseModel):
+    """3.4.1: self, partnership or external delivery, and why."""
+
     model_config = _OUTPUT
 
     method: str
+    reasons: list[str] = []
+
+
+class ProcessStep(BaseModel):
+    """One step of a route's process, from the "Process" column of chart 3.4.2."""
+
+    model_config = _OUTPUT
+
+    id: str
+    text: str
 
 
 class RouteDecision(BaseModel):
+    """3.4.2: procurement, grant, grant in kind or none; its process, agreement and the cost of non-compliance."""
+
     model_config = _OUTPUT
 
     route: str
-    process: list[dict[str, str]] = []
+    process: list[ProcessStep] = []
+    agreement: str | None = None
+    legally_binding: bool | None = None
+    non_compliance: str | None = None
+    reasons: list[str] = []
 
 
 class Approval(BaseModel):
+    """3.5: who decides and who is told; for procurement, the procedure, the regime in force and its threshold.
+
+    ``placeholders`` names every placeholder parameter (one the council is expected to set) that decided it.
+    """
+
     model_config = _OUTPUT
 
     decided_by: str
     notified: list[str] = []
+    procedure: str | None = None
+    regime: str | None = None
+    threshold: Decimal | None = None
+    reaches_threshold: bool | None = None
+    placeholders: list[str] = []
+    reasons: list[str] = []
+
+
+class AwardTerm(BaseModel):
+    """One thing the contract or award letter must set out (3.6), or why it does not apply."""
+
+    model_config = _OUTPUT
+
+    id: str
+    text: str
+    required: bool
+    reason: str
+
+
+class AwardTerms(BaseModel):
+    """3.6: the agreement document and what it must set out."""
+
+    model_config = _OUTPUT
+
+    agreement: str
+    terms: list[AwardTerm] = []
 
 
 # --- after the award (1.3, 3.7, 3.8) -----------------------------------------------------------------
@@ -196,6 +269,7 @@ class Decision(BaseModel):
     delivery: DeliveryDecision | None = None
     route: RouteDecision | None = None
     approval: Approval | None = None
+    award_terms: AwardTerms | None = None
     monitoring: MonitoringPlan | None = None
     notice: Notice | None = None
     review: ReviewOutcome | None = None
