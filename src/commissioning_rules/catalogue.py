@@ -147,7 +147,7 @@ class NormativeError(ValueError):
 def _strings(value: Any, where: str) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
         raise NormativeError(f"{where}: expected text or a list of non-empty texts, got {value!r}")
     return tuple(value)
 
