@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 from collections import Counter
 
 from mkdocs.exceptions import PluginError
@@ -200,6 +201,15 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
         if marker in markdown:
             markdown = markdown.replace(marker, _schema_block(title, model))
     return markdown
+
+
+#: A Sphinx role left in a rendered docstring (``:class:`~pkg.mod.Name```), which mkdocstrings shows as text.
+SPHINX_ROLE = re.compile(r":(?:class|func|meth|mod|attr|data|obj):<code>(~?)([\w.]+)</code>")
+
+
+def on_page_content(html: str, page, config, files) -> str:
+    """Show a docstring's Sphinx roles as code: ``~a.b.Name`` as ``Name``, ``a.b.name`` as written."""
+    return SPHINX_ROLE.sub(lambda m: f"<code>{m.group(2).rsplit('.', 1)[-1] if m.group(1) else m.group(2)}</code>", html)
 
 
 def on_files(files: Files, config) -> Files:

@@ -88,8 +88,7 @@ def parameter_in_force(policy: Policy, name: str, as_of: dt.date) -> ParameterIn
 def rule_catalogue(policy: Policy | None = None, as_of: dt.date | None = None) -> list[CatalogueEntry]:
     """Every rule of ``policy`` (default: the Norwich framework) in rule-set order, parameters shown at ``as_of``.
 
-    A parameter the policy does not define is left out here; ``traceability_problems`` does not check it, the
-    policy's own checks do.
+    A parameter the policy does not define is left out (the policy's static checks report it).
     """
     policy = policy or Policy.default()
     as_of = as_of or dt.date.today()
