@@ -19,7 +19,9 @@ from mkdocs.structure.files import File, Files
 
 from commissioning_rules.catalogue import (
     CatalogueEntry,
+    Normative,
     load_normative,
+    matches_prefix,
     rule_catalogue,
     trace,
     traceability_problems,
@@ -118,8 +120,7 @@ def catalogue_markdown(policy: Policy, as_of: dt.date) -> str:
     return "\n".join(lines)
 
 
-def traceability_markdown(policy: Policy) -> str:
-    normative = load_normative()
+def traceability_markdown(policy: Policy, normative: Normative) -> str:
     rows = trace(policy, normative)
     kinds = Counter(row.sentence.kind for row in rows)
     executable = [row for row in rows if row.sentence.rules or row.sentence.rulesets]
@@ -164,7 +165,7 @@ def traceability_markdown(policy: Policy) -> str:
                     count = len(next(rs for rs in policy.rulesets if rs.name == name).rules)
                     parts.append(f"rule set [`{name}`](rule-catalogue.md#{_ruleset_anchor(name)}) ({count} rules)")
             for prefix in s.rules:
-                matched = [rule_id for rule_id in row.rules if rule_id == prefix or rule_id.startswith(prefix + ".")]
+                matched = [rule_id for rule_id in row.rules if matches_prefix(prefix, rule_id)]
                 if prefix in row.dangling:
                     parts.append(f"`{prefix}.*` (no such rule)")
                 else:
@@ -215,12 +216,13 @@ def on_page_content(html: str, page, config, files) -> str:
 def on_files(files: Files, config) -> Files:
     policy = Policy.default()
     allow_pending = bool(os.environ.get(ALLOW_PENDING))
-    problems = traceability_problems(policy, load_normative(), allow_pending=allow_pending)
+    normative = load_normative()
+    problems = traceability_problems(policy, normative, allow_pending=allow_pending)
     if problems:
         raise PluginError(
             "traceability: normative sentences not encoded by the policy (src/commissioning_rules/normative.yaml):\n  "
             + "\n  ".join(problems)
         )
     files.append(File.generated(config, CATALOGUE_PAGE, content=catalogue_markdown(policy, dt.date.today())))
-    files.append(File.generated(config, TRACEABILITY_PAGE, content=traceability_markdown(policy)))
+    files.append(File.generated(config, TRACEABILITY_PAGE, content=traceability_markdown(policy, normative)))
     return files

@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from commissioning_rules.engine.rule import AllOf, Compare, Condition, Rule, RuleSet, describe
+from commissioning_rules.parameters import ParameterError
 from commissioning_rules.policy import Policy
 
 NORMATIVE_FILE = "normative.yaml"
@@ -72,8 +73,10 @@ def _own_condition(rule: Rule, ruleset: RuleSet) -> Condition:
 
 def parameter_in_force(policy: Policy, name: str, as_of: dt.date) -> ParameterInForce:
     parameter = policy.parameters[name]
-    in_force = [v for v in parameter.values if v.effective_from <= as_of]
-    value = in_force[-1] if in_force else None
+    try:
+        value = parameter.at(as_of)
+    except ParameterError:
+        value = None
     return ParameterInForce(
         name=name,
         description=parameter.description,
@@ -206,7 +209,8 @@ class TraceRow:
     dangling: tuple[str, ...]
 
 
-def _matches(prefix: str, rule_id: str) -> bool:
+def matches_prefix(prefix: str, rule_id: str) -> bool:
+    """``management`` matches ``management.constitution.met``, not ``management_x.met``."""
     return rule_id == prefix or rule_id.startswith(prefix + ".")
 
 
@@ -224,7 +228,7 @@ def trace(policy: Policy | None = None, normative: Normative | None = None) -> l
         found: dict[str, Rule] = {}
         dangling = []
         for prefix in sentence.rules:
-            matched = [r for r in policy.rules if _matches(prefix, r.id)]
+            matched = [r for r in policy.rules if matches_prefix(prefix, r.id)]
             found.update((r.id, r) for r in matched)
             if not matched:
                 dangling.append(prefix)
