@@ -2,15 +2,12 @@
 
 Both pages are written from ``commissioning_rules.catalogue`` (nothing is written by hand, so nothing can drift).
 The build fails when a normative sentence maps to nothing or to a rule or rule set the default policy lacks.
-While ``TRACEABILITY_ALLOW_PENDING`` is set in the environment, mappings to the rule sets listed as pending in
-``normative.yaml`` may dangle (they are built on other branches); nothing else is excused.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
 from collections import Counter
 
@@ -32,7 +29,6 @@ from commissioning_rules.policy import Policy
 
 CATALOGUE_PAGE = "reference/rule-catalogue.md"
 TRACEABILITY_PAGE = "reference/traceability.md"
-ALLOW_PENDING = "TRACEABILITY_ALLOW_PENDING"
 
 
 def _cell(text: str) -> str:
@@ -124,7 +120,6 @@ def traceability_markdown(policy: Policy, normative: Normative) -> str:
     rows = trace(policy, normative)
     kinds = Counter(row.sentence.kind for row in rows)
     executable = [row for row in rows if row.sentence.rules or row.sentence.rulesets]
-    pending = sorted({target for row in rows for target in row.dangling})
     untraced = untraced_rules(policy, normative)
     lines = [
         "# Traceability matrix",
@@ -141,14 +136,6 @@ def traceability_markdown(policy: Policy, normative: Normative) -> str:
         f"{len(rows) - len(executable)} are not executable (with the reason).",
         "",
     ]
-    if pending:
-        lines += [
-            "!!! warning \"Rule sets not yet in this build\"",
-            f"    This site was built with `{ALLOW_PENDING}` set: "
-            + ", ".join(f"`{name}`" for name in pending)
-            + " are mapped below but are not rule sets of this build yet.",
-            "",
-        ]
     lines += ["| Section | Passage | Encoded by |", "|---|---|---|"]
     for row in rows:
         s = row.sentence
@@ -215,9 +202,8 @@ def on_page_content(html: str, page, config, files) -> str:
 
 def on_files(files: Files, config) -> Files:
     policy = Policy.default()
-    allow_pending = bool(os.environ.get(ALLOW_PENDING))
     normative = load_normative()
-    problems = traceability_problems(policy, normative, allow_pending=allow_pending)
+    problems = traceability_problems(policy, normative)
     if problems:
         raise PluginError(
             "traceability: normative sentences not encoded by the policy (src/commissioning_rules/normative.yaml):\n  "

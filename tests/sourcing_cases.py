@@ -21,7 +21,7 @@ from commissioning_rules.facts import case_facts
 ENGINES = ("reference", "durable-rules") if durable_available() else ("reference",)
 
 #: The framework's text, beside the project (``../shared/policy``); absent in a bare clone.
-POLICY_TEXT = Path(__file__).resolve().parents[1] / "policy" / "commissioning-framework-2014.txt"
+POLICY_TEXT = Path(__file__).resolve().parents[1] / "docs" / "framework" / "commissioning-framework-2014.txt"
 
 
 def decide(case: dict[str, Any], **options: Any) -> cr.Decision:

@@ -24,12 +24,6 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 FRAMEWORK = DOCS / "framework" / "commissioning-framework-2014.txt"
 
-#: Issues 3 and 4 build the rule sets listed as ``pending_rulesets`` in normative.yaml (best_value, delivery,
-#: external_route, approval, award, monitoring, decommissioning, departures) on other branches. Until they are
-#: merged, sentences mapped to them may dangle, and only those. AFTER MERGING THEM, SET THIS TO False (and empty
-#: pending_rulesets): the docs build and these tests then accept no dangling mapping at all.
-PENDING_RULESETS_MAY_DANGLE = True
-
 KEYWORD = re.compile(r"\b(must|will|should|required)\b", re.IGNORECASE)
 HEADING = re.compile(r"^(\d+(?:\.\d+)*)\.?\s+[A-Z]")
 CHARTS = {"3.4.1": "3.4", "3.4.2": "3.4", "3.5.1": "3.5"}  # each chart, and the section its following prose is in
@@ -152,24 +146,10 @@ def test_chart_rows_and_keyword_sentences_are_labelled_as_such(passages, normati
 
 
 def test_every_normative_sentence_maps_to_rules_that_exist_or_a_reason(normative):
-    assert catalogue.traceability_problems(normative=normative, allow_pending=True) == []
-    strict = catalogue.traceability_problems(normative=normative, allow_pending=False)
-    if PENDING_RULESETS_MAY_DANGLE:
-        existing = {rs.name for rs in Policy.default().rulesets}
-        waiting = normative.pending_rulesets - existing
-        # Strictly, only mappings to rule sets not merged yet may be reported, and each such mapping is.
-        assert all(re.search(r"rule set '(\w+)' is not in the policy$", p).group(1) in waiting for p in strict)
-        expected = sum(1 for s in normative.sentences for name in s.rulesets if name in waiting)
-        assert len(strict) == expected
-    else:
-        assert strict == []
+    assert catalogue.traceability_problems(normative=normative) == []
 
 
-def test_the_rule_sets_of_this_build_are_checked_strictly(normative):
-    """Sections whose rule sets exist (3.5, 3.5.1, 2.3) never dangle, whatever PENDING_RULESETS_MAY_DANGLE says."""
-    existing = {rs.name for rs in Policy.default().rulesets}
-    assert {"organisation_criteria", "living_wage"} <= existing
-    assert not normative.pending_rulesets & {"organisation_criteria", "living_wage"}
+def test_the_gate_is_traced_rule_by_rule(normative):
     rows = {row.sentence.id: row for row in catalogue.trace(normative=normative)}
     assert "financial_systems.published_accounts.not_met" in rows["3.5.1.financial_systems"].rules
     assert rows["3.5.1.financial_systems"].dangling == ()
@@ -181,12 +161,11 @@ def test_every_rule_of_the_default_policy_is_traced_to_a_sentence(normative):
 
 
 BROKEN = """
-pending_rulesets: [delivery]
 sentences:
   - {id: a, section: "3.5", kind: sentence, text: "Mapped to nothing."}
   - {id: b, section: "3.5", kind: sentence, text: "A rule set that does not exist.", rulesets: [no_such_ruleset]}
   - {id: c, section: "3.5", kind: sentence, text: "A rule that does not exist.", rules: [management.no_such_rule]}
-  - {id: d, section: "3.4.1", kind: chart_row, text: "Pending.", rulesets: [delivery]}
+  - {id: d, section: "3.4.1", kind: chart_row, text: "Misspelt.", rulesets: [deliveries]}
   - {id: e, section: "3.5", kind: sentence, text: "Both.", rulesets: [organisation_criteria], not_executable: "why"}
   - {id: f, section: "3.5", kind: sentence, text: "Fine.", rules: [management.constitution]}
   - {id: g, section: "3.5", kind: sentence, text: "Also fine.", not_executable: "a duty of the council"}
@@ -200,13 +179,11 @@ def test_each_kind_of_untraced_sentence_is_reported():
     assert "mapped to nothing" in strict[0]
     assert "rule set 'no_such_ruleset'" in strict[1]
     assert "rule-id prefix 'management.no_such_rule'" in strict[2]
-    lenient = catalogue.traceability_problems(normative=broken, allow_pending=True)
-    assert [p.split(" ")[0] for p in lenient] == ["a", "b", "c", "e"]  # only the pending rule set is excused
 
 
 def test_a_rule_id_prefix_matches_whole_id_segments():
     one = catalogue.load_normative(
-        'pending_rulesets: []\nsentences:\n  - {id: x, section: "3.5.1", kind: chart_row, text: "t", rules: [insur]}\n'
+        'sentences:\n  - {id: x, section: "3.5.1", kind: chart_row, text: "t", rules: [insur]}\n'
     )
     assert catalogue.traceability_problems(normative=one) == ["x (3.5.1): rule-id prefix 'insur' is not in the policy"]
 
@@ -215,11 +192,11 @@ def test_a_rule_id_prefix_matches_whole_id_segments():
     "text",
     [
         "sentences: []\n",
-        "pending_rulesets: []\nsentences:\n  - {id: x, section: '1', kind: prose, text: t, not_executable: r}\n",
-        "pending_rulesets: []\nsentences:\n  - {id: x, section: '1', kind: sentence, text: [], not_executable: r}\n",
-        "pending_rulesets: []\nsentences:\n  - {id: x, section: '1', kind: sentence, text: t, not_executable: ''}\n",
-        "pending_rulesets: []\nsentences:\n  - {id: x, section: '1', kind: sentence, text: t, rule: [a]}\n",
-        "pending_rulesets: []\nsentences:\n"
+        "sentences:\n  - {id: x, section: '1', kind: prose, text: t, not_executable: r}\n",
+        "sentences:\n  - {id: x, section: '1', kind: sentence, text: [], not_executable: r}\n",
+        "sentences:\n  - {id: x, section: '1', kind: sentence, text: t, not_executable: ''}\n",
+        "sentences:\n  - {id: x, section: '1', kind: sentence, text: t, rule: [a]}\n",
+        "sentences:\n"
         "  - {id: x, section: '1', kind: sentence, text: t, not_executable: r}\n"
         "  - {id: x, section: '1', kind: sentence, text: u, not_executable: r}\n",
     ],
@@ -268,7 +245,6 @@ def test_the_build_hook_fails_on_an_untraced_sentence(monkeypatch):
 
     hooks = _load_hooks()
     monkeypatch.setattr(hooks, "load_normative", lambda: catalogue.load_normative(BROKEN))
-    monkeypatch.setenv(hooks.ALLOW_PENDING, "1")
     with pytest.raises(PluginError, match="a \\(3.5\\): mapped to nothing"):
         hooks.on_files(None, None)
 
@@ -276,10 +252,7 @@ def test_the_build_hook_fails_on_an_untraced_sentence(monkeypatch):
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("site")
-    env = {k: v for k, v in os.environ.items() if k != "TRACEABILITY_ALLOW_PENDING"}
-    env["NO_MKDOCS_2_WARNING"] = "1"
-    if PENDING_RULESETS_MAY_DANGLE:
-        env["TRACEABILITY_ALLOW_PENDING"] = "1"
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
     result = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--config-file", str(ROOT / "mkdocs.yml"), "--site-dir", str(out)],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,

@@ -22,7 +22,7 @@ from commissioning_rules.rules import DEFAULT_RULESETS, monitoring
 
 ENGINES = ["reference"] + (["durable-rules"] if durable_available() else [])
 AS_OF = dt.date(2026, 4, 1)
-POLICY_TEXT = Path(__file__).resolve().parents[1] / "policy" / "commissioning-framework-2014.txt"
+POLICY_TEXT = Path(__file__).resolve().parents[1] / "docs" / "framework" / "commissioning-framework-2014.txt"
 COMPLEXITIES = list(Complexity)
 
 

@@ -1,4 +1,4 @@
-"""Every rule cites its section and quotes the framework verbatim (policy/commissioning-framework-2014.txt)."""
+"""Every rule cites its section and quotes the framework verbatim (docs/framework/commissioning-framework-2014.txt)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 import commissioning_rules as cr
 
-FRAMEWORK = Path(__file__).resolve().parents[1] / "policy" / "commissioning-framework-2014.txt"
+FRAMEWORK = Path(__file__).resolve().parents[1] / "docs" / "framework" / "commissioning-framework-2014.txt"
 SECTION = re.compile(r"^\d(\.\d+){0,2}$")
 
 

@@ -138,8 +138,6 @@ class NormativeSentence:
 @dataclass(frozen=True)
 class Normative:
     sentences: tuple[NormativeSentence, ...]
-    #: Rule sets still being built elsewhere: mappings to them may dangle while pending ones are allowed.
-    pending_rulesets: frozenset[str]
 
 
 class NormativeError(ValueError):
@@ -164,8 +162,8 @@ def load_normative(text: str | None = None) -> Normative:
     if text is None:
         text = resources.files("commissioning_rules").joinpath(NORMATIVE_FILE).read_text("utf-8")
     data = yaml.safe_load(text)
-    if not isinstance(data, dict) or set(data) != {"pending_rulesets", "sentences"}:
-        raise NormativeError(f"{NORMATIVE_FILE}: expected the keys pending_rulesets and sentences")
+    if not isinstance(data, dict) or set(data) != {"sentences"} or not isinstance(data["sentences"], list) or not data["sentences"]:
+        raise NormativeError(f"{NORMATIVE_FILE}: expected one key, sentences, holding a non-empty list")
     allowed = {"id", "section", "kind", "text", "rules", "rulesets", "not_executable"}
     sentences = []
     for i, entry in enumerate(data["sentences"]):
@@ -193,7 +191,7 @@ def load_normative(text: str | None = None) -> Normative:
     repeated = sorted({i for i in ids if ids.count(i) > 1})
     if repeated:
         raise NormativeError(f"{NORMATIVE_FILE}: sentence ids must be unique; repeated: {repeated}")
-    return Normative(tuple(sentences), frozenset(_names(data["pending_rulesets"], "pending_rulesets")))
+    return Normative(tuple(sentences))
 
 
 @dataclass(frozen=True)
@@ -246,14 +244,8 @@ def trace(policy: Policy | None = None, normative: Normative | None = None) -> l
     return rows
 
 
-def traceability_problems(
-    policy: Policy | None = None, normative: Normative | None = None, *, allow_pending: bool = False
-) -> list[str]:
-    """Every sentence mapped to nothing, mapped both ways, or mapped to a rule or rule set the policy lacks.
-
-    With ``allow_pending``, a mapping to a rule set listed in ``pending_rulesets`` may dangle (those rule sets are
-    being built on other branches); nothing else is excused.
-    """
+def traceability_problems(policy: Policy | None = None, normative: Normative | None = None) -> list[str]:
+    """Every sentence mapped to nothing, mapped both ways, or mapped to a rule or rule set the policy lacks."""
     normative = normative or load_normative()
     problems = []
     for row in trace(policy, normative):
@@ -265,8 +257,6 @@ def traceability_problems(
         if encoded and sentence.not_executable:
             problems.append(f"{where}: mapped to rules and also said not to be executable")
         for target in row.dangling:
-            if allow_pending and target in normative.pending_rulesets and target in sentence.rulesets:
-                continue
             kind = "rule set" if target in sentence.rulesets else "rule-id prefix"
             problems.append(f"{where}: {kind} {target!r} is not in the policy")
     return problems
