@@ -177,19 +177,25 @@ def _policy_from_recipe(recipe: tuple[str, Any]) -> Policy:
     return cls(**fields)
 
 
-def _start_worker(recipe: tuple[str, Any], as_of: dt.date | None, engine: str, today: dt.date) -> None:
+def _start_worker(recipe: tuple[str, Any], as_of: dt.date | None, engine: str, today: dt.date, as_json: bool) -> None:
     policy = _policy_from_recipe(recipe)
     policy.engine(engine)  # compile once per process, before the first case
-    _worker.update(policy=policy, as_of=as_of, engine=engine, today=today)
+    _worker.update(policy=policy, as_of=as_of, engine=engine, today=today, as_json=as_json)
 
 
-def _work(chunk: list[tuple[int, Any, bool]]) -> list[Outcome]:
+def _work(chunk: list[tuple[int, Any, bool]]) -> list[Any]:
     w = _worker
-    return [
+    outcomes = [
         _evaluate_line(n, x, w["policy"], w["as_of"], w["engine"], w["today"]) if is_line
         else _evaluate_item(n, x, w["policy"], w["as_of"], w["engine"], w["today"])
         for n, x, is_line in chunk
     ]
+    return [_as_json(o) for o in outcomes] if w["as_json"] else outcomes
+
+
+def _as_json(outcome: Outcome) -> tuple[str, ItemError | None]:
+    """An outcome written as its JSON line (in the worker: a string crosses back far faster than a Decision)."""
+    return to_json_line(outcome), outcome if isinstance(outcome, ItemError) else None
 
 
 def _chunks(items: Iterable[tuple[int, Any, bool]], size: int) -> Iterator[list[tuple[int, Any, bool]]]:
@@ -211,7 +217,8 @@ def _run(
     policy_file: str | None,
     as_of: dt.date | str | None,
     engine: str | None,
-) -> Iterator[Outcome]:
+    as_json: bool = False,
+) -> Iterator[Any]:
     """Check the run's settings now (raising at once), then return the iterator of outcomes in input order."""
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a whole number of at least 1, got {workers!r}")
@@ -228,13 +235,14 @@ def _run(
     policy.engine(engine)  # an unknown or unavailable engine fails here, before any item
     today = dt.date.today()  # read once: every item of the run without a date gets the same one
     if workers == 1:
-        return (
+        outcomes = (
             _evaluate_line(n, x, policy, as_of, engine, today) if is_line
             else _evaluate_item(n, x, policy, as_of, engine, today)
             for n, x, is_line in items
         )
+        return (_as_json(o) for o in outcomes) if as_json else outcomes
     recipe = _policy_recipe(policy, policy_file)
-    return _in_processes(items, workers, recipe, as_of, engine, today)
+    return _in_processes(items, workers, recipe, as_of, engine, today, as_json)
 
 
 def _in_processes(
@@ -244,15 +252,16 @@ def _in_processes(
     as_of: dt.date | None,
     engine: str,
     today: dt.date,
-) -> Iterator[Outcome]:
+    as_json: bool,
+) -> Iterator[Any]:
     # "spawn": every worker starts clean, so no durable_rules state or held lock is copied across a fork.
     executor = ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_start_worker,
-        initargs=(recipe, as_of, engine, today),
+        initargs=(recipe, as_of, engine, today, as_json),
     )
-    pending: collections.deque[Future[list[Outcome]]] = collections.deque()
+    pending: collections.deque[Future[list[Any]]] = collections.deque()
     limit = workers * CHUNKS_IN_FLIGHT_PER_WORKER
     try:
         for chunk in _chunks(items, CHUNK_SIZE):
@@ -292,14 +301,18 @@ def evaluate_lines(
     policy_file: str | None = None,
     as_of: dt.date | str | None = None,
     engine: str | None = None,
-) -> Iterator[Outcome]:
+    as_json: bool = False,
+) -> Iterator[Any]:
     """Evaluate the lines of a JSONL batch, one case per line: one outcome per line, numbered from 1.
 
     An empty line or a line that is not JSON becomes an :class:`ItemError` too, so the outcomes line up
-    with the input line for line. ``policy_file`` lets worker processes load the policy themselves.
+    with the input line for line. ``policy_file`` lets worker processes load the policy themselves. With
+    ``as_json`` each outcome comes as ``(json_line, item_error_or_None)``, written by :func:`to_json_line`
+    where it was evaluated.
     """
     items = ((n, line, True) for n, line in enumerate(lines, start=1))
-    return _run(items, workers=workers, policy=policy, policy_file=policy_file, as_of=as_of, engine=engine)
+    return _run(items, workers=workers, policy=policy, policy_file=policy_file, as_of=as_of, engine=engine,
+                as_json=as_json)
 
 
 def to_json_line(outcome: Outcome) -> str:

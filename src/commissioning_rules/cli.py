@@ -185,16 +185,16 @@ def batch(cases_file: BinaryIO, output: TextIO, workers: int, as_of: dt.datetime
     total = _count_lines(cases_file) if sys.stderr.isatty() else None
     lines = _lines(cases_file)
     outcomes = _start(lambda: evaluate_lines(lines, workers=workers, policy_file=policy_file, as_of=_date(as_of),
-                                             engine=engine))
+                                             engine=engine, as_json=True))
     evaluated, rejected = 0, []
     bar = click.progressbar(length=total, file=sys.stderr, label="evaluating") if total else None
     try:
-        for outcome in outcomes:
-            output.write(to_json_line(outcome) + "\n")
-            if isinstance(outcome, ItemError):
+        for text, error in outcomes:
+            output.write(text + "\n")
+            if error is not None:
                 if len(rejected) < REJECTIONS_SHOWN:
-                    click.echo(_rejection(outcome, f"line {outcome.item}"), err=True)
-                rejected.append(outcome.item)
+                    click.echo(_rejection(error, f"line {error.item}"), err=True)
+                rejected.append(error.item)
             else:
                 evaluated += 1
             if bar is not None:
