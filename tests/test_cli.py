@@ -233,3 +233,20 @@ def test_python_dash_m_still_explains_the_bundled_example_and_delegates_commands
     schema = subprocess.run([sys.executable, "-m", "commissioning_rules", "schema", "decision"], capture_output=True,
                             text=True, timeout=300)
     assert schema.returncode == 0 and json.loads(schema.stdout) == schema_for("decision")
+
+
+def test_batch_refuses_to_write_over_its_input(tmp_path):
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text("\n".join(GOOD_LINES) + "\n", "utf-8")
+    before = cases.read_bytes()
+    result = run("batch", str(cases), "-o", str(cases))
+    assert result.returncode == 2 and "is the input" in result.stderr
+    assert cases.read_bytes() == before
+
+
+def test_an_output_that_cannot_be_written_is_a_file_error_before_any_case(tmp_path):
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text("\n".join(GOOD_LINES) + "\n", "utf-8")
+    result = run("batch", str(cases), "-o", str(tmp_path / "no-such-folder" / "decisions.jsonl"))
+    assert result.returncode == 2 and "Could not open file" in result.stderr
+    assert "evaluated" not in result.stderr

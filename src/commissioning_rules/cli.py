@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import json
+import os
 import sys
 import textwrap
 import traceback
@@ -155,6 +156,13 @@ def _count_lines(stream: BinaryIO) -> int | None:
         return None
 
 
+def _same_file(first: str, second: str) -> bool:
+    try:
+        return os.path.samefile(first, second)
+    except (OSError, ValueError):  # "-", "<stdin>", a file not created yet
+        return False
+
+
 def _lines(stream: BinaryIO) -> Iterator[bytes]:
     for line in stream:
         yield line.rstrip(b"\r\n")
@@ -162,7 +170,7 @@ def _lines(stream: BinaryIO) -> Iterator[bytes]:
 
 @cli.command(epilog=EXIT_CODES)
 @click.argument("cases_file", metavar="CASES.jsonl", type=click.File("rb"))
-@click.option("-o", "--output", type=click.File("w", encoding="utf-8", lazy=False), default="-", show_default=True,
+@click.option("-o", "--output", type=click.File("w", encoding="utf-8", lazy=True), default="-", show_default=True,
               metavar="FILE", help="Where to write the decisions, one JSON line per input line.")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Processes to evaluate in. The output is identical whatever the number.")
@@ -182,6 +190,13 @@ def batch(cases_file: BinaryIO, output: TextIO, workers: int, as_of: dt.datetime
     """
     if policy_file is not None:
         _require_policy_files()
+    if _same_file(cases_file.name, output.name):
+        raise UsageFailure(f"the output {output.name} is the input: write the decisions to another file")
+    if callable(getattr(output, "open", None)):  # click opens a named file lazily: open it now, before any case
+        try:
+            output.open()
+        except click.FileError as error:
+            raise UsageFailure(error.format_message()) from None
     total = _count_lines(cases_file) if sys.stderr.isatty() else None
     lines = _lines(cases_file)
     outcomes = _start(lambda: evaluate_lines(lines, workers=workers, policy_file=policy_file, as_of=_date(as_of),
@@ -199,10 +214,17 @@ def batch(cases_file: BinaryIO, output: TextIO, workers: int, as_of: dt.datetime
                 evaluated += 1
             if bar is not None:
                 bar.update(1)
+    except BrokenPipeError:
+        raise  # the reader went away (e.g. `| head`): click ends quietly
+    except OSError as error:  # the input could not be read or the output written (a full disk …)
+        raise UsageFailure(f"batch stopped: {error}") from None
     finally:
         if bar is not None:
             bar.render_finish()
+    try:
         output.flush()
+    except OSError as error:
+        raise UsageFailure(f"batch stopped: {error}") from None
     if len(rejected) > REJECTIONS_SHOWN:
         click.echo(f"... and {len(rejected) - REJECTIONS_SHOWN} more rejected lines (see the error records)", err=True)
     click.echo(f"{evaluated} evaluated, {len(rejected)} rejected", err=True)
