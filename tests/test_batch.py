@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 import commissioning_rules as cr
 from commissioning_rules.batch import ItemError, evaluate_lines, field_path, load_json, to_json_line
+from commissioning_rules.engine import durable_available
 from commissioning_rules.parameters import default_parameters
 from commissioning_rules.rules import DEFAULT_RULESETS
 
@@ -178,3 +179,15 @@ def test_each_item_is_rejected_exactly_when_the_case_model_rejects_it(cases):
             assert isinstance(outcome, ItemError) and outcome.item == index and outcome.kind == "invalid_case"
         else:
             assert outcome == cr.evaluate(case, engine="reference")
+
+
+@pytest.mark.skipif(not durable_available(), reason="durable-rules does not import on this Python")
+@pytest.mark.xfail(
+    strict=False,
+    reason="foundation bug, engine/durable.py: a rule whose condition is any_of fires once per branch that holds, "
+    "so durable repeats findings the reference interpreter lists once (bundled cases.jsonl lines 2 and 3)",
+)
+def test_the_engines_differ_only_in_the_engine_field_on_every_bundled_case():
+    durable = [o.model_dump(mode="json") for o in cr.evaluate_many(GOOD, engine="durable-rules")]
+    reference = [o.model_dump(mode="json") for o in cr.evaluate_many(GOOD, engine="reference")]
+    assert [{**d, "engine": None} for d in durable] == [{**r, "engine": None} for r in reference]

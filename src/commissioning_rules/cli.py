@@ -124,14 +124,13 @@ def evaluate(case_file: BinaryIO, as_of: dt.datetime | None, policy_file: str | 
     English, quoting the framework. A rejected case is reported on stderr, field by field (with --format json,
     also as an {"error": ...} record on stdout), and the exit status is 1.
     """
-    where = "<stdin>" if case_file.name == "<stdin>" else case_file.name
     policy = _load_policy(policy_file)
     outcomes = _start(lambda: evaluate_lines([case_file.read()], policy=policy, as_of=_date(as_of), engine=engine))
     outcome = next(outcomes)
     if isinstance(outcome, ItemError):
         if output_format == "json":
             click.echo(to_json_line(outcome))
-        click.echo(_rejection(outcome, where), err=True)
+        click.echo(_rejection(outcome, case_file.name), err=True)
         sys.exit(EXIT_REJECTED)
     click.echo(outcome.model_dump_json(indent=2) if output_format == "json" else outcome.explain(), nl=output_format == "json")
 
