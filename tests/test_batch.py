@@ -191,3 +191,14 @@ def test_the_engines_differ_only_in_the_engine_field_on_every_bundled_case():
     durable = [o.model_dump(mode="json") for o in cr.evaluate_many(GOOD, engine="durable-rules")]
     reference = [o.model_dump(mode="json") for o in cr.evaluate_many(GOOD, engine="reference")]
     assert [{**d, "engine": None} for d in durable] == [{**r, "engine": None} for r in reference]
+
+
+def test_a_policy_that_cannot_cross_to_a_process_is_refused_before_any_case():
+    from commissioning_rules.engine.rule import RuleSet
+
+    gate = DEFAULT_RULESETS[0]
+    local = RuleSet(gate.name, gate.section, gate.title, gate.inputs, gate.rules, lambda firings, context: {})
+    policy = cr.Policy("with a lambda", (local,), default_parameters())
+    with pytest.raises(ValueError, match="workers=1"):
+        cr.evaluate_many(GOOD, policy=policy, workers=2)
+    assert all(isinstance(o, cr.Decision) for o in cr.evaluate_many(GOOD, policy=policy, engine="reference"))

@@ -158,8 +158,8 @@ def _policy_recipe(policy: Policy | None, policy_file: str | None) -> tuple[str,
     if policy is None or policy is Policy.default():
         return ("default", None)
     # A Policy holds a lock and compiled engines, which stay behind: its constructor fields cross instead.
-    fields = {f.name: getattr(policy, f.name) for f in dataclasses.fields(policy) if f.init and not f.name.startswith("_")}
     try:
+        fields = {f.name: getattr(policy, f.name) for f in dataclasses.fields(policy) if f.init and not f.name.startswith("_")}
         return ("pickled", pickle.dumps((type(policy), fields)))
     except Exception as error:  # a policy holding something that cannot cross a process boundary
         raise ValueError(
