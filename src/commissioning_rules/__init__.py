@@ -6,10 +6,11 @@
     >>> print(decision.explain())
 """
 
+from commissioning_rules.batch import evaluate_many
 from commissioning_rules.evaluate import evaluate
 from commissioning_rules.models import Case, Decision
 from commissioning_rules.parameters import ParameterError
 from commissioning_rules.policy import Policy
 
 __version__ = "0.1.0"
-__all__ = ["Case", "Decision", "ParameterError", "Policy", "evaluate", "__version__"]
+__all__ = ["Case", "Decision", "ParameterError", "Policy", "evaluate", "evaluate_many", "__version__"]

@@ -44,8 +44,8 @@ def _iso_date(value: Any) -> Any:
 #: Money in pounds: a finite, non-negative amount with at most two decimal places (pence).
 Money = Annotated[
     Decimal,
-    BeforeValidator(_plain_amount),
     Field(ge=0, le=MAX_MONEY, decimal_places=2, allow_inf_nan=False),
+    BeforeValidator(_plain_amount),
     AfterValidator(_two_places),
 ]
 #: A calendar date, given as ``date`` or ``"YYYY-MM-DD"``.
