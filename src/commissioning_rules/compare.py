@@ -9,8 +9,8 @@ parameter value, even where the outcome does not). Lists of items are matched by
 (a criterion by ``criterion``, an advisory or process step by ``id``), so a change reads as
 ``eligibility.criteria[financial_systems].status: not_met → met``. Each reported case also lists the rules that
 fired under one policy only. A case whose evaluation fails under one policy only (a parameter with no value at
-``as_of``) is reported with the error; a case invalid under both is a ``pydantic.ValidationError`` as in
-``evaluate``.
+``as_of``) is reported with the error; one that fails alike under both is listed in ``unevaluated``; a case
+that is not valid input is a ``pydantic.ValidationError``, as in ``evaluate``.
 """
 
 from __future__ import annotations
@@ -73,8 +73,18 @@ class CaseDifference(BaseModel):
         return "\n".join(lines)
 
 
+class Unevaluated(BaseModel):
+    """A case neither policy could decide, with the same error under both (e.g. a parameter with no value)."""
+
+    model_config = _OUTPUT
+
+    index: int
+    error: str
+
+
 class Comparison(BaseModel):
-    """Every case whose decision differs, out of ``cases`` compared, between policy A and policy B."""
+    """Every case whose decision differs, out of ``cases`` compared, between policy A and policy B; and the
+    cases that neither policy could decide (never silently counted as unchanged)."""
 
     model_config = _OUTPUT
 
@@ -82,6 +92,7 @@ class Comparison(BaseModel):
     policy_b: dict[str, str]
     cases: int
     differences: list[CaseDifference]
+    unevaluated: list[Unevaluated] = []
 
     @property
     def changed(self) -> list[int]:
@@ -93,7 +104,8 @@ class Comparison(BaseModel):
             f"{len(self.differences)} of {self.cases} cases decided differently by "
             f"{self.policy_b['name']} ({self.policy_b['version']}) than by {self.policy_a['name']} ({self.policy_a['version']})"
         )
-        return "\n".join([head, *(str(d) for d in self.differences)])
+        failed = [f"case {u.index} could not be decided under either policy: {u.error}" for u in self.unevaluated]
+        return "\n".join([head, *(str(d) for d in self.differences), *failed])
 
 
 def outcomes(decision: Decision) -> dict[str, Any]:
@@ -145,7 +157,10 @@ def compare_case(
     engine: str | None = None,
     index: int = 0,
 ) -> CaseDifference | None:
-    """How one case's decision differs between the two policies; ``None`` when the outcomes are the same."""
+    """How one case's decision differs between the two policies; ``None`` when the outcomes are the same.
+
+    A case neither policy can decide (the same ``ParameterError`` under both) raises that error.
+    """
     case = case if isinstance(case, Case) else Case.model_validate(case)
     if isinstance(as_of, str):
         as_of = dt.date.fromisoformat(as_of)
@@ -166,6 +181,8 @@ def compare_case(
         if not any(path.startswith(item) and path != item for item in items)
     ]
     if not changes and error_a == error_b:
+        if error_a is not None:
+            raise _Unevaluated(error_a)
         return None
     fired_a = {f.rule for f in a.findings} if a else set()
     fired_b = {f.rule for f in b.findings} if b else set()
@@ -178,6 +195,10 @@ def compare_case(
         error_a=error_a,
         error_b=error_b,
     )
+
+
+class _Unevaluated(ParameterError):
+    pass
 
 
 def _order(flat_a: Mapping[str, Any], flat_b: Mapping[str, Any]) -> Any:
@@ -198,10 +219,15 @@ def compare(
     if isinstance(cases, (Case, Mapping)):
         cases = [cases]
     differences = []
+    unevaluated = []
     count = 0
     for index, case in enumerate(cases):
         count += 1
-        difference = compare_case(case, policy_a, policy_b, as_of=as_of, engine=engine, index=index)
+        try:
+            difference = compare_case(case, policy_a, policy_b, as_of=as_of, engine=engine, index=index)
+        except _Unevaluated as error:
+            unevaluated.append(Unevaluated(index=index, error=str(error)))
+            continue
         if difference is not None:
             differences.append(difference)
     return Comparison(
@@ -209,4 +235,5 @@ def compare(
         policy_b={"name": policy_b.name, "version": policy_b.version},
         cases=count,
         differences=differences,
+        unevaluated=unevaluated,
     )
