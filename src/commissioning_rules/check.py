@@ -267,7 +267,7 @@ class _Space:
         return domain + (["<unstated>"] if spec.optional else [])
 
     def _representatives(self, spec: FieldSpec) -> list[Any]:
-        points = {p for p in self.points.get(spec.path, ()) | self.points.get(f"{spec.path}_stated", set())}
+        points = self.points.get(spec.path, set()) | self.points.get(f"{spec.path}_stated", set())
         if spec.kind == "text":
             return sorted(p for p in points if isinstance(p, str)) + ["\x00other"]
         numbers = sorted(p for p in points if isinstance(p, int) and not isinstance(p, bool))

@@ -1,0 +1,279 @@
+"""Static checks: the default policy passes, every check fires on a policy built to break it, and the search is
+exact (it agrees with brute-force evaluation of the reference interpreter over every case of a finite domain)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import itertools
+import json
+from decimal import Decimal
+from importlib import resources
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import commissioning_rules as cr
+from commissioning_rules.check import check_table, fact_schema
+from commissioning_rules.engine.reference import holds
+from commissioning_rules.engine.rule import (
+    Conclusion,
+    DecisionTable,
+    Param,
+    Rule,
+    RuleSet,
+    all_of,
+    any_of,
+    eq,
+    gt,
+    gte,
+    is_false,
+    is_true,
+    lt,
+    lte,
+    not_,
+)
+from commissioning_rules.facts import case_facts, encode
+from commissioning_rules.models.case import Case, OrganisationKind
+from commissioning_rules.rules import organisation_criteria
+
+DEFAULT = cr.Policy.default()
+
+
+def policy_with(*rules: Rule, tables: tuple[DecisionTable, ...] = (), inputs: tuple[str, ...] = ("organisation",)) -> cr.Policy:
+    """The default policy plus one rule set holding ``rules``."""
+    extra = RuleSet("extra", "local", "extra rules", inputs, rules, lambda firings, context: {}, tables)
+    return cr.Policy("broken", (*DEFAULT.rulesets, extra), DEFAULT.parameters)
+
+
+def rule(rule_id: str, when, outcome: str = "yes", topic: str = "t", **changes) -> Rule:
+    return dataclasses.replace(Rule(rule_id, "local 1", "A sentence.", when, Conclusion(topic, outcome), "because"), **changes)
+
+
+def kinds(findings) -> list[tuple[str, str]]:
+    return [(f.check, f.subject) for f in findings]
+
+
+# --- the default policy -----------------------------------------------------------------------------------------
+
+
+def test_the_default_policy_has_zero_findings():
+    assert cr.check(DEFAULT) == []
+    assert cr.check() == []
+
+
+def test_the_default_policy_with_every_requirement_declared_as_a_table_has_zero_findings():
+    tables = tuple(DecisionTable(r.criterion, id_prefix=f"{r.criterion}.{r.name}.") for r in organisation_criteria.REQUIREMENTS)
+    tables += (DecisionTable("additional", subject="additional_criterion"),)
+    ruleset = dataclasses.replace(DEFAULT.rulesets[0], tables=tables)
+    policy = cr.Policy("declared", (ruleset, *DEFAULT.rulesets[1:]), DEFAULT.parameters)
+    assert cr.check(policy) == []
+
+
+FULL_CASE = {
+    "organisation": json.loads(resources.files("commissioning_rules.examples").joinpath("community_lunch_club.json").read_text())["organisation"],
+    "service": {"works_with_children": True, "additional_criteria": [{"id": "a", "description": "d", "met": True}]},
+    "delivery": {"council_capacity": "full", "self_delivery_most_efficient": True, "outcomes_need_partners": False,
+                 "joint_commissioning_adds_value": False, "appropriate_partnership_exists": False},
+    "provision": {"for_council_direct_benefit": False, "funds_available": True, "in_kind_resource": "none",
+                  "funding_purpose": "core_costs", "aligned_to_council_outcomes": True},
+    "options": [{"name": "o", "whole_life_cost": "1.00", "economic_value": "1.00", "social_value": "1.00",
+                 "environmental_value": "1.00", "meets_required_outcomes": True}],
+    "award": {"route": "grant", "value": "1000.00"},
+    "review": {"outcomes_met": "met", "need_continues": True, "still_a_priority": True, "better_route_available": False},
+    "departure": {"reason": "other", "documented": True},
+}
+
+
+def test_the_schema_the_checks_read_is_exactly_the_facts_the_engines_see():
+    facts = case_facts(Case.model_validate(FULL_CASE))
+    assert set(facts[0].values) == set(fact_schema("case").paths)
+    for fact in facts[1:]:
+        assert set(fact.values) == set(fact_schema(fact.type).paths)
+    unstated = case_facts(Case.model_validate({"organisation": {}}))[0].values
+    schema = fact_schema("case")
+    for path, value in unstated.items():
+        spec, role = schema.field(path)
+        if spec.part == "organisation" and role == "value" and spec.optional:
+            assert value == spec.unstated, path
+
+
+# --- each check fires on a policy built to break it ---------------------------------------------------------------
+
+
+def test_a_rule_without_a_section_or_source_is_found():
+    bare = rule("extra.bare", is_true("organisation.employs_staff"), section=" ", source="")
+    assert kinds(cr.check(policy_with(bare))) == [("missing_citation", "extra.bare"), ("missing_citation", "extra.bare")]
+
+
+def test_a_parameter_read_but_undefined_is_found():
+    undefined = rule("extra.undefined", gt("organisation.annual_turnover", Param("no_such_threshold")))
+    found = cr.check(policy_with(undefined))
+    assert ("undefined_parameter", "extra.undefined") in kinds(found)
+    in_because = rule("extra.because", is_true("organisation.employs_staff"), because="above {param.nowhere}")
+    assert kinds(cr.check(policy_with(in_because))) == [("undefined_parameter", "extra.because")]
+
+
+def test_a_parameter_without_a_value_at_a_date_is_found():
+    found = cr.check(DEFAULT, as_of=dt.date(2014, 6, 1))
+    assert kinds(found) == [("parameter_without_value", "living_wage_hourly_rate")]
+    assert "2014-11-03" in found[0].message
+    assert cr.check(DEFAULT, as_of="2015-01-01") == []
+    early = cr.Policy.from_yaml("name: Early\neffective_from: 2013-04-01\n")
+    assert {f.subject for f in cr.check(early)} == {"accounts_threshold", "living_wage_hourly_rate", "data_protection_law"}
+
+
+def test_a_field_no_fact_has_and_a_comparison_of_different_types_are_found():
+    unknown = rule("extra.unknown", is_true("organisation.employs_stuff"))
+    assert ("unknown_field", "extra.unknown") in kinds(cr.check(policy_with(unknown)))
+    assert "did you mean organisation.employs_staff" in cr.check(policy_with(unknown))[0].message
+    text_param = rule("extra.mixed", gt("organisation.annual_turnover", Param("data_protection_law")))
+    found = cr.check(policy_with(text_param))
+    assert ("type_mismatch", "extra.mixed") in kinds(found)
+    wrong_constant = rule("extra.constant", eq("organisation.kind", "bank"))
+    assert ("type_mismatch", "extra.constant") in kinds(cr.check(policy_with(wrong_constant)))
+    no_subject = rule("extra.subject", is_true("met"), subject="applicant")
+    assert ("unknown_field", "extra.subject") in kinds(cr.check(policy_with(no_subject)))
+
+
+def test_an_incomplete_table_is_found_with_an_example():
+    paid = rule("extra.paid", is_true("organisation.pays_living_wage"), "paid")
+    encouraged = rule("extra.encouraged", all_of(is_true("organisation.employs_staff"), is_false("organisation.pays_living_wage")), "encouraged")
+    found = cr.check(policy_with(paid, encouraged, tables=(DecisionTable("t"),)))
+    assert kinds(found) == [("table_incomplete", "extra:t")]
+    assert found[0].example["organisation.pays_living_wage"] == "no"
+    assert found[0].example["organisation.employs_staff"] == "no"
+
+
+def test_an_overlapping_table_is_found_and_an_override_resolves_it():
+    general = rule("extra.general", gt("organisation.annual_turnover", Param("accounts_threshold")), "high")
+    below = rule("extra.below", lte("organisation.annual_turnover", Param("accounts_threshold")), "low")
+    charity = rule("extra.charity", eq("organisation.kind", OrganisationKind.charity), "charity")
+    found = cr.check(policy_with(general, below, charity, tables=(DecisionTable("t"),)))
+    assert sorted(f.message for f in found if f.check == "table_overlap") == [
+        "extra.below and extra.charity both fire for some valid cases",
+        "extra.general and extra.charity both fire for some valid cases",
+    ]
+    resolved = dataclasses.replace(charity, overrides=("extra.general", "extra.below"))
+    assert cr.check(policy_with(general, below, resolved, tables=(DecisionTable("t"),))) == []
+
+
+def test_the_overlap_example_sits_on_the_threshold():
+    at_most = rule("extra.at_most", lte("organisation.annual_turnover", Param("accounts_threshold")), "low")
+    at_least = rule("extra.at_least", gte("organisation.annual_turnover", Param("accounts_threshold")), "high")
+    found = cr.check(policy_with(at_most, at_least, tables=(DecisionTable("t"),)))
+    assert [(f.check, f.example.get("organisation.annual_turnover")) for f in found] == [("table_overlap", "£5,000.00")]
+
+
+def test_a_table_rule_reading_outside_its_declared_inputs_is_found():
+    yes = rule("extra.yes", is_true("organisation.employs_staff"), "yes")
+    no = rule("extra.no", is_false("organisation.employs_staff"), "no")
+    table = DecisionTable("t", inputs=("organisation.pays_living_wage",))
+    assert kinds(cr.check(policy_with(yes, no, tables=(table,)))) == [("table_outside_inputs", "extra.yes"), ("table_outside_inputs", "extra.no")]
+    assert cr.check(policy_with(yes, no, tables=(DecisionTable("t", inputs=("organisation.employs_staff",)),))) == []
+    assert kinds(cr.check(policy_with(yes, no, tables=(DecisionTable("nothing"),)))) == [("table_incomplete", "extra:nothing")]
+
+
+def test_an_override_pointing_at_no_rule_and_a_cycle_are_found():
+    dangling = rule("extra.dangling", is_true("organisation.employs_staff"), overrides=("extra.nowhere",))
+    assert kinds(cr.check(policy_with(dangling))) == [("dangling_override", "extra.dangling")]
+    other_subject = rule("extra.other", is_true("organisation.employs_staff"), overrides=("additional_criterion.met",))
+    assert kinds(cr.check(policy_with(other_subject))) == [("dangling_override", "extra.other")]
+    a = rule("extra.a", is_true("organisation.employs_staff"), overrides=("extra.b",))
+    b = rule("extra.b", is_true("organisation.pays_living_wage"), overrides=("extra.a",))
+    assert ("override_cycle", "extra.a") in kinds(cr.check(policy_with(a, b)))
+
+
+def test_rules_that_can_never_fire_are_found():
+    contradiction = rule("extra.contradiction", all_of(is_true("organisation.employs_staff"), is_false("organisation.employs_staff")))
+    empty_range = rule("extra.range", all_of(gt("organisation.annual_turnover", Param("accounts_threshold")), lt("organisation.annual_turnover", Decimal("5000.00"))))
+    unstated_and_positive = rule("extra.unstated", all_of(is_false("organisation.annual_turnover_stated"), gt("organisation.annual_turnover", Decimal("0.00"))))
+    found = cr.check(policy_with(contradiction, empty_range, unstated_and_positive))
+    assert kinds(found) == [("never_fires", "extra.contradiction"), ("never_fires", "extra.range"), ("never_fires", "extra.unstated")]
+    absent = rule("extra.absent", all_of(is_false("has_service"), is_true("service.works_with_children")))
+    assert kinds(cr.check(policy_with(absent))) == [("never_fires", "extra.absent")]
+    general = rule("extra.general", is_true("organisation.employs_staff"))
+    broader = rule("extra.broader", any_of(is_true("organisation.employs_staff"), is_true("organisation.pays_living_wage")), overrides=("extra.general",))
+    found = cr.check(policy_with(general, broader))
+    assert kinds(found) == [("never_fires", "extra.general")]
+    assert "always overridden by extra.broader" in found[0].message
+
+
+def test_a_council_file_whose_table_loses_its_override_is_found(tmp_path):
+    text = resources.files("commissioning_rules.examples").joinpath("council-policy.yaml").read_text()
+    assert cr.check(cr.Policy.from_yaml(text)) == []
+    broken = text.replace("    overrides: [financial_systems.published_accounts.not_met]\n", "")
+    found = cr.check(cr.Policy.from_yaml(broken))
+    assert kinds(found) == [("table_overlap", "organisation_criteria:financial_systems[financial_systems.published_accounts.*]")]
+    assert found[0].example["organisation.kind"] == "community_group"
+
+
+# --- the search is exact ----------------------------------------------------------------------------------------------
+
+TURNOVER = "organisation.annual_turnover"
+MONEY_POINTS = [Decimal("5000.00"), Decimal("10000.00")]
+atoms = st.one_of(
+    st.sampled_from(["organisation.employs_staff", "organisation.employs_staff_stated", "service.works_with_children",
+                     "has_service", "has_organisation", f"{TURNOVER}_stated"]).flatmap(
+        lambda path: st.sampled_from([is_true(path), is_false(path)])),
+    st.builds(lambda op, kind: op("organisation.kind", kind), st.sampled_from([eq, lambda p, v: not_(eq(p, v))]),
+              st.sampled_from([OrganisationKind.charity, OrganisationKind.sole_trader])),
+    st.builds(lambda op, operand: op(TURNOVER, operand), st.sampled_from([gt, gte, lt, lte, eq]),
+              st.sampled_from([*MONEY_POINTS, Param("accounts_threshold")])),
+)
+conditions = st.recursive(
+    atoms,
+    lambda inner: st.one_of(
+        st.lists(inner, min_size=2, max_size=3).map(lambda cs: all_of(*cs)),
+        st.lists(inner, min_size=2, max_size=3).map(lambda cs: any_of(*cs)),
+        inner.map(not_),
+    ),
+    max_leaves=6,
+)
+
+
+def every_case():
+    """Every case of the finite domain the atoms above can tell apart."""
+    turnovers = [None, "0.00", "4999.99", "5000.00", "5000.01", "9999.99", "10000.00", "10000.01"]
+    organisations = [None] + [
+        {k: v for k, v in {"employs_staff": staff, "kind": kind, "annual_turnover": turnover}.items() if v is not None}
+        for staff, kind, turnover in itertools.product([None, True, False], [None, "charity", "sole_trader", "company"], turnovers)
+    ]
+    services = [None, {}, {"works_with_children": True}, {"works_with_children": False}]
+    for organisation, service in itertools.product(organisations, services):
+        yield Case.model_validate({"organisation": organisation, "service": service})
+
+
+FACTS = [case_facts(case)[0].values for case in every_case()]
+PARAMETERS = {"accounts_threshold": encode(Decimal("5000.00"))}
+
+
+def fires_somewhere(condition) -> bool:
+    return any(holds(condition, values, PARAMETERS) for values in FACTS)
+
+
+@settings(max_examples=300, deadline=None)
+@given(condition=conditions)
+def test_never_fires_agrees_with_brute_force(condition):
+    found = cr.check(policy_with(rule("extra.r", condition), inputs=()))
+    assert (("never_fires", "extra.r") in kinds(found)) == (not fires_somewhere(condition))
+
+
+@settings(max_examples=200, deadline=None)
+@given(first=conditions, second=conditions)
+def test_table_completeness_and_overlap_agree_with_brute_force(first, second):
+    table = DecisionTable("t")
+    policy = policy_with(rule("extra.a", first, "a"), rule("extra.b", second, "b"), tables=(table,), inputs=())
+    found = {f.check for f in check_table(policy, policy.rulesets[-1], table)}
+    gap = any(not holds(first, v, PARAMETERS) and not holds(second, v, PARAMETERS) for v in FACTS)
+    overlap = any(holds(first, v, PARAMETERS) and holds(second, v, PARAMETERS) for v in FACTS)
+    assert ("table_incomplete" in found) == gap
+    assert ("table_overlap" in found) == overlap
+
+
+def test_a_comparison_on_an_absent_part_is_false_whatever_the_operator():
+    # as in both engines: "is not a charity" does not hold of an organisation that is absent
+    absent = rule("extra.absent_kind", all_of(is_false("has_organisation"), not_(eq("organisation.kind", OrganisationKind.charity))))
+    assert not fires_somewhere(absent.when)
+    assert kinds(cr.check(policy_with(absent, inputs=()))) == [("never_fires", "extra.absent_kind")]
