@@ -277,3 +277,26 @@ def test_a_comparison_on_an_absent_part_is_false_whatever_the_operator():
     absent = rule("extra.absent_kind", all_of(is_false("has_organisation"), not_(eq("organisation.kind", OrganisationKind.charity))))
     assert not fires_somewhere(absent.when)
     assert kinds(cr.check(policy_with(absent, inputs=()))) == [("never_fires", "extra.absent_kind")]
+
+
+def test_a_value_precomputed_into_the_facts_is_a_field_too(monkeypatch):
+    """Rule sets may precompute arithmetic into the facts (HELPERS: only if they must); the checks must know it."""
+    import importlib
+
+    check_module = importlib.import_module("commissioning_rules.check")  # the package exports the function `check`
+    facts_module = importlib.import_module("commissioning_rules.facts")
+
+    real = facts_module.case_facts
+
+    def with_duration(case):
+        facts = real(case)
+        if case.award is not None:
+            facts[0].values["award.duration_days"] = 30
+        return facts
+
+    monkeypatch.setattr(facts_module, "case_facts", with_duration)
+    monkeypatch.setattr(check_module, "_SCHEMAS", {})
+    long = rule("extra.long", all_of(gt("award.duration_days", 365), lt("award.duration_days", 400)))
+    never = rule("extra.never", all_of(gt("award.duration_days", 365), lt("award.duration_days", 366)))
+    assert kinds(cr.check(policy_with(long, never, inputs=("award",)))) == [("never_fires", "extra.never")]
+    assert check_module.fact_schema("case").field("award.duration_days")[0].part == "award"

@@ -84,6 +84,8 @@ class FieldSpec:
     optional: bool = False
     unstated: Any = None
     python_type: Any = None
+    #: Precomputed into the facts by the fact builder (not a model field): its type is only known from a sample.
+    computed: bool = False
 
 
 @dataclass(frozen=True)
@@ -193,9 +195,46 @@ def fact_schema(subject: str) -> FactSchema | None:
         paths[spec.path] = (spec.path, "value")
         if spec.optional:
             paths[f"{spec.path}_stated"] = (spec.path, "stated")
+    for path, value in _computed_paths(subject, paths):
+        part = path.split(".", 1)[0] if subject == "case" and "." in path else None
+        kind = "boolean" if isinstance(value, bool) else "integer" if isinstance(value, int) else "text"
+        fields[path] = FieldSpec(path, kind, part=part if part in CASE_PARTS else None, python_type=type(value), computed=True)
+        paths[path] = (path, "value")
     schema = FactSchema(subject, fields, paths)
     _SCHEMAS[subject] = schema
     return schema
+
+
+def _sample(model: type[BaseModel]) -> dict[str, Any]:
+    """A value for every field of ``model`` (every optional field stated, one item per list)."""
+    data: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        annotation = info.annotation
+        nested = _model_of(annotation)
+        if nested is not None:
+            data[name] = [_sample(nested)] if _is_list(annotation) else _sample(nested)
+            continue
+        kind, members, _ = _kind(annotation)
+        if _is_list(annotation):
+            data[name] = list(members)
+            continue
+        data[name] = {"boolean": True, "enum": members[0] if members else "x", "money": "1.00", "date": "2020-01-01", "integer": 1, "text": "x"}[kind]
+    return data
+
+
+def _computed_paths(subject: str, known: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """Paths the fact builder adds beyond the models' fields (values precomputed into the facts), with a sample
+    value each, found by building the facts of a case that states everything. Such a path's domain is open."""
+    from commissioning_rules.facts import case_facts
+
+    try:
+        facts = case_facts(Case.model_validate(_sample(Case)))
+    except Exception:  # a model validator refusing the sample: nothing extra is discovered  # noqa: BLE001
+        return []
+    fact = next((f for f in facts if f.type == subject), None)
+    if fact is None:
+        return []
+    return [(path, value) for path, value in fact.values.items() if path not in known]
 
 
 def fact_subjects() -> tuple[str, ...]:
@@ -205,6 +244,8 @@ def fact_subjects() -> tuple[str, ...]:
 def operand_fits(spec: FieldSpec, role: str, operator: str, operand: Any, units: Mapping[str, str]) -> str | None:
     """Why ``path operator operand`` compares different types, or ``None`` when it fits."""
     kind = "boolean" if role == "stated" else spec.kind
+    if spec.computed and kind != "boolean":
+        return None  # an integer the fact builder computed may be pence, a date ordinal or a count: not checked
     if kind == "boolean" and operator not in ("eq", "neq"):
         return f"a boolean field can only be compared for equality, not with {operator}"
     if isinstance(operand, Param):
