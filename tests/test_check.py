@@ -10,7 +10,6 @@ import json
 from decimal import Decimal
 from importlib import resources
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

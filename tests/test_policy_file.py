@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import commissioning_rules as cr
 from commissioning_rules.engine import durable_available
-from commissioning_rules.engine.rule import Conclusion, Rule, RuleSet, is_false, is_true
+from commissioning_rules.engine.rule import Conclusion, Rule, is_false, is_true
 from commissioning_rules.parameters import ParameterError
 from commissioning_rules.policy_file import PolicyFileError
 

@@ -40,7 +40,6 @@ from pydantic import BaseModel
 
 from commissioning_rules.engine.rule import (
     AllOf,
-    AnyOf,
     Compare,
     Condition,
     DecisionTable,

@@ -47,6 +47,7 @@ import yaml
 from commissioning_rules.check import FactSchema, FieldSpec, fact_schema, fact_subjects, operand_fits, override_cycles
 from commissioning_rules.engine.rule import (
     PARAMETER_PLACEHOLDER,
+    Compare,
     Conclusion,
     Condition,
     DecisionTable,
@@ -57,7 +58,6 @@ from commissioning_rules.engine.rule import (
     not_,
     one_of,
 )
-from commissioning_rules.engine.rule import Compare
 from commissioning_rules.parameters import UNITS, Parameter, ParameterError, ParameterValue, _convert
 from commissioning_rules.policy import Policy
 
