@@ -297,10 +297,11 @@ def test_override_in_python_is_independent_of_rule_order(engine):
         "management.x.met", "local", "Specific.", is_false("organisation.will_recruit_for_service"), Conclusion("management", "met"), "specific",
         overrides=("management.x.not_met",),
     )
+    criteria = next(rs for rs in base.rulesets if rs.name == "organisation_criteria")
     orders = []
     for rules in ((general, specific), (specific, general)):
-        ruleset = dataclasses.replace(base.rulesets[0], rules=base.rulesets[0].rules + rules)
-        orders.append(cr.Policy("ordered", (ruleset, *base.rulesets[1:]), base.parameters))
+        ruleset = dataclasses.replace(criteria, rules=criteria.rules + rules)
+        orders.append(cr.Policy("ordered", tuple(ruleset if rs is criteria else rs for rs in base.rulesets), base.parameters))
     subject = case("100.00", employs_staff=True, will_recruit_for_service=False)
     results = [{f.rule for f in cr.evaluate(subject, policy=p, engine=engine).findings} for p in orders]
     assert results[0] == results[1]
