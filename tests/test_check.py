@@ -290,3 +290,27 @@ def test_a_value_precomputed_into_the_facts_is_a_field_too(monkeypatch):
     never = rule("extra.never", all_of(gt("award.duration_days", 365), lt("award.duration_days", 366)))
     assert kinds(cr.check(policy_with(long, never, inputs=("award",)))) == [("never_fires", "extra.never")]
     assert check_module.fact_schema("case").field("award.duration_days")[0].part == "award"
+
+
+def test_a_table_over_enum_and_boolean_fields_of_another_part_is_checked_generically():
+    """The shape of the 3.4.1 delivery table (written here, not taken from a rule set): the checker needs no
+    knowledge of it beyond the declaration; the domain comes from the Delivery model."""
+    self_delivery = all_of(eq("delivery.council_capacity", "full"), is_true("delivery.self_delivery_most_efficient"))
+    partnership = all_of(
+        any_of(is_true("delivery.outcomes_need_partners"), is_true("delivery.joint_commissioning_adds_value")),
+        is_true("delivery.appropriate_partnership_exists"),
+    )
+    rules = (
+        rule("extra.self", self_delivery, "self", topic="method"),
+        rule("extra.partnership", all_of(not_(self_delivery), partnership), "partnership", topic="method"),
+        rule("extra.external", all_of(not_(self_delivery), not_(partnership)), "external", topic="method"),
+    )
+    table = (DecisionTable("method"),)
+    assert cr.check(policy_with(*rules, tables=table, inputs=("delivery",))) == []
+    overlapping = (rules[0], rule("extra.partnership", partnership, "partnership", topic="method"), rules[2])
+    found = cr.check(policy_with(*overlapping, tables=table, inputs=("delivery",)))
+    assert [f.message for f in found] == ["extra.self and extra.partnership both fire for some valid cases"]
+    assert found[0].example["delivery.council_capacity"] == "full"
+    found = cr.check(policy_with(*rules[:2], tables=table, inputs=("delivery",)))
+    assert kinds(found) == [("table_incomplete", "extra:method")]
+    assert found[0].example["delivery"] == "present"
