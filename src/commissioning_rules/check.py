@@ -160,13 +160,15 @@ def _collect(model: type[BaseModel], prefix: str, part: str | None, out: dict[st
 
 
 def _item_models() -> dict[str, type[BaseModel]]:
+    """The model of each item fact type, found by following its dotted path in ``ITEM_FACTS`` from ``Case``."""
     models: dict[str, type[BaseModel]] = {}
-    for (part, field_name), fact_type in ITEM_FACTS.items():
-        owner = Case if part == () else _model_of(Case.model_fields[part].annotation)
-        annotation = owner.model_fields[field_name].annotation if part != () else Case.model_fields[field_name].annotation
-        item = _model_of(annotation)
-        if item is not None:
-            models[fact_type] = item
+    for path, fact_type in ITEM_FACTS.items():
+        model: type[BaseModel] | None = Case
+        for name in path.split("."):
+            info = model.model_fields.get(name) if model is not None else None
+            model = _model_of(info.annotation) if info is not None else None
+        if model is not None:
+            models[fact_type] = model
     return models
 
 

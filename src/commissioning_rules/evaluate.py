@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from commissioning_rules.engine import default_engine
@@ -25,12 +25,16 @@ class Context:
     case: Case
     as_of: dt.date
     parameters: ResolvedParameters
+    _rendered: dict[int, str] = field(default_factory=dict, repr=False)
 
     def because(self, firing: Firing) -> str:
         """The rule's ``because`` with the facts and parameter values it used filled in."""
-        text = PARAMETER_PLACEHOLDER.sub(lambda m: self.parameters.shown(m.group(1)), firing.rule.because)
-        display = firing.fact.display
-        return _FACT_PLACEHOLDER.sub(lambda m: display.get(m.group(1), "not described"), text)
+        key = id(firing)
+        if key not in self._rendered:
+            text = PARAMETER_PLACEHOLDER.sub(lambda m: self.parameters.shown(m.group(1)), firing.rule.because)
+            display = firing.fact.display
+            self._rendered[key] = _FACT_PLACEHOLDER.sub(lambda m: display.get(m.group(1), "not described"), text)
+        return self._rendered[key]
 
 
 def evaluate(
@@ -54,22 +58,22 @@ def evaluate(
     engine_name = engine or default_engine()
 
     facts = case_facts(case)
-    present = {part for part in facts[0].values if facts[0].values[part] is True and part.startswith("has_")}
-    active = [rs for rs in policy.rulesets if all(f"has_{part}" in present for part in rs.inputs)]
-    cited = {name for rs in active for rule in rs.rules for name in rule.cites}
+    active = [i for i, rs in enumerate(policy.rulesets) if all(getattr(case, part) is not None for part in rs.inputs)]
+    cited = {name for i in active for rule in policy.rulesets[i].rules for name in rule.cites}
     parameters = resolve(policy.parameters, cited, as_of)
     encoded = {name: encode(value.value) for name, value in parameters.values.items()}
 
-    rules = policy.rules
-    fired = policy.engine(engine_name).run(facts, encoded)
-    firings = [Firing(rules[r], facts[f]) for r, f in fired]
+    rules, owner = policy.rules, policy.ruleset_of_rule
+    by_ruleset: dict[int, list[Firing]] = {i: [] for i in active}
+    for r, f in policy.engine(engine_name).run(facts, encoded):
+        if owner[r] in by_ruleset:
+            by_ruleset[owner[r]].append(Firing(rules[r], facts[f]))
 
     context = Context(case, as_of, parameters)
     decided: dict[str, Any] = {"advisories": [], "findings": []}
     used: set[str] = set()
-    for ruleset in active:
-        ids = {rule.id for rule in ruleset.rules}
-        own = [f for f in firings if f.rule.id in ids]
+    for i, own in by_ruleset.items():
+        ruleset = policy.rulesets[i]
         for name, value in ruleset.assemble(own, context).items():
             if isinstance(value, list):
                 decided.setdefault(name, []).extend(value)

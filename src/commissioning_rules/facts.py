@@ -16,6 +16,7 @@ per item of each listed part (``additional_criterion``, ``option``).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import typing
 from dataclasses import dataclass
 from decimal import Decimal
@@ -27,7 +28,7 @@ from pydantic import BaseModel
 from commissioning_rules.models.case import CASE_PARTS, Case
 
 #: Case fields that hold lists of items, and the fact type each item becomes.
-ITEM_FACTS = {("service", "additional_criteria"): "additional_criterion", ((), "options"): "option"}
+ITEM_FACTS = {"service.additional_criteria": "additional_criterion", "options": "option"}
 
 
 @dataclass(frozen=True)
@@ -90,60 +91,69 @@ def _enum_of(annotation: Any) -> type[Enum] | None:
 _NEUTRAL = {bool: False, Decimal: Decimal(0), dt.date: dt.date.min, str: ""}
 
 
-def _flatten(model: BaseModel, prefix: str, values: dict[str, Any], display: dict[str, str]) -> None:
-    for name, info in type(model).model_fields.items():
-        value = getattr(model, name)
-        path = f"{prefix}{name}"
-        if isinstance(value, BaseModel):
-            _flatten(value, f"{path}.", values, display)
-            continue
-        if isinstance(value, tuple) and value and isinstance(value[0], BaseModel):
-            continue  # items become facts of their own
-        display[path] = show(value)
+@dataclass(frozen=True)
+class _FieldPlan:
+    """How one model field becomes engine values (worked out once per model class)."""
+
+    name: str
+    enum: type[Enum] | None
+    optional: bool
+    unstated: Any  # the encoded value a ``None`` stands for
+
+
+@functools.cache
+def _plan(model: type[BaseModel]) -> tuple[_FieldPlan, ...]:
+    plans = []
+    for name, info in model.model_fields.items():
         enum = _enum_of(info.annotation)
-        if isinstance(value, tuple):
-            members = enum or ()
-            for member in members:
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        if "when_unstated" in extra:
+            unstated = extra["when_unstated"]
+        elif enum is not None:
+            unstated = "not_stated"
+        else:
+            unstated = next((_NEUTRAL[t] for t in _base_types(info.annotation) if t in _NEUTRAL), None)
+        plans.append(_FieldPlan(name, enum, info.default is None, encode(unstated) if unstated is not None else None))
+    return tuple(plans)
+
+
+def _add_items(path: str, models: tuple[BaseModel, ...], items: list[Fact]) -> None:
+    """Each item of a listed part becomes a fact of its own, keyed by its place in the case."""
+    for i, model in enumerate(models):
+        values: dict[str, Any] = {}
+        display: dict[str, str] = {}
+        _flatten(model, "", values, display, items)
+        items.append(Fact(ITEM_FACTS[path], f"{path}[{i}]", values, display))
+
+
+def _flatten(model: BaseModel, prefix: str, values: dict[str, Any], display: dict[str, str], items: list[Fact]) -> None:
+    for plan in _plan(type(model)):
+        value = getattr(model, plan.name)
+        path = f"{prefix}{plan.name}"
+        if isinstance(value, BaseModel):
+            _flatten(value, f"{path}.", values, display, items)
+        elif path in ITEM_FACTS:
+            _add_items(path, value, items)
+        elif isinstance(value, tuple):
+            display[path] = show(value)
+            for member in plan.enum or ():
                 values[f"{path}.{member.value}"] = member in value
-            continue
-        optional = info.default is None
-        if optional:
-            values[f"{path}_stated"] = value is not None
-        if value is None:
-            extra = info.json_schema_extra or {}
-            if isinstance(extra, dict) and "when_unstated" in extra:
-                value = extra["when_unstated"]
-            elif enum is not None:
-                value = "not_stated"
-            else:
-                value = next(_NEUTRAL[t] for t in _base_types(info.annotation) if t in _NEUTRAL)
-        values[path] = encode(value)
-
-
-def _item(model: BaseModel, fact_type: str, key: str) -> Fact:
-    values: dict[str, Any] = {}
-    display: dict[str, str] = {}
-    _flatten(model, "", values, display)
-    return Fact(fact_type, key, values, display)
+        else:
+            display[path] = show(value)
+            if plan.optional:
+                values[f"{path}_stated"] = value is not None
+            values[path] = plan.unstated if value is None else encode(value)
 
 
 def case_facts(case: Case) -> list[Fact]:
     """The facts of one case: the ``case`` fact first, then one fact per listed item, in input order."""
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = {f"has_{part}": getattr(case, part) is not None for part in CASE_PARTS}
     display: dict[str, str] = {}
     items: list[Fact] = []
     for part in CASE_PARTS:
         value = getattr(case, part)
-        values[f"has_{part}"] = value is not None
         if isinstance(value, BaseModel):
-            _flatten(value, f"{part}.", values, display)
-            for field in type(value).model_fields:
-                fact_type = ITEM_FACTS.get((part, field))
-                if fact_type:
-                    for i, item in enumerate(getattr(value, field)):
-                        items.append(_item(item, fact_type, f"{part}.{field}[{i}]"))
-        elif isinstance(value, tuple):
-            fact_type = ITEM_FACTS[((), part)]
-            for i, item in enumerate(value):
-                items.append(_item(item, fact_type, f"{part}[{i}]"))
+            _flatten(value, f"{part}.", values, display, items)
+        elif part in ITEM_FACTS and value:
+            _add_items(part, value, items)
     return [Fact("case", "case", values, display), *items]

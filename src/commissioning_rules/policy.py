@@ -74,9 +74,14 @@ class Policy:
 
         return load_policy_text(text, origin, base or cls.default())
 
-    @property
+    @functools.cached_property
     def rules(self) -> tuple[Rule, ...]:
         return tuple(rule for ruleset in self.rulesets for rule in ruleset.rules)
+
+    @functools.cached_property
+    def ruleset_of_rule(self) -> tuple[int, ...]:
+        """For each rule (in ``rules`` order), the index of the rule set it belongs to."""
+        return tuple(i for i, ruleset in enumerate(self.rulesets) for _ in ruleset.rules)
 
     @functools.cached_property
     def version(self) -> str:

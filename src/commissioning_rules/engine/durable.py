@@ -10,7 +10,8 @@ session. Every trap measured in ``notes/durable-rules.md`` is defeated here:
   start-up (durable looks sessions up by that hash), and are deleted in ``finally``;
 * an action's exception is stored by durable as text in the state: we check it and raise;
 * at least one action runs in every session, and every fact type is matched: a ``received`` rule per type;
-* no ``none()``; negation is pushed into comparisons by the rule type;
+* no ``none()``; negation is pushed into comparisons by the rule type; no ``$or`` (see
+  :func:`disjunctive_normal_form`);
 * money crosses as integer pence, dates as ordinals (``facts.encode``);
 * the definition is deep-copied before durable sees it (``Ruleset()`` mutates the dict it is given).
 """
@@ -31,6 +32,9 @@ from commissioning_rules.facts import Fact, encode
 SESSION_POOL_SIZE = 256
 _PARAMETERS_ALIAS = "p"
 _SUBJECT_ALIAS = "m"
+#: A fact's own values sit under this key, apart from durable's reserved ``sid`` and ``id`` (an additional
+#: criterion has an ``id`` of its own).
+_VALUES = "v"
 _compiled_names = itertools.count()
 
 
@@ -74,17 +78,32 @@ def _nest(flat: Mapping[str, Any]) -> dict[str, Any]:
 _JSON_OPERATORS = {"neq": "$neq", "gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte"}
 
 
-def _condition(condition: Condition) -> dict[str, Any]:
+def _comparison(condition: Compare) -> dict[str, Any]:
+    operand = condition.operand
+    path = f"{_VALUES}.{condition.path}"
+    right = {_PARAMETERS_ALIAS: f"{_VALUES}.{operand.name}"} if isinstance(operand, Param) else encode(operand)
+    if condition.operator == "eq" and not isinstance(operand, Param):
+        return {path: right}
+    op = "$eq" if condition.operator == "eq" else _JSON_OPERATORS[condition.operator]
+    return {op: {path: right}}
+
+
+def disjunctive_normal_form(condition: Condition) -> list[list[Compare]]:
+    """``condition`` as a disjunction of conjunctions of comparisons.
+
+    durable_rules mishandles ``$or``: a rule fires once per satisfied branch, and in a rule joined with the
+    parameters fact a branch that does not read a parameter never fires (measured here). So each conjunction
+    becomes a durable rule of its own, with no ``$or`` anywhere, and firings are merged per rule and fact.
+    """
     if isinstance(condition, Compare):
-        operand = condition.operand
-        right = {_PARAMETERS_ALIAS: operand.name} if isinstance(operand, Param) else encode(operand)
-        if condition.operator == "eq" and not isinstance(operand, Param):
-            return {condition.path: right}
-        op = "$eq" if condition.operator == "eq" else _JSON_OPERATORS[condition.operator]
-        return {op: {condition.path: right}}
-    key = "$and" if isinstance(condition, AllOf) else "$or"
-    assert isinstance(condition, (AllOf, AnyOf))
-    return {key: [_condition(c) for c in condition.conditions]}
+        return [[condition]]
+    if isinstance(condition, AnyOf):
+        return [conj for c in condition.conditions for conj in disjunctive_normal_form(c)]
+    assert isinstance(condition, AllOf)
+    product: list[list[Compare]] = [[]]
+    for c in condition.conditions:
+        product = [left + right for left in product for right in disjunctive_normal_form(c)]
+    return product
 
 
 def _definition(rules: Sequence[Rule]) -> dict[str, Any]:
@@ -95,9 +114,11 @@ def _definition(rules: Sequence[Rule]) -> dict[str, Any]:
             "run": "received",
         }
     for index, rule in enumerate(rules):
-        subject = {_SUBJECT_ALIAS: {"$and": [{"t": rule.subject}, _condition(rule.when)]}}
-        patterns = [{_PARAMETERS_ALIAS: {"t": "parameters"}}, subject] if rule.parameters else [subject]
-        definition[f"r{index}"] = {"all": patterns, "run": f"r{index}"}
+        for branch, conjunction in enumerate(disjunctive_normal_form(rule.when)):
+            reads_parameters = any(isinstance(c.operand, Param) for c in conjunction)
+            subject = {_SUBJECT_ALIAS: {"$and": [{"t": rule.subject}, *map(_comparison, conjunction)]}}
+            patterns = [{_PARAMETERS_ALIAS: {"t": "parameters"}}, subject] if reads_parameters else [subject]
+            definition[f"r{index}.{branch}"] = {"all": patterns, "run": f"r{index}"}
     return definition
 
 
@@ -136,16 +157,35 @@ class DurableEngine:
         self._host = _QuietHost(definition, self._firings)
         self._sids = _sid_pool(SESSION_POOL_SIZE)
 
+    def live_sessions(self) -> list[str]:
+        """The sids durable still holds state for (none once every call has returned)."""
+        live = []
+        for n in itertools.count():
+            sid = f"session-{n}"
+            if n > 4 * SESSION_POOL_SIZE:
+                break
+            try:
+                self._host.get_state(self.ruleset, sid)
+            except Exception:  # durable raises "Could not get state" for a sid it does not hold
+                continue
+            live.append(sid)
+        return live
+
+    def idle_sessions(self) -> int:
+        """Sids in the pool, not lent out."""
+        return self._sids.qsize()
+
     def run(self, facts: Sequence[Fact], parameters: Mapping[str, Any]) -> list[tuple[int, int]]:
         sid = self._sids.get()  # blocks when every session is in use: the pool bounds live sessions
         try:
             self._firings[sid] = []
-            batch = [{"sid": sid, "t": "parameters", **parameters}]
-            batch += [{"sid": sid, "t": f.type, "i": i, **_nest(f.values)} for i, f in enumerate(facts)]
+            batch = [{"sid": sid, "t": "parameters", _VALUES: dict(parameters)}]
+            batch += [{"sid": sid, "t": f.type, "i": i, _VALUES: _nest(f.values)} for i, f in enumerate(facts)]
             state = self._host.assert_facts(self.ruleset, batch)
             if isinstance(state, dict) and state.get("exception"):
                 raise EngineError(f"a rule action failed: {state['exception']}")
-            return sorted(self._firings[sid])
+            # Several branches of one rule may fire on a fact: one conclusion per rule and fact.
+            return sorted(set(self._firings[sid]))
         finally:
             self._firings.pop(sid, None)
             try:

@@ -7,7 +7,7 @@ not import (Python 3.13+), and for batch speed. Semantics: a comparison on a mis
 from __future__ import annotations
 
 import operator
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from commissioning_rules.engine.rule import AllOf, AnyOf, Compare, Condition, Param, Rule
 from commissioning_rules.facts import Fact, encode
@@ -22,23 +22,34 @@ _OPERATORS = {
 }
 
 
+def compile_condition(condition: Condition) -> Callable[[Mapping[str, Any], Mapping[str, Any]], bool]:
+    """``condition`` as a Python predicate of (fact values, encoded parameters); constants encoded once."""
+    if isinstance(condition, Compare):
+        path, compare, operand = condition.path, _OPERATORS[condition.operator], condition.operand
+        if isinstance(operand, Param):
+            name = operand.name
+
+            def against_parameter(values: Mapping[str, Any], parameters: Mapping[str, Any]) -> bool:
+                # as durable's join: a missing attribute or parameter is never compared
+                return path in values and name in parameters and compare(values[path], parameters[name])
+
+            return against_parameter
+        constant = encode(operand)
+
+        def against_constant(values: Mapping[str, Any], parameters: Mapping[str, Any]) -> bool:
+            return path in values and compare(values[path], constant)
+
+        return against_constant
+    parts = tuple(compile_condition(c) for c in condition.conditions)
+    if isinstance(condition, AllOf):
+        return lambda values, parameters: all(p(values, parameters) for p in parts)
+    assert isinstance(condition, AnyOf)
+    return lambda values, parameters: any(p(values, parameters) for p in parts)
+
+
 def holds(condition: Condition, values: Mapping[str, Any], parameters: Mapping[str, Any]) -> bool:
     """Whether ``condition`` holds of a fact's engine values, given the encoded parameter values."""
-    if isinstance(condition, Compare):
-        if condition.path not in values:
-            return False
-        operand = condition.operand
-        if isinstance(operand, Param):
-            if operand.name not in parameters:
-                return False  # as durable's join: a parameter not given is never compared
-            right = parameters[operand.name]
-        else:
-            right = encode(operand)
-        return _OPERATORS[condition.operator](values[condition.path], right)
-    if isinstance(condition, AllOf):
-        return all(holds(c, values, parameters) for c in condition.conditions)
-    assert isinstance(condition, AnyOf)
-    return any(holds(c, values, parameters) for c in condition.conditions)
+    return compile_condition(condition)(values, parameters)
 
 
 class ReferenceEngine:
@@ -48,11 +59,12 @@ class ReferenceEngine:
 
     def __init__(self, rules: Sequence[Rule]) -> None:
         self.rules = tuple(rules)
+        self._compiled = [(rule.subject, compile_condition(rule.when)) for rule in self.rules]
 
     def run(self, facts: Sequence[Fact], parameters: Mapping[str, Any]) -> list[tuple[int, int]]:
-        fired = []
-        for r, rule in enumerate(self.rules):
-            for f, fact in enumerate(facts):
-                if fact.type == rule.subject and holds(rule.when, fact.values, parameters):
-                    fired.append((r, f))
-        return fired
+        return [
+            (r, f)
+            for r, (subject, predicate) in enumerate(self._compiled)
+            for f, fact in enumerate(facts)
+            if fact.type == subject and predicate(fact.values, parameters)
+        ]

@@ -189,7 +189,7 @@ class Rule:
     ``id`` is stable and unique within a policy; ``section`` and ``source`` cite the framework (the
     sentence quoted verbatim); ``subject`` names the kind of fact the rule looks at (``case`` — the whole
     case — or one item of a list such as ``additional_criterion``); ``because`` is a plain-English template
-    whose ``{path}`` and ``{parameter}`` placeholders are filled with the facts and parameter values used.
+    whose ``{path}`` and ``{param.NAME}`` placeholders are filled with the facts and parameter values used.
     """
 
     id: str
@@ -199,19 +199,18 @@ class Rule:
     then: Conclusion
     because: str
     subject: str = "case"
+    #: Parameters the condition reads (derived).
     parameters: frozenset[str] = field(default=frozenset(), compare=False)
+    #: Every parameter the rule reads: in its condition, and ``{param.NAME}`` in its ``because`` (derived).
+    cites: frozenset[str] = field(default=frozenset(), compare=False)
     #: Ids of rules this (more specific) rule overrides: where both would fire on the same fact, theirs is
     #: suppressed (``Policy.engine`` filters the firings, identically for every engine).
     overrides: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "parameters", parameters_of(self.when))
+        object.__setattr__(self, "cites", self.parameters | frozenset(PARAMETER_PLACEHOLDER.findall(self.because)))
         object.__setattr__(self, "overrides", tuple(self.overrides))
-
-    @property
-    def cites(self) -> frozenset[str]:
-        """Every parameter the rule reads: in its condition, and ``{param.NAME}`` in its ``because``."""
-        return self.parameters | frozenset(PARAMETER_PLACEHOLDER.findall(self.because))
 
 
 @dataclass(frozen=True)

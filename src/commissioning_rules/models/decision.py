@@ -110,30 +110,77 @@ class Approval(BaseModel):
 # --- after the award (1.3, 3.7, 3.8) -----------------------------------------------------------------
 
 
+class MonitoringLevel(str, Enum):
+    """How closely an award is monitored (3.7: "proportionate to the value and complexity of the arrangement")."""
+
+    light = "light"
+    standard = "standard"
+    intensive = "intensive"
+
+    @property
+    def rank(self) -> int:
+        """0 (light) to 2 (intensive): a heavier level has a higher rank."""
+        return list(MonitoringLevel).index(self)
+
+
 class MonitoringPlan(BaseModel):
+    """3.7, 3.7.1, 3.7.2: how an award is monitored and evaluated.
+
+    ``level`` sets how often the provider reports against the performance targets in the contract or grant
+    award letter and how many monitoring visits a year there are; equalities monitoring and an evaluation agreed
+    at the outset are always part of the plan; ``provider_tools_accepted`` are the provider's own robust tools
+    accepted as evidence; ``other_funder_monitoring_considered`` says the council will consider using another
+    public funder's monitoring and evaluation systems already in place.
+    """
+
     model_config = _OUTPUT
 
-    level: str
+    level: MonitoringLevel
+    reporting_interval_months: int
+    visits_per_year: int
+    against_performance_targets: bool = True
     equalities_monitoring: bool = True
+    evaluation_agreed_at_outset: bool = True
+    provider_tools_accepted: list[str] = []
+    other_funder_monitoring_considered: bool = False
 
 
 class Notice(BaseModel):
+    """3.8: the notice given when funding ends, the date it ends (when served) and the duties that go with it."""
+
     model_config = _OUTPUT
 
     months: int
     ends_on: dt.date | None = None
+    time_limited: bool = False
+    duties: list[str] = []
+
+
+class ReviewDecision(str, Enum):
+    """3.8: "decisions to extend, re-commission or decommission"."""
+
+    extend = "extend"
+    re_commission = "re_commission"
+    decommission = "decommission"
 
 
 class ReviewOutcome(BaseModel):
+    """3.8: the outcome of the end-of-agreement review and the one reason (decision-table row) that gave it."""
+
     model_config = _OUTPUT
 
-    outcome: str
+    outcome: ReviewDecision
+    reason: str
 
 
 class DepartureDecision(BaseModel):
+    """1.3: whether a departure from the framework is permitted, for which reason, and on what basis."""
+
     model_config = _OUTPUT
 
     permitted: bool
+    reason: str
+    basis: str
 
 
 class Decision(BaseModel):

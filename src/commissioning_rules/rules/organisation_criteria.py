@@ -280,10 +280,12 @@ def _status(outcomes: set[str]) -> Status:
 def assemble(firings: list[Firing], context) -> dict:
     """3.5: eligible iff every applicable criterion is met; every failure is reported, not just the first."""
     by_criterion: dict[str, list[Firing]] = {c: [] for c in CRITERIA}
-    additional: list[Firing] = []
+    additional: dict[str, Firing] = {}
     for firing in firings:
-        topic = firing.rule.then.topic
-        (additional if topic == "additional" else by_criterion[topic]).append(firing)
+        if firing.rule.then.topic == "additional":
+            additional[firing.fact.display["id"]] = firing
+        else:
+            by_criterion[firing.rule.then.topic].append(firing)
     results = [
         CriterionResult(
             criterion=criterion,
@@ -293,14 +295,15 @@ def assemble(firings: list[Firing], context) -> dict:
         )
         for criterion, found in by_criterion.items()
     ]
-    results += [
+    service = context.case.service
+    results += [  # in the order the grant or contract sets them out
         CriterionResult(
-            criterion=f.fact.display["id"],
-            status=Status(f.rule.then.outcome),
-            reasons=[context.because(f)],
+            criterion=criterion.id,
+            status=Status(additional[criterion.id].rule.then.outcome),
+            reasons=[context.because(additional[criterion.id])],
             section="3.5",
         )
-        for f in additional
+        for criterion in (service.additional_criteria if service else ())
     ]
     return {"eligibility": Eligibility(eligible=all(r.status != Status.not_met for r in results), criteria=results)}
 
