@@ -136,3 +136,24 @@ def test_a_case_the_schema_accepts_is_a_case_the_model_accepts(changes, as_of):
         case["as_of"] = as_of
     if not list(CASE.iter_errors(case)):
         cr.Case.model_validate(case)  # raises if the schema let through something the model rejects
+
+
+def test_the_policy_file_schema_accepts_the_example_council_file_and_rejects_a_broken_one():
+    import yaml
+    from importlib import resources
+
+    from commissioning_rules.policy_file import json_schema
+
+    from jsonschema import FormatChecker
+
+    validator = Draft202012Validator(json_schema(), format_checker=FormatChecker())
+    text = resources.files("commissioning_rules.examples").joinpath("council-policy.yaml").read_text("utf-8")
+    document = json.loads(json.dumps(yaml.safe_load(text), default=str))
+    assert list(validator.iter_errors(document)) == []
+    for broken_document in (
+        {**document, "colour": "blue"},
+        {key: value for key, value in document.items() if key != "name"},
+        {**document, "rules": [{**document["rules"][0], "when": {"maybe": "organisation.kind"}}]},
+        {**document, "disable": [{"rule": "living_wage.encouraged"}]},
+    ):
+        assert list(validator.iter_errors(broken_document)) != []
