@@ -62,7 +62,12 @@ def test_error_message_says_what_was_expected():
 def test_money_is_decimal_pounds_and_pence():
     case = cr.Case.model_validate({"organisation": {"annual_turnover": 5000.01}})
     assert str(case.organisation.annual_turnover) == "5000.01"
-    assert str(cr.Case.model_validate({"organisation": {"annual_turnover": "1e3"}}).organisation.annual_turnover) == "1000.00"
+    assert str(cr.Case.model_validate({"organisation": {"annual_turnover": -0.0}}).organisation.annual_turnover) == "0.00"
+
+
+@pytest.mark.parametrize("text", ["1e3", "1_000", "+5", " 5", "-0", "٥٠٠٠", "5,000", "£5000"])
+def test_money_as_text_is_plain_pounds_and_pence(text):
+    assert "organisation.annual_turnover" in error_locations({"organisation": {"annual_turnover": text}})
 
 
 def test_unknown_engine_is_refused():

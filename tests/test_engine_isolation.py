@@ -107,3 +107,16 @@ def test_durable_is_compiled_without_or():
     from commissioning_rules.engine.durable import _definition
 
     assert "$or" not in json.dumps(_definition(cr.Policy.default().rules))
+
+
+def test_every_fact_type_is_matched_even_when_no_policy_rule_reads_it():
+    """A case whose items no rule looks at must not crash durable (MessageNotHandled, then a bad free)."""
+    from commissioning_rules.policy import Policy
+    from commissioning_rules.rules import organisation_criteria
+
+    gate_only = Policy("gate only", (organisation_criteria.RULESET,), Policy.default().parameters)
+    option = {"name": "a", "whole_life_cost": "1.00", "economic_value": "2.00", "social_value": "0",
+              "environmental_value": "0", "meets_required_outcomes": True}
+    for engine in AVAILABLE_ENGINES:
+        decision = cr.evaluate({**compliant_case(), "options": [option]}, policy=gate_only, engine=engine)
+        assert decision.eligibility.eligible

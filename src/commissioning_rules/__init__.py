@@ -6,10 +6,27 @@
     >>> print(decision.explain())
 """
 
+from commissioning_rules.batch import evaluate_many
+from commissioning_rules.check import CheckFinding, check
+from commissioning_rules.compare import Comparison, compare
 from commissioning_rules.evaluate import evaluate
 from commissioning_rules.models import Case, Decision
 from commissioning_rules.parameters import ParameterError
 from commissioning_rules.policy import Policy
+from commissioning_rules.policy_file import PolicyFileError
 
 __version__ = "0.1.0"
-__all__ = ["Case", "Decision", "ParameterError", "Policy", "evaluate", "__version__"]
+__all__ = [
+    "Case",
+    "CheckFinding",
+    "Comparison",
+    "Decision",
+    "ParameterError",
+    "Policy",
+    "PolicyFileError",
+    "check",
+    "compare",
+    "evaluate",
+    "evaluate_many",
+    "__version__",
+]

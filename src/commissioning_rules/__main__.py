@@ -1,4 +1,8 @@
-"""``python -m commissioning_rules [CASE.json]``: evaluate a case (default: a bundled example) and explain it."""
+"""``python -m commissioning_rules``: with no arguments, evaluate a bundled example case and explain it.
+
+``python -m commissioning_rules CASE.json`` explains that case; any command of the ``commissioning-rules``
+command line also works here (``python -m commissioning_rules batch cases.jsonl -o decisions.jsonl``; ``--help``).
+"""
 
 from __future__ import annotations
 
@@ -13,9 +17,10 @@ EXAMPLE = "community_lunch_club.json"
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if args and args[0] in ("-h", "--help"):
-        print(__doc__)
-        return 0
+    if args and (args[0].startswith("-") and args[0] != "-" or args[0] in _commands()):
+        from commissioning_rules.cli import main as cli_main
+
+        return cli_main(args)
     if args:
         with open(args[0], encoding="utf-8") as handle:
             case = json.load(handle)
@@ -23,6 +28,12 @@ def main(argv: list[str] | None = None) -> int:
         case = json.loads(resources.files("commissioning_rules.examples").joinpath(EXAMPLE).read_text("utf-8"))
     print(evaluate(case).explain(), end="")
     return 0
+
+
+def _commands() -> set[str]:
+    from commissioning_rules.cli import cli
+
+    return set(cli.commands)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,34 @@ def _wrap(text: str, indent: str) -> str:
     return textwrap.fill(text, _WRAP, initial_indent=indent, subsequent_indent=indent + "  ")
 
 
+#: The Decision's parts other than eligibility, in contract order.
+_PARTS = tuple(
+    name for name in Decision.model_fields
+    if name not in {"as_of", "policy", "engine", "eligibility", "advisories", "findings", "parameters"}
+)
+
+
+def _describe(data: dict, indent: str = "") -> list[str]:
+    """One line per stated field of a Decision part; lists of items one line per item."""
+    lines = []
+    for key, value in data.items():
+        label = key.replace("_", " ")
+        if value is None or value == [] or value == {}:
+            continue
+        if isinstance(value, list) and all(isinstance(v, dict) for v in value):
+            lines.append(f"{indent}{label}:")
+            for item in value:
+                lines.append(f"{indent}  - " + "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in item.items() if v is not None))
+        elif isinstance(value, list):
+            lines.append(f"{indent}{label}: " + "; ".join(str(v) for v in value))
+        elif isinstance(value, dict):
+            lines.append(f"{indent}{label}:")
+            lines += _describe(value, indent + "  ")
+        else:
+            lines.append(f"{indent}{label}: {'yes' if value is True else 'no' if value is False else value}")
+    return lines
+
+
 def explain(decision: Decision) -> str:
     lines = [
         f"Decision at {decision.as_of.isoformat()} under {decision.policy.name} "
@@ -40,11 +68,12 @@ def explain(decision: Decision) -> str:
         for source in sorted(quoted):
             lines.append(_wrap(f'The framework says: "{source}"', "  "))
         lines.append("")
-    for part in ("best_value", "delivery", "route", "approval", "monitoring", "notice", "review", "departure"):
+    for part in _PARTS:
         value = getattr(decision, part)
         if value is not None:
-            shown = ", ".join(f"{k}: {v}" for k, v in value.model_dump(mode="json").items() if not isinstance(v, (list, dict)))
-            lines.append(f"{part.replace('_', ' ').capitalize()}: {shown}")
+            lines.append(f"{part.replace('_', ' ').capitalize()}:")
+            lines += [_wrap(line, "  ") for line in _describe(value.model_dump(mode="json"))]
+            lines.append("")
     if decision.advisories:
         lines.append("Advisories (these never decide anything):")
         for advisory in decision.advisories:

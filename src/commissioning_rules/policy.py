@@ -1,13 +1,26 @@
-"""A policy is a value: its rule sets and its effective-dated parameters, with a name and a version hash."""
+"""A policy is a value: its rule sets and its effective-dated parameters, with a name and a version hash.
+
+``Policy.default()`` is the Norwich framework as published; ``Policy.from_file(path)`` layers a council's YAML
+file over it (``policy_file.py``: parameter values, rules disabled, rules added, explicit overrides).
+
+Overrides (Catala's explicit exceptions): a rule may declare ``overrides=("other.rule.id", ...)``. Where the
+overriding rule's condition holds on a fact, the overridden rules' firings on that same fact are suppressed.
+This is applied in ONE place for every engine: :meth:`Policy.engine` wraps the compiled engine and filters its
+firings, so durable_rules and the reference interpreter see the same rule data and give the same result, and the
+outcome never depends on the order in which rules are defined. Suppression follows the overriding rule's
+condition, not its own survival: if C overrides B and B overrides A, a case matching all three gets C only.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 import json
+import os
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from commissioning_rules.engine import build_engine
 from commissioning_rules.engine.rule import Rule, RuleSet, describe
@@ -23,6 +36,9 @@ class Policy:
     name: str
     rulesets: tuple[RuleSet, ...]
     parameters: Mapping[str, Parameter]
+    #: Where the policy came from (a council file's path), and the date it takes effect, if it says.
+    origin: str = "commissioning_rules (built in)"
+    effective_from: dt.date | None = None
     _engines: dict[str, Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -39,6 +55,25 @@ class Policy:
 
         return cls(DEFAULT_NAME, DEFAULT_RULESETS, default_parameters())
 
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str], base: Policy | None = None) -> Policy:
+        """A council's policy file layered over ``base`` (default: the Norwich framework).
+
+        The file is YAML, read with the safe loader (nothing in it is executed). A malformed file raises
+        :class:`~commissioning_rules.policy_file.PolicyFileError` naming the file, the line and key, and what
+        was expected. ``examples/council-policy.yaml`` shows every feature.
+        """
+        from commissioning_rules.policy_file import load_policy_file
+
+        return load_policy_file(path, base or cls.default())
+
+    @classmethod
+    def from_yaml(cls, text: str, origin: str = "<policy text>", base: Policy | None = None) -> Policy:
+        """As :meth:`from_file`, from YAML text (``origin`` names it in errors)."""
+        from commissioning_rules.policy_file import load_policy_text
+
+        return load_policy_text(text, origin, base or cls.default())
+
     @functools.cached_property
     def rules(self) -> tuple[Rule, ...]:
         return tuple(rule for ruleset in self.rulesets for rule in ruleset.rules)
@@ -54,6 +89,7 @@ class Policy:
         content = {
             "rules": [
                 [r.id, r.section, r.source, r.subject, describe(r.when), r.then.topic, r.then.outcome, r.because]
+                + ([sorted(r.overrides)] if r.overrides else [])
                 for r in self.rules
             ],
             "parameters": {
@@ -67,5 +103,36 @@ class Policy:
         """This policy's rules compiled for engine ``name`` (compiled once, then reused)."""
         with self._lock:
             if name not in self._engines:
-                self._engines[name] = build_engine(name, self.rules)
+                engine = build_engine(name, self.rules)
+                if any(rule.overrides for rule in self.rules):
+                    engine = OverridingEngine(engine, self.rules)
+                self._engines[name] = engine
             return self._engines[name]
+
+
+class OverridingEngine:
+    """An engine whose firings are filtered by the rules' ``overrides`` (see the module docstring).
+
+    A firing of rule A on fact f is dropped when a rule B declaring ``overrides`` of A fired on f too. Firings
+    keep the underlying engine's order. Overrides naming no rule, or a rule about another kind of fact, are
+    ignored here (``check`` reports them; a council file with one is rejected when loaded).
+    """
+
+    def __init__(self, engine: Any, rules: Sequence[Rule]) -> None:
+        self.engine = engine
+        self.name = engine.name
+        self.rules = tuple(rules)
+        index = {rule.id: i for i, rule in enumerate(self.rules)}
+        self.overridden_by: dict[int, tuple[int, ...]] = {}
+        for b, rule in enumerate(self.rules):
+            for target in rule.overrides:
+                a = index.get(target)
+                if a is not None and self.rules[a].subject == rule.subject:
+                    self.overridden_by[a] = (*self.overridden_by.get(a, ()), b)
+
+    def run(self, facts: Sequence[Any], parameters: Mapping[str, Any]) -> list[tuple[int, int]]:
+        fired = self.engine.run(facts, parameters)
+        present = set(fired)
+        return [
+            (r, f) for r, f in fired if not any((b, f) in present for b in self.overridden_by.get(r, ()))
+        ]

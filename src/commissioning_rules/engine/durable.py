@@ -26,7 +26,7 @@ from typing import Any, Mapping, Sequence
 from durable import engine as _durable
 
 from commissioning_rules.engine.rule import AllOf, AnyOf, Compare, Condition, Param, Rule
-from commissioning_rules.facts import Fact, encode
+from commissioning_rules.facts import ITEM_FACTS, Fact, encode
 
 #: Sessions live at once per compiled policy (durable fails at 1,024 per ruleset).
 SESSION_POOL_SIZE = 256
@@ -108,7 +108,9 @@ def disjunctive_normal_form(condition: Condition) -> list[list[Compare]]:
 
 def _definition(rules: Sequence[Rule]) -> dict[str, Any]:
     definition: dict[str, Any] = {}
-    for fact_type in sorted({"case", "parameters", *(r.subject for r in rules)}):
+    # Every fact type gets a rule that always matches it, whether or not any policy rule looks at it: a fact no
+    # rule matches makes durable refuse the whole batch, and then free a garbage pointer on cleanup.
+    for fact_type in sorted({"case", "parameters", *ITEM_FACTS.values(), *(r.subject for r in rules)}):
         definition[f"received {fact_type}"] = {
             "all": [{_SUBJECT_ALIAS: {"t": fact_type}}],
             "run": "received",

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import Enum
 from typing import TYPE_CHECKING, Union
@@ -203,10 +203,14 @@ class Rule:
     parameters: frozenset[str] = field(default=frozenset(), compare=False)
     #: Every parameter the rule reads: in its condition, and ``{param.NAME}`` in its ``because`` (derived).
     cites: frozenset[str] = field(default=frozenset(), compare=False)
+    #: Ids of rules this (more specific) rule overrides: where both would fire on the same fact, theirs is
+    #: suppressed (``Policy.engine`` filters the firings, identically for every engine).
+    overrides: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "parameters", parameters_of(self.when))
         object.__setattr__(self, "cites", self.parameters | frozenset(PARAMETER_PLACEHOLDER.findall(self.because)))
+        object.__setattr__(self, "overrides", tuple(self.overrides))
 
 
 @dataclass(frozen=True)
@@ -218,11 +222,38 @@ class Firing:
 
 
 @dataclass(frozen=True)
+class DecisionTable:
+    """A single-hit decision table inside a rule set: for every case the rule set runs on, exactly one of the
+    rules concluding on ``topic`` (and whose id starts with ``id_prefix``, when given) fires.
+
+    ``inputs`` optionally names the case fields the table decides on (its finite domain); when empty, the
+    domain is every field its rules read, with each field's values taken from the case models.
+    ``commissioning_rules.check`` proves each declared table complete and without overlap.
+    """
+
+    topic: str
+    id_prefix: str = ""
+    subject: str = "case"
+    inputs: tuple[str, ...] = ()
+
+    def selects(self, rule: Rule) -> bool:
+        return rule.subject == self.subject and rule.then.topic == self.topic and rule.id.startswith(self.id_prefix)
+
+
+def _with_presence(when: Condition, presence: list[Compare]) -> Condition:
+    """``when`` conditional on the inputs' presence (once: a condition that already starts with it is kept)."""
+    existing = when.conditions if isinstance(when, AllOf) else (when,)
+    if list(existing[: len(presence)]) == presence:
+        return when
+    return all_of(*presence, when)
+
+
+@dataclass(frozen=True)
 class RuleSet:
     """The rules of one framework section and the visible step that assembles their conclusions.
 
     ``inputs`` are the case parts the rule set needs; every case-subject rule is made conditional on their
-    presence here, once, so a rule set runs exactly when its inputs are present. ``assemble`` receives the
+    presence here, once (rebuilding a rule set, e.g. with a council's rules added, does not repeat it), so a rule set runs exactly when its inputs are present. ``assemble`` receives the
     firings of this rule set's rules (in rule order) and an :class:`~commissioning_rules.evaluate.Context`,
     and returns the Decision fields it decides.
     """
@@ -233,13 +264,13 @@ class RuleSet:
     inputs: tuple[str, ...]
     rules: tuple[Rule, ...]
     assemble: object  # Callable[[list[Firing], Context], dict[str, object]]
+    #: The single-hit decision tables among these rules (checked complete and unambiguous by ``check``).
+    tables: tuple[DecisionTable, ...] = ()
 
     def __post_init__(self) -> None:
         presence = [is_true(f"has_{part}") for part in self.inputs]
         rules = tuple(
-            Rule(r.id, r.section, r.source, all_of(*presence, r.when), r.then, r.because, r.subject)
-            if r.subject == "case" and presence
-            else r
+            replace(r, when=_with_presence(r.when, presence)) if r.subject == "case" and presence else r
             for r in self.rules
         )
         object.__setattr__(self, "rules", rules)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from enum import Enum
 
 from pydantic import BaseModel, ConfigDict
@@ -81,59 +82,178 @@ class PolicyRef(BaseModel):
 # --- sourcing (2.1, 3.4, 3.5, 3.6) -------------------------------------------------------------------
 
 
+class OptionAppraisal(BaseModel):
+    """One option appraised for best value (2.1), in the order the case lists it.
+
+    Economy is its ``whole_life_cost``; efficiency its ``sroi`` (total value per pound of whole-life cost, the
+    glossary's "ratio of total benefits [...] to total investments"; ``None`` where the cost is nil);
+    effectiveness whether it ``meets_required_outcomes``. ``rank`` orders the options meeting the outcomes
+    (1 is best value); an option missing them is never ranked.
+    """
+
+    model_config = _OUTPUT
+
+    name: str
+    whole_life_cost: Decimal
+    total_value: Decimal
+    sroi: Decimal | None
+    meets_required_outcomes: bool
+    rank: int | None = None
+
+
 class BestValue(BaseModel):
+    """2.1: the option giving best value among those meeting the required outcomes (``None`` if none does)."""
+
     model_config = _OUTPUT
 
     option: str | None
+    options: list[OptionAppraisal] = []
+    reason: str = ""
 
 
 class DeliveryDecision(BaseModel):
+    """3.4.1: self, partnership or external delivery, and why."""
+
     model_config = _OUTPUT
 
     method: str
+    reasons: list[str] = []
+
+
+class ProcessStep(BaseModel):
+    """One step of a route's process, from the "Process" column of chart 3.4.2."""
+
+    model_config = _OUTPUT
+
+    id: str
+    text: str
 
 
 class RouteDecision(BaseModel):
+    """3.4.2: procurement, grant, grant in kind or none; its process, agreement and the cost of non-compliance."""
+
     model_config = _OUTPUT
 
     route: str
-    process: list[dict[str, str]] = []
+    process: list[ProcessStep] = []
+    agreement: str | None = None
+    legally_binding: bool | None = None
+    non_compliance: str | None = None
+    reasons: list[str] = []
 
 
 class Approval(BaseModel):
+    """3.5: who decides and who is told; for procurement, the procedure, the regime in force and its threshold.
+
+    ``placeholders`` names every placeholder parameter (one the council is expected to set) that decided it.
+    """
+
     model_config = _OUTPUT
 
     decided_by: str
     notified: list[str] = []
+    procedure: str | None = None
+    regime: str | None = None
+    threshold: Decimal | None = None
+    reaches_threshold: bool | None = None
+    placeholders: list[str] = []
+    reasons: list[str] = []
+
+
+class AwardTerm(BaseModel):
+    """One thing the contract or award letter must set out (3.6), or why it does not apply."""
+
+    model_config = _OUTPUT
+
+    id: str
+    text: str
+    required: bool
+    reason: str
+
+
+class AwardTerms(BaseModel):
+    """3.6: the agreement document and what it must set out."""
+
+    model_config = _OUTPUT
+
+    agreement: str
+    terms: list[AwardTerm] = []
 
 
 # --- after the award (1.3, 3.7, 3.8) -----------------------------------------------------------------
 
 
+class MonitoringLevel(str, Enum):
+    """How closely an award is monitored (3.7: "proportionate to the value and complexity of the arrangement")."""
+
+    light = "light"
+    standard = "standard"
+    intensive = "intensive"
+
+    @property
+    def rank(self) -> int:
+        """0 (light) to 2 (intensive): a heavier level has a higher rank."""
+        return list(MonitoringLevel).index(self)
+
+
 class MonitoringPlan(BaseModel):
+    """3.7, 3.7.1, 3.7.2: how an award is monitored and evaluated.
+
+    ``level`` sets how often the provider reports against the performance targets in the contract or grant
+    award letter and how many monitoring visits a year there are; equalities monitoring and an evaluation agreed
+    at the outset are always part of the plan; ``provider_tools_accepted`` are the provider's own robust tools
+    accepted as evidence; ``other_funder_monitoring_considered`` says the council will consider using another
+    public funder's monitoring and evaluation systems already in place.
+    """
+
     model_config = _OUTPUT
 
-    level: str
+    level: MonitoringLevel
+    reporting_interval_months: int
+    visits_per_year: int
+    against_performance_targets: bool = True
     equalities_monitoring: bool = True
+    evaluation_agreed_at_outset: bool = True
+    provider_tools_accepted: list[str] = []
+    other_funder_monitoring_considered: bool = False
 
 
 class Notice(BaseModel):
+    """3.8: the notice given when funding ends, the date it ends (when served) and the duties that go with it."""
+
     model_config = _OUTPUT
 
     months: int
     ends_on: dt.date | None = None
+    time_limited: bool = False
+    duties: list[str] = []
+
+
+class ReviewDecision(str, Enum):
+    """3.8: "decisions to extend, re-commission or decommission"."""
+
+    extend = "extend"
+    re_commission = "re_commission"
+    decommission = "decommission"
 
 
 class ReviewOutcome(BaseModel):
+    """3.8: the outcome of the end-of-agreement review and the one reason (decision-table row) that gave it."""
+
     model_config = _OUTPUT
 
-    outcome: str
+    outcome: ReviewDecision
+    reason: str
 
 
 class DepartureDecision(BaseModel):
+    """1.3: whether a departure from the framework is permitted, for which reason, and on what basis."""
+
     model_config = _OUTPUT
 
     permitted: bool
+    reason: str
+    basis: str
 
 
 class Decision(BaseModel):
@@ -149,6 +269,7 @@ class Decision(BaseModel):
     delivery: DeliveryDecision | None = None
     route: RouteDecision | None = None
     approval: Approval | None = None
+    award_terms: AwardTerms | None = None
     monitoring: MonitoringPlan | None = None
     notice: Notice | None = None
     review: ReviewOutcome | None = None

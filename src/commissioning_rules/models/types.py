@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -12,8 +13,18 @@ from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, Strict,
 MAX_MONEY = Decimal("1000000000000")
 
 
+_POUNDS_AND_PENCE = re.compile(r"[0-9]+(\.[0-9]{1,2})?")
+
+
+def _plain_amount(value: Any) -> Any:
+    """Money written as text must be plain pounds and pence (``5000.01``): no exponent, sign, ``_`` or other digits."""
+    if isinstance(value, str) and not _POUNDS_AND_PENCE.fullmatch(value):
+        raise ValueError(f"expected an amount in pounds and pence such as 5000.01, got {value!r}")
+    return value
+
+
 def _two_places(value: Decimal) -> Decimal:
-    return value.quantize(Decimal("0.01"))
+    return abs(value).quantize(Decimal("0.01")) if value == 0 else value.quantize(Decimal("0.01"))
 
 
 def _iso_date(value: Any) -> Any:
@@ -34,6 +45,7 @@ def _iso_date(value: Any) -> Any:
 Money = Annotated[
     Decimal,
     Field(ge=0, le=MAX_MONEY, decimal_places=2, allow_inf_nan=False),
+    BeforeValidator(_plain_amount),
     AfterValidator(_two_places),
 ]
 #: A calendar date, given as ``date`` or ``"YYYY-MM-DD"``.

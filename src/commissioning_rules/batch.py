@@ -1,0 +1,324 @@
+"""Many cases at once: ``evaluate_many`` yields, in input order, a Decision or an :class:`ItemError` per item.
+
+A bad item never stops the run: it becomes an :class:`ItemError` naming the item and the field at fault, and
+the next item is evaluated. One policy, one engine and one "today" serve the whole run, so the output is the
+same whatever the number of worker processes (``workers > 1`` uses ``concurrent.futures`` with processes:
+durable_rules holds the GIL, so threads would give no speed, notes/durable-rules.md).
+
+Errors that concern the whole run (an unknown engine, a policy that cannot be compiled) are raised at once,
+before anything is yielded. Anything else a rule raises is a bug, never an item error: it propagates.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import datetime as dt
+import json
+import multiprocessing
+import pickle
+from concurrent.futures import Future, ProcessPoolExecutor
+from decimal import Decimal
+from typing import Any, Iterable, Iterator, Literal, Mapping
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from commissioning_rules.engine import default_engine
+from commissioning_rules.evaluate import evaluate
+from commissioning_rules.models.case import Case
+from commissioning_rules.models.decision import Decision
+from commissioning_rules.parameters import ParameterError
+from commissioning_rules.policy import Policy
+
+#: Items sent to a worker process at a time, and chunks in flight per worker (bounds memory on huge inputs).
+CHUNK_SIZE = 64
+CHUNKS_IN_FLIGHT_PER_WORKER = 4
+
+ErrorKind = Literal["empty_line", "invalid_json", "invalid_case", "parameter_error"]
+
+
+class FieldError(BaseModel):
+    """One problem with an item: the dotted path of the field (``None`` for the item as a whole) and why."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    field: str | None
+    message: str
+    type: str
+
+
+class ItemError(BaseModel):
+    """An item that could not be evaluated, in place of its Decision.
+
+    ``item`` is the item's position: counting from 0 in :func:`evaluate_many`, the line number (from 1) in a
+    JSONL batch. ``field`` is the first field at fault (dotted, list positions in brackets:
+    ``service.additional_criteria[0].met``) or ``None`` when the whole item is at fault (bad JSON, an empty
+    line, not an object); ``errors`` lists every problem found.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    item: int
+    kind: ErrorKind
+    field: str | None
+    message: str
+    errors: tuple[FieldError, ...] = ()
+
+
+Outcome = Decision | ItemError
+
+
+def field_path(location: Iterable[int | str]) -> str | None:
+    """A pydantic error location as a dotted path: ``("service", "additional_criteria", 0, "met")`` →
+    ``service.additional_criteria[0].met``; the empty location → ``None``."""
+    path = ""
+    for part in location:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or None
+
+
+def _validation_error(item: int, error: ValidationError) -> ItemError:
+    errors = tuple(
+        FieldError(field=field_path(e["loc"]), message=e["msg"], type=e["type"])
+        for e in error.errors(include_url=False)
+    )
+    first = errors[0]
+    where = first.field or "the case"
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return ItemError(item=item, kind="invalid_case", field=first.field, message=f"{where}: {first.message}{more}", errors=errors)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ValueError(f"the key {key!r} appears twice in one object")
+        seen[key] = value
+    return seen
+
+
+def load_json(text: str | bytes) -> Any:
+    """Parse one JSON document strictly: numbers with a fraction become ``Decimal`` (money is never a float),
+    ``NaN``/``Infinity`` and repeated keys are rejected. Raises ``ValueError`` (``JSONDecodeError`` included)."""
+    return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
+
+
+def _evaluate_item(
+    item: int,
+    case: Case | Mapping[str, Any],
+    policy: Policy,
+    as_of: dt.date | None,
+    engine: str,
+    today: dt.date,
+) -> Outcome:
+    """One item: validate it, then evaluate it at ``as_of``, else its own ``as_of``, else the run's ``today``."""
+    try:
+        case = case if isinstance(case, Case) else Case.model_validate(case)
+    except ValidationError as error:
+        return _validation_error(item, error)
+    try:
+        return evaluate(case, policy=policy, as_of=as_of or case.as_of or today, engine=engine)
+    except ParameterError as error:
+        return ItemError(
+            item=item, kind="parameter_error", field="as_of", message=str(error),
+            errors=(FieldError(field="as_of", message=str(error), type="parameter_error"),),
+        )
+
+
+def _evaluate_line(
+    number: int, line: bytes | str, policy: Policy, as_of: dt.date | None, engine: str, today: dt.date
+) -> Outcome:
+    """One line of a JSONL batch (``number`` counts from 1): an empty line or bad JSON is an error record."""
+    if not line.strip():
+        message = "empty line: expected one case as a JSON object"
+        return ItemError(item=number, kind="empty_line", field=None, message=message,
+                         errors=(FieldError(field=None, message=message, type="empty_line"),))
+    try:
+        data = load_json(line)
+    except ValueError as error:  # JSONDecodeError, UnicodeDecodeError and our own rejections
+        message = f"not valid JSON: {error}"
+        return ItemError(item=number, kind="invalid_json", field=None, message=message,
+                         errors=(FieldError(field=None, message=message, type="invalid_json"),))
+    return _evaluate_item(number, data, policy, as_of, engine, today)
+
+
+# --- running a whole input, in one process or several --------------------------------------------------
+
+_worker: dict[str, Any] = {}
+
+
+def _policy_recipe(policy: Policy | None, policy_file: str | None) -> tuple[str, Any]:
+    """How a worker process gets the run's policy: the default, a policy file to load, or a pickled value."""
+    if policy_file is not None:
+        return ("file", policy_file)
+    if policy is None or policy is Policy.default():
+        return ("default", None)
+    # A Policy holds a lock and compiled engines, which stay behind: its constructor fields cross instead.
+    try:
+        fields = {f.name: getattr(policy, f.name) for f in dataclasses.fields(policy) if f.init and not f.name.startswith("_")}
+        return ("pickled", pickle.dumps((type(policy), fields)))
+    except Exception as error:  # a policy holding something that cannot cross a process boundary
+        raise ValueError(
+            f"this policy cannot be sent to worker processes ({error}); evaluate with workers=1"
+        ) from None
+
+
+def _policy_from_recipe(recipe: tuple[str, Any]) -> Policy:
+    kind, payload = recipe
+    if kind == "default":
+        return Policy.default()
+    if kind == "file":
+        return Policy.from_file(payload)  # type: ignore[attr-defined]  # lands with issue 5
+    cls, fields = pickle.loads(payload)
+    return cls(**fields)
+
+
+def _start_worker(recipe: tuple[str, Any], as_of: dt.date | None, engine: str, today: dt.date, as_json: bool) -> None:
+    policy = _policy_from_recipe(recipe)
+    policy.engine(engine)  # compile once per process, before the first case
+    _worker.update(policy=policy, as_of=as_of, engine=engine, today=today, as_json=as_json)
+
+
+def _work(chunk: list[tuple[int, Any, bool]]) -> list[Any]:
+    w = _worker
+    outcomes = [
+        _evaluate_line(n, x, w["policy"], w["as_of"], w["engine"], w["today"]) if is_line
+        else _evaluate_item(n, x, w["policy"], w["as_of"], w["engine"], w["today"])
+        for n, x, is_line in chunk
+    ]
+    return [_as_json(o) for o in outcomes] if w["as_json"] else outcomes
+
+
+def _as_json(outcome: Outcome) -> tuple[str, ItemError | None]:
+    """An outcome written as its JSON line (in the worker: a string crosses back far faster than a Decision)."""
+    return to_json_line(outcome), outcome if isinstance(outcome, ItemError) else None
+
+
+def _chunks(items: Iterable[tuple[int, Any, bool]], size: int) -> Iterator[list[tuple[int, Any, bool]]]:
+    chunk: list[tuple[int, Any, bool]] = []
+    for entry in items:
+        chunk.append(entry)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _run(
+    items: Iterable[tuple[int, Any, bool]],
+    *,
+    workers: int,
+    policy: Policy | None,
+    policy_file: str | None,
+    as_of: dt.date | str | None,
+    engine: str | None,
+    as_json: bool = False,
+) -> Iterator[Any]:
+    """Check the run's settings now (raising at once), then return the iterator of outcomes in input order."""
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be a whole number of at least 1, got {workers!r}")
+    if isinstance(as_of, str):
+        as_of = dt.date.fromisoformat(as_of)
+    if as_of is not None and (not isinstance(as_of, dt.date) or isinstance(as_of, dt.datetime)):
+        raise TypeError(f"as_of must be a date or 'YYYY-MM-DD', got {as_of!r}")
+    if policy is not None and policy_file is not None:
+        raise ValueError("give a policy or a policy file, not both")
+    if policy_file is not None:
+        policy = Policy.from_file(policy_file)  # type: ignore[attr-defined]  # lands with issue 5
+    policy = policy or Policy.default()
+    engine = engine or default_engine()
+    policy.engine(engine)  # an unknown or unavailable engine fails here, before any item
+    today = dt.date.today()  # read once: every item of the run without a date gets the same one
+    if workers == 1:
+        outcomes = (
+            _evaluate_line(n, x, policy, as_of, engine, today) if is_line
+            else _evaluate_item(n, x, policy, as_of, engine, today)
+            for n, x, is_line in items
+        )
+        return (_as_json(o) for o in outcomes) if as_json else outcomes
+    recipe = _policy_recipe(policy, policy_file)
+    return _in_processes(items, workers, recipe, as_of, engine, today, as_json)
+
+
+def _in_processes(
+    items: Iterable[tuple[int, Any, bool]],
+    workers: int,
+    recipe: tuple[str, Any],
+    as_of: dt.date | None,
+    engine: str,
+    today: dt.date,
+    as_json: bool,
+) -> Iterator[Any]:
+    # "spawn": every worker starts clean, so no durable_rules state or held lock is copied across a fork.
+    executor = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start_worker,
+        initargs=(recipe, as_of, engine, today, as_json),
+    )
+    pending: collections.deque[Future[list[Any]]] = collections.deque()
+    limit = workers * CHUNKS_IN_FLIGHT_PER_WORKER
+    try:
+        for chunk in _chunks(items, CHUNK_SIZE):
+            pending.append(executor.submit(_work, chunk))
+            if len(pending) >= limit:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+
+
+def evaluate_many(
+    cases: Iterable[Case | Mapping[str, Any]],
+    *,
+    workers: int = 1,
+    policy: Policy | None = None,
+    as_of: dt.date | str | None = None,
+    engine: str | None = None,
+) -> Iterator[Outcome]:
+    """Evaluate ``cases`` in order, yielding a :class:`Decision` or an :class:`ItemError` for each.
+
+    ``as_of`` overrides every case's own date; a case without one is evaluated at the date the run started.
+    ``engine`` is one engine for the whole run (default: ``default_engine()``). ``workers > 1`` evaluates in
+    that many processes (the policy must be picklable); the results are the same, in the same order.
+    An unknown engine or a bad ``workers``/``as_of`` raises here, before anything is evaluated.
+    """
+    items = ((i, case, False) for i, case in enumerate(cases))
+    return _run(items, workers=workers, policy=policy, policy_file=None, as_of=as_of, engine=engine)
+
+
+def evaluate_lines(
+    lines: Iterable[bytes | str],
+    *,
+    workers: int = 1,
+    policy: Policy | None = None,
+    policy_file: str | None = None,
+    as_of: dt.date | str | None = None,
+    engine: str | None = None,
+    as_json: bool = False,
+) -> Iterator[Any]:
+    """Evaluate the lines of a JSONL batch, one case per line: one outcome per line, numbered from 1.
+
+    An empty line or a line that is not JSON becomes an :class:`ItemError` too, so the outcomes line up
+    with the input line for line. ``policy_file`` lets worker processes load the policy themselves. With
+    ``as_json`` each outcome comes as ``(json_line, item_error_or_None)``, written by :func:`to_json_line`
+    where it was evaluated.
+    """
+    items = ((n, line, True) for n, line in enumerate(lines, start=1))
+    return _run(items, workers=workers, policy=policy, policy_file=policy_file, as_of=as_of, engine=engine,
+                as_json=as_json)
+
+
+def to_json_line(outcome: Outcome) -> str:
+    """One outcome as one line of JSON: a Decision as its contract (DESIGN.md), an error as ``{"error": …}``."""
+    if isinstance(outcome, ItemError):
+        record = outcome.model_dump(mode="json")
+        record = {"line": record.pop("item"), **record}
+        return json.dumps({"error": record}, ensure_ascii=False, separators=(",", ":"))
+    return outcome.model_dump_json()

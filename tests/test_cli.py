@@ -1,0 +1,252 @@
+"""The command line, run as a real subprocess on files this test writes."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+import commissioning_rules as cr
+from commissioning_rules.engine.rule import describe
+from commissioning_rules.schema import schema_for
+
+EXAMPLES = resources.files("commissioning_rules.examples")
+GOOD_LINES = EXAMPLES.joinpath("cases.jsonl").read_text("utf-8").splitlines()
+LUNCH_CLUB = json.loads(EXAMPLES.joinpath("community_lunch_club.json").read_text("utf-8"))
+ENGINE = cr.evaluate(LUNCH_CLUB).engine  # the default engine here: every run below uses it
+COMMANDS = ("evaluate", "batch", "schema", "rules", "check")
+ISSUE_5_LANDED = importlib.util.find_spec("commissioning_rules.policy_file") is not None
+CHECKS_LANDED = importlib.util.find_spec("commissioning_rules.check") is not None
+
+
+def run(*args: str, stdin: str | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    return subprocess.run(
+        [sys.executable, "-m", "commissioning_rules.cli", *args],
+        input=stdin, capture_output=True, text=True, encoding="utf-8", cwd=cwd, env=env, timeout=300,
+    )
+
+
+def decision_json(case: dict, **options) -> dict:
+    return cr.evaluate(case, **options).model_dump(mode="json")
+
+
+# --- evaluate ---------------------------------------------------------------------------------------
+
+
+def test_evaluate_prints_the_decision_as_the_json_contract(tmp_path):
+    path = tmp_path / "case.json"
+    path.write_text(json.dumps(LUNCH_CLUB), "utf-8")
+    result = run("evaluate", str(path))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == decision_json(LUNCH_CLUB)
+
+
+def test_evaluate_reads_stdin_and_explains_in_text():
+    result = run("evaluate", "-", "--format", "text", "--engine", "reference", stdin=json.dumps(LUNCH_CLUB))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == cr.evaluate(LUNCH_CLUB, engine="reference").explain()
+
+
+def test_evaluate_applies_the_date_given(tmp_path):
+    path = tmp_path / "case.json"
+    path.write_text(json.dumps(LUNCH_CLUB), "utf-8")
+    result = run("evaluate", str(path), "--as-of", "2027-03-31")
+    assert json.loads(result.stdout)["as_of"] == "2027-03-31"
+    assert json.loads(result.stdout) == decision_json(LUNCH_CLUB, as_of="2027-03-31")
+
+
+def test_a_rejected_case_names_its_field_and_exits_1(tmp_path):
+    path = tmp_path / "case.json"
+    path.write_text(json.dumps({"organisation": {"kind": "guild", "employs_staff": "yes"}}), "utf-8")
+    result = run("evaluate", str(path))
+    assert result.returncode == 1
+    assert "organisation.kind" in result.stderr and "organisation.employs_staff" in result.stderr
+    record = json.loads(result.stdout)["error"]
+    assert {e["field"] for e in record["errors"]} == {"organisation.kind", "organisation.employs_staff"}
+
+
+def test_a_case_that_is_not_json_exits_1(tmp_path):
+    path = tmp_path / "case.json"
+    path.write_text("{'organisation': {}}", "utf-8")
+    result = run("evaluate", str(path), "--format", "text")
+    assert result.returncode == 1
+    assert "not valid JSON" in result.stderr and result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("evaluate", "no-such-case.json"), ("evaluate", "-", "--engine", "drools"), ("evaluate", "-", "--as-of", "31/03/2027"),
+     ("batch", "no-such-cases.jsonl"), ("batch", "-", "--workers", "0"), ("schema", "invoice"), ("frobnicate",)],
+)
+def test_usage_and_file_errors_exit_2(args, tmp_path):
+    result = run(*args, stdin="{}", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Error" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command):
+    result = run(command, "--help")
+    assert result.returncode == 0
+    assert result.stdout.startswith(f"Usage: commissioning-rules {command}")
+    assert "Exit status" in result.stdout
+
+
+def test_the_top_level_help_lists_every_command_and_the_exit_statuses():
+    result = run("--help")
+    assert result.returncode == 0
+    assert all(command in result.stdout for command in COMMANDS)
+    assert "Exit status" in result.stdout
+
+
+# --- batch ------------------------------------------------------------------------------------------
+
+MIXED = [
+    GOOD_LINES[0],
+    "{this is not json",
+    GOOD_LINES[1],
+    json.dumps({"organisation": {"kind": "guild"}}),  # schema violation: not a kind
+    "",
+    json.dumps({"organisation": {"name": "x", "shoe_size": 9}}),  # schema violation: unknown field
+    GOOD_LINES[2],
+    '["a", "list"]',
+    json.dumps({"award": {"route": "grant"}}),  # schema violation: missing value
+    GOOD_LINES[3],
+]
+BAD_LINES = {2: None, 4: "organisation.kind", 5: None, 6: "organisation.shoe_size", 8: None, 9: "award.value"}
+
+
+def test_a_mixed_batch_keeps_every_good_record_and_reports_every_bad_line(tmp_path):
+    cases, out = tmp_path / "cases.jsonl", tmp_path / "decisions.jsonl"
+    cases.write_text("\n".join(MIXED) + "\n", "utf-8")
+    result = run("batch", str(cases), "-o", str(out))
+    assert result.returncode == 1, result.stderr
+    records = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
+    assert len(records) == len(MIXED)
+    for number, (line, record) in enumerate(zip(MIXED, records), start=1):
+        if number in BAD_LINES:
+            assert record["error"]["line"] == number
+            assert record["error"]["field"] == BAD_LINES[number]
+            assert f"line {number}:" in result.stderr
+        else:
+            assert record == decision_json(json.loads(line))
+    assert result.stderr.strip().endswith(f"{len(MIXED) - len(BAD_LINES)} evaluated, {len(BAD_LINES)} rejected")
+    assert "evaluating" not in result.stderr  # no progress bar when stderr is not a terminal
+
+
+def test_a_clean_batch_exits_0_and_writes_to_stdout_by_default(tmp_path):
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text("\r\n".join(GOOD_LINES), "utf-8")  # Windows line ends, no final newline
+    result = run("batch", str(cases))
+    assert result.returncode == 0, result.stderr
+    assert [json.loads(line) for line in result.stdout.splitlines()] == [decision_json(json.loads(c)) for c in GOOD_LINES]
+    assert result.stderr.strip() == f"{len(GOOD_LINES)} evaluated, 0 rejected"
+
+
+def test_batch_reads_stdin():
+    result = run("batch", "-", "--engine", "reference", stdin="\n".join(GOOD_LINES[:2]) + "\n")
+    assert result.returncode == 0
+    assert len(result.stdout.splitlines()) == 2 and json.loads(result.stdout.splitlines()[0])["engine"] == "reference"
+
+
+def test_one_worker_and_two_workers_write_byte_identical_output(tmp_path):
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text("\n".join(MIXED * 25) + "\n", "utf-8")  # 250 lines: several chunks per worker
+    outputs = []
+    for workers in ("1", "2"):
+        out = tmp_path / f"decisions-{workers}.jsonl"
+        result = run("batch", str(cases), "-o", str(out), "--workers", workers, "--as-of", "2026-04-01")
+        assert result.returncode == 1, result.stderr
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]
+    assert len(outputs[0].splitlines()) == 250
+
+
+# --- schema, rules, check -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["case", "decision"])
+def test_schema_prints_the_generated_schema(kind):
+    result = run("schema", kind)
+    assert result.returncode == 0
+    assert json.loads(result.stdout) == schema_for(kind)
+
+
+def test_schema_defaults_to_the_case():
+    assert json.loads(run("schema").stdout) == schema_for("case")
+
+
+def test_the_policy_schema_is_there_or_says_it_lands_with_issue_5():
+    result = run("schema", "policy")
+    if ISSUE_5_LANDED:
+        assert result.returncode == 0 and json.loads(result.stdout)
+    else:
+        assert result.returncode == 2 and "issue 5" in result.stderr
+
+
+def test_rules_lists_every_rule_with_its_source_and_condition_in_words():
+    result = run("rules", "--format", "json")
+    assert result.returncode == 0
+    listed = {rule["id"]: rule for ruleset in json.loads(result.stdout)["rulesets"] for rule in ruleset["rules"]}
+    policy = cr.Policy.default()
+    assert list(listed) == [rule.id for rule in policy.rules]
+    for rule in policy.rules:
+        entry = listed[rule.id]
+        assert (entry["section"], entry["source"], entry["condition"]) == (rule.section, rule.source, describe(rule.when))
+        assert entry["parameters"] == sorted(rule.cites)
+    assert "accounts_threshold" in json.loads(result.stdout)["parameters"]
+
+
+def test_rules_as_text_quotes_every_source():
+    result = run("rules")
+    assert result.returncode == 0
+    flat = " ".join(result.stdout.split())
+    for rule in cr.Policy.default().rules:
+        assert rule.id in flat and f'"{" ".join(rule.source.split())}"' in flat
+
+
+def test_check_runs_the_static_checks_or_says_they_land_with_issue_5():
+    result = run("check")
+    if CHECKS_LANDED:
+        assert result.returncode == 0, result.stdout  # the default policy passes with zero findings
+    else:
+        assert result.returncode == 2 and "issue 5" in result.stderr
+
+
+def test_policy_files_are_used_or_their_absence_is_a_clear_error(tmp_path):
+    if ISSUE_5_LANDED:
+        pytest.skip("policy files have landed: their own tests cover --policy")
+    result = run("evaluate", "-", "--policy", str(tmp_path / "ours.yaml"), stdin=json.dumps(LUNCH_CLUB))
+    assert result.returncode == 2 and "Policy.from_file" in result.stderr
+
+
+def test_python_dash_m_still_explains_the_bundled_example_and_delegates_commands():
+    plain = subprocess.run([sys.executable, "-m", "commissioning_rules"], capture_output=True, text=True, timeout=300)
+    assert plain.returncode == 0 and plain.stdout == cr.evaluate(LUNCH_CLUB).explain()
+    schema = subprocess.run([sys.executable, "-m", "commissioning_rules", "schema", "decision"], capture_output=True,
+                            text=True, timeout=300)
+    assert schema.returncode == 0 and json.loads(schema.stdout) == schema_for("decision")
+
+
+def test_batch_refuses_to_write_over_its_input(tmp_path):
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text("\n".join(GOOD_LINES) + "\n", "utf-8")
+    before = cases.read_bytes()
+    result = run("batch", str(cases), "-o", str(cases))
+    assert result.returncode == 2 and "is the input" in result.stderr
+    assert cases.read_bytes() == before
+
+
+def test_an_output_that_cannot_be_written_is_a_file_error_before_any_case(tmp_path):
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text("\n".join(GOOD_LINES) + "\n", "utf-8")
+    result = run("batch", str(cases), "-o", str(tmp_path / "no-such-folder" / "decisions.jsonl"))
+    assert result.returncode == 2 and "Could not open file" in result.stderr
+    assert "evaluated" not in result.stderr

@@ -1,0 +1,305 @@
+"""The documentation site: `mkdocs build --strict`, the traceability data behind it, and the pages' examples.
+
+The normative sentences (``normative.yaml``) are checked against the framework's own text, read independently
+here: every "must/will/should/required" sentence and every chart cell must be listed, quoted verbatim in its
+section, and mapped to rules that exist or to a reason it is not executable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from commissioning_rules import catalogue
+from commissioning_rules.policy import Policy
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+FRAMEWORK = DOCS / "framework" / "commissioning-framework-2014.txt"
+
+KEYWORD = re.compile(r"\b(must|will|should|required)\b", re.IGNORECASE)
+HEADING = re.compile(r"^(\d+(?:\.\d+)*)\.?\s+[A-Z]")
+CHARTS = {"3.4.1": "3.4", "3.4.2": "3.4", "3.5.1": "3.5"}  # each chart, and the section its following prose is in
+CHART_HEADERS = {"Method", "Route", "Organisation criteria"}
+SENTENCE_END = re.compile(r"(?<=[.?!])\s+(?=[A-Z'(])")
+
+
+def normalised(text: str) -> str:
+    return " ".join(text.split())
+
+
+# --- the framework's own text, read independently of normative.yaml ------------------------------------------
+
+
+def framework_passages(text: str) -> list[tuple[str, str, str]]:
+    """``(section, kind, text)`` for each prose sentence (kind ``sentence``) and chart cell (``chart_cell``).
+
+    Headings and the contents table are skipped; prose after a chart belongs to the chart's parent section;
+    a line starting in lower case continues the previous line (page breaks); a bullet is its own passage.
+    """
+    passages: list[tuple[str, str, str]] = []
+    section: str | None = None
+    chart_seen = False
+    units: list[tuple[str, str]] = []  # (section, prose unit) before sentence splitting
+
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if stripped in ("Foreword", "Glossary"):
+            section, chart_seen = stripped, False
+            continue
+        heading = HEADING.match(stripped)
+        if heading:
+            section, chart_seen = heading.group(1), False
+            continue
+        if section is None:
+            continue
+        if stripped.startswith("|"):
+            cells = [c.strip() for c in stripped.strip("|").split("|")]
+            if not "".join(cells).strip("- ") or cells[0] in CHART_HEADERS or cells[0] == "Term used":
+                continue
+            if section in CHARTS:
+                chart_seen = True
+                passages += [(section, "chart_cell", c.lstrip("• ").strip()) for c in cells[1:] if c.strip()]
+            else:
+                units += [(section, c) for c in cells[1:] if c]
+            continue
+        if section in CHARTS and chart_seen:
+            section = CHARTS[section]
+        if line[0].islower() and units and units[-1][0] == section:
+            units[-1] = (section, units[-1][1] + " " + stripped)
+        else:
+            units.append((section, stripped.removeprefix("- ").removeprefix("• ")))
+
+    for unit_section, unit in units:
+        passages += [(unit_section, "sentence", s) for s in SENTENCE_END.split(normalised(unit))]
+    return passages
+
+
+@pytest.fixture(scope="module")
+def passages() -> list[tuple[str, str, str]]:
+    return framework_passages(FRAMEWORK.read_text("utf-8"))
+
+
+@pytest.fixture(scope="module")
+def normative() -> catalogue.Normative:
+    return catalogue.load_normative()
+
+
+def test_the_reader_of_the_framework_finds_what_it_should(passages):
+    """The independent reader itself: known sentences, cells and sections come out as expected."""
+    assert ("3.5.1", "chart_cell", "Compliance with the Data Protection Act (1998) in handling any personal information about individuals.") in passages
+    assert ("3.5", "sentence", "Following assessment, cabinet will be formally notified of the funding decisions.") in passages
+    assert ("3.4", "sentence", "Stages of the process will include the following, depending on the route chosen:") in passages
+    assert ("3.8", "sentence", "Some awards will be time-limited and therefore a reduced, or no notice period will be required.") in passages
+    assert ("3.4.1", "chart_cell", "it is inefficient to do so using either of these routes.") in passages
+    assert not any("How will it do this" in text for _, _, text in passages)  # a heading, not a sentence
+    cells = [p for p in passages if p[1] == "chart_cell"]
+    assert {s for s, _, _ in cells} == {"3.4.1", "3.4.2", "3.5.1"}
+    assert len([c for c in cells if c[0] == "3.5.1"]) == 9
+
+
+def test_every_normative_sentence_of_the_framework_is_listed(passages, normative):
+    fragments_by_section: dict[str, list[str]] = {}
+    for sentence in normative.sentences:
+        fragments_by_section.setdefault(sentence.section, []).extend(normalised(f) for f in sentence.text)
+    missing = [
+        (section, text)
+        for section, kind, text in passages
+        if (kind == "chart_cell" or KEYWORD.search(text))
+        and not any(text in fragment for fragment in fragments_by_section.get(section, []))
+    ]
+    assert missing == []
+
+
+def test_every_listed_passage_is_quoted_verbatim_in_its_section(passages, normative):
+    section_text: dict[str, str] = {}
+    for section, _, text in passages:
+        section_text[section] = section_text.get(section, "") + " " + text
+    misquoted = [
+        (s.id, fragment)
+        for s in normative.sentences
+        for fragment in s.text
+        if normalised(fragment) not in section_text.get(s.section, "")
+    ]
+    assert misquoted == []
+
+
+def test_chart_rows_and_keyword_sentences_are_labelled_as_such(passages, normative):
+    cells = {text for _, kind, text in passages if kind == "chart_cell"}
+    for s in normative.sentences:
+        is_cell = any(normalised(f) in cells for f in s.text)
+        assert (s.kind == "chart_row") == is_cell, s.id
+        if s.kind == "related":
+            assert not KEYWORD.search(s.quoted), s.id
+
+
+# --- traceability: every sentence maps to rules that exist, or to a reason -----------------------------------
+
+
+def test_every_normative_sentence_maps_to_rules_that_exist_or_a_reason(normative):
+    assert catalogue.traceability_problems(normative=normative) == []
+
+
+def test_the_gate_is_traced_rule_by_rule(normative):
+    rows = {row.sentence.id: row for row in catalogue.trace(normative=normative)}
+    assert "financial_systems.published_accounts.not_met" in rows["3.5.1.financial_systems"].rules
+    assert rows["3.5.1.financial_systems"].dangling == ()
+    assert set(rows["3.5.additional_criteria"].rules) == {"additional_criterion.met", "additional_criterion.not_met"}
+
+
+def test_every_rule_of_the_default_policy_is_traced_to_a_sentence(normative):
+    assert catalogue.untraced_rules(normative=normative) == []
+
+
+BROKEN = """
+sentences:
+  - {id: a, section: "3.5", kind: sentence, text: "Mapped to nothing."}
+  - {id: b, section: "3.5", kind: sentence, text: "A rule set that does not exist.", rulesets: [no_such_ruleset]}
+  - {id: c, section: "3.5", kind: sentence, text: "A rule that does not exist.", rules: [management.no_such_rule]}
+  - {id: d, section: "3.4.1", kind: chart_row, text: "Misspelt.", rulesets: [deliveries]}
+  - {id: e, section: "3.5", kind: sentence, text: "Both.", rulesets: [organisation_criteria], not_executable: "why"}
+  - {id: f, section: "3.5", kind: sentence, text: "Fine.", rules: [management.constitution]}
+  - {id: g, section: "3.5", kind: sentence, text: "Also fine.", not_executable: "a duty of the council"}
+"""
+
+
+def test_each_kind_of_untraced_sentence_is_reported():
+    broken = catalogue.load_normative(BROKEN)
+    strict = catalogue.traceability_problems(normative=broken)
+    assert [p.split(" ")[0] for p in strict] == ["a", "b", "c", "d", "e"]
+    assert "mapped to nothing" in strict[0]
+    assert "rule set 'no_such_ruleset'" in strict[1]
+    assert "rule-id prefix 'management.no_such_rule'" in strict[2]
+
+
+def test_a_rule_id_prefix_matches_whole_id_segments():
+    one = catalogue.load_normative(
+        'sentences:\n  - {id: x, section: "3.5.1", kind: chart_row, text: "t", rules: [insur]}\n'
+    )
+    assert catalogue.traceability_problems(normative=one) == ["x (3.5.1): rule-id prefix 'insur' is not in the policy"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sentences: []\n",
+        "sentences:\n  - {id: x, section: '1', kind: prose, text: t, not_executable: r}\n",
+        "sentences:\n  - {id: x, section: '1', kind: sentence, text: [], not_executable: r}\n",
+        "sentences:\n  - {id: x, section: '1', kind: sentence, text: t, not_executable: ''}\n",
+        "sentences:\n  - {id: x, section: '1', kind: sentence, text: t, rule: [a]}\n",
+        "sentences:\n"
+        "  - {id: x, section: '1', kind: sentence, text: t, not_executable: r}\n"
+        "  - {id: x, section: '1', kind: sentence, text: u, not_executable: r}\n",
+    ],
+)
+def test_a_malformed_normative_file_is_rejected(text):
+    with pytest.raises(catalogue.NormativeError):
+        catalogue.load_normative(text)
+
+
+# --- the rule catalogue ------------------------------------------------------------------------------------------
+
+
+def test_the_catalogue_lists_every_rule_with_its_parameters_in_force():
+    policy = Policy.default()
+    entries = catalogue.rule_catalogue(policy, dt.date(2016, 6, 1))
+    assert [e.id for e in entries] == [r.id for r in policy.rules]
+    accounts = next(e for e in entries if e.id == "financial_systems.published_accounts.not_met")
+    assert accounts.section == "3.5.1" and "above £5,000 must publish" in accounts.source
+    assert "organisation.annual_turnover is above parameter accounts_threshold" in accounts.condition
+    assert "has_organisation" not in accounts.condition  # the rule set's presence test is shown once, not per rule
+    (threshold,) = accounts.parameters
+    assert (threshold.name, threshold.value, threshold.effective_from) == ("accounts_threshold", "£5,000.00", dt.date(2014, 1, 1))
+    data = next(e for e in entries if e.id == "data_protection.compliance.met").parameters[0]
+    assert data.value == "Data Protection Act 1998"  # the law in force at the catalogue's date
+    later = catalogue.rule_catalogue(policy, dt.date(2026, 4, 1))
+    assert next(e for e in later if e.id == "data_protection.compliance.met").parameters[0].value.startswith("UK GDPR")
+
+
+def test_a_parameter_without_a_value_at_the_date_is_shown_as_such():
+    before = catalogue.parameter_in_force(Policy.default(), "living_wage_hourly_rate", dt.date(2010, 1, 1))
+    assert (before.value, before.effective_from, before.source) == (None, None, None)
+
+
+# --- the docs build ------------------------------------------------------------------------------------------------
+
+
+def _load_hooks():
+    spec = importlib.util.spec_from_file_location("docs_hooks", DOCS / "hooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_build_hook_fails_on_an_untraced_sentence(monkeypatch):
+    from mkdocs.exceptions import PluginError
+
+    hooks = _load_hooks()
+    monkeypatch.setattr(hooks, "load_normative", lambda: catalogue.load_normative(BROKEN))
+    with pytest.raises(PluginError, match="a \\(3.5\\): mapped to nothing"):
+        hooks.on_files(None, None)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("site")
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--config-file", str(ROOT / "mkdocs.yml"), "--site-dir", str(out)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return out
+
+
+def test_mkdocs_build_strict_succeeds_with_every_page(site):
+    for page in ("index.html", "guides/screening/index.html", "guides/delivery-and-route/index.html",
+                 "guides/monitoring-and-notice/index.html", "guides/adopting/index.html",
+                 "guides/property-testing/index.html", "json-contract/index.html", "benchmarks/index.html",
+                 "reference/api/index.html", "reference/rule-catalogue/index.html",
+                 "reference/traceability/index.html", "framework/commissioning-framework-2014.txt"):
+        assert (site / page).is_file(), page
+
+
+def test_the_built_catalogue_and_matrix_come_from_the_rule_data(site, normative):
+    built = (site / "reference/rule-catalogue/index.html").read_text("utf-8")
+    for rule in Policy.default().rules:
+        assert f'id="{rule.id}"' in built, rule.id
+    assert "£5,000.00" in built
+    matrix = (site / "reference/traceability/index.html").read_text("utf-8")
+    for sentence in normative.sentences:
+        assert sentence.id in matrix, sentence.id
+
+
+def test_the_api_reference_and_schemas_are_generated(site):
+    api = (site / "reference/api/index.html").read_text("utf-8")
+    assert "Apply" in api and "evaluate" in api  # the docstring of evaluate, rendered by mkdocstrings
+    contract = (site / "json-contract/index.html").read_text("utf-8")
+    assert "generated: json-schema" not in contract and "when_unstated" in contract
+
+
+# --- the pages' examples run -------------------------------------------------------------------------------------
+
+EXECUTED_PAGES = ("index.md", "guides/screening.md", "guides/property-testing.md")
+PYTHON_BLOCK = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
+
+
+@pytest.mark.parametrize("page", EXECUTED_PAGES)
+def test_the_python_examples_of_the_page_run(page):
+    markdown = (DOCS / page).read_text("utf-8")
+    blocks = list(PYTHON_BLOCK.finditer(markdown))
+    assert blocks
+    namespace: dict = {"__name__": f"docs_{page}"}
+    for block in blocks:
+        # pad with the lines before the block, so a failure's traceback points at the page's own line
+        padded = "\n" * markdown.count("\n", 0, block.start(1)) + block.group(1)
+        exec(compile(padded, f"docs/{page}", "exec"), namespace)  # each block's assertions are the test
