@@ -358,6 +358,7 @@ def monitoring_never_lighter(case: Case, policy: Policy | None = None, *, engine
 
     def rank(decision: Decision) -> int:
         level = decision.monitoring.level if decision.monitoring else None
+        level = getattr(level, "value", level)  # an enum member or its text
         if level not in MONITORING_LEVELS:
             raise PropertyViolation(
                 "monitoring_never_lighter", f"monitoring.level {level!r} is not one of {MONITORING_LEVELS}", case, decision
@@ -376,7 +377,7 @@ def monitoring_never_lighter(case: Case, policy: Policy | None = None, *, engine
         if after.monitoring is not None and rank(after) < start:
             raise PropertyViolation(
                 "monitoring_never_lighter",
-                f"monitoring {base.monitoring.level} becomes {after.monitoring.level} after {change}",
+                f"monitoring {MONITORING_LEVELS[start]} becomes {MONITORING_LEVELS[rank(after)]} after {change}",
                 case,
                 base,
                 variant=raised,
@@ -385,7 +386,10 @@ def monitoring_never_lighter(case: Case, policy: Policy | None = None, *, engine
 
 
 #: Names tried, in order, for the ordinary notice period (3.8) when ``notice_never_shorter`` is not told one.
-NOTICE_PARAMETER_NAMES = ("notice_period_months", "notice_period", "ordinary_notice_period", "ordinary_notice_months", "notice_months")
+NOTICE_PARAMETER_NAMES = (
+    "notice_ordinary_months", "notice_period_months", "notice_period", "ordinary_notice_period", "ordinary_notice_months",
+    "notice_months",
+)
 
 
 def notice_parameter(policy: Policy | None = None) -> str | None:
@@ -489,13 +493,15 @@ class PropertiesFailed(AssertionError):
         super().__init__("\n\n".join(str(v) for v in self.violations))
 
 
-def default_settings(max_examples: int = 100):
+def default_settings(max_examples: int = 100, *, derandomize: bool = False):
     """Hypothesis settings for policy properties: no deadline (durable's first compile is slow), quiet (the
-    violation carries the minimal case as JSON), one bug per property."""
+    violation carries the minimal case as JSON), one bug per property; ``derandomize`` for the same cases on
+    every run."""
     from hypothesis import HealthCheck, Verbosity, settings
 
     return settings(
         max_examples=max_examples,
+        derandomize=derandomize,
         deadline=None,
         database=None,
         verbosity=Verbosity.quiet,
