@@ -13,17 +13,9 @@ from commissioning_rules.testing import properties
 
 POLICY = Policy.default()
 
-#: A bug this kit found in the foundation: durable-rules raises MessageNotHandledException for a case with
-#: ``options`` when no rule of the policy reads an option (engine/durable.py only adds a ``received`` rule for
-#: fact types some rule has as its subject), and deleting that session can then crash the process (the
-#: "session in which no action ran" trap of notes/durable-rules.md) — so it is not reproduced in-process here.
-#: The best-value rule set (issue 3) adds option rules to the default policy; until then, generated cases
-#: here leave ``options`` out.
-UNREAD_PARTS = () if any(rule.subject == "option" for rule in POLICY.rules) else ("options",)
-
 
 def run(name: str, max_examples: int) -> properties.PropertyResult:
-    result = properties.check(name, POLICY, max_examples=max_examples, exclude=UNREAD_PARTS)
+    result = properties.check(name, POLICY, max_examples=max_examples)
     if result.violation is not None:
         raise result.violation
     return result
@@ -57,11 +49,10 @@ def test_every_rule_set_whose_inputs_are_present_gives_its_answer():
 
 
 @pytest.mark.parametrize("name", ["monitoring_never_lighter", "notice_never_shorter"])
-def test_after_the_award_properties_hold_or_skip_where_the_policy_decides_nothing(name):
-    # A violation raises; where the policy decides no monitoring or notice (no such rule set), it skips cleanly.
-    result = run(name, max_examples=100)
-    assert result.status in ("passed", "skipped")
-    assert result.examples >= 100
+def test_monitoring_never_lighter_as_value_rises_and_notice_never_short_for_awards_not_time_limited(name):
+    # The default policy decides both (3.7 monitoring, 3.8 notice): the properties apply, and a violation raises.
+    result = run(name, max_examples=150)
+    assert result.status == "passed" and result.applied >= 10
 
 
 def test_improvements_are_one_step_up_each_ladder():

@@ -28,8 +28,6 @@ from commissioning_rules.testing.properties import PropertiesFailed
 
 DATA = Path(__file__).parent / "data"
 DEFAULT = Policy.default()
-#: Options are left out of generated cases until a rule set reads them (see test_properties.UNREAD_PARTS).
-UNREAD_PARTS = () if any(rule.subject == "option" for rule in DEFAULT.rules) else ("options",)
 COMPLIANT = {
     "kind": "charity",
     "annual_turnover": "42000.00",
@@ -210,7 +208,7 @@ def test_a_policy_that_fails_living_wage_payers_is_caught_with_a_shrunk_example(
     broken = living_wage_penalty_policy()
     with pytest.raises(PropertiesFailed) as caught:
         properties.check_all(
-            broken, properties=["living_wage_never_decides", "gate_monotonic"], max_examples=300, exclude=UNREAD_PARTS
+            broken, properties=["living_wage_never_decides", "gate_monotonic"], max_examples=300
         )
     found = {v.prop: v for v in caught.value.violations}
     assert set(found) == {"living_wage_never_decides", "gate_monotonic"}
@@ -232,7 +230,7 @@ def test_a_policy_that_fails_living_wage_payers_is_caught_with_a_shrunk_example(
 
 
 def test_the_default_policy_passes_check_all_with_a_result_per_property():
-    results = properties.check_all(DEFAULT, max_examples=25, exclude=UNREAD_PARTS)
+    results = properties.check_all(DEFAULT, max_examples=25)
     assert [r.name for r in results] == list(properties.PROPERTIES)
     by_name = {r.name: r for r in results}
     assert by_name["gate_monotonic"].status == "passed"
@@ -247,12 +245,12 @@ def test_a_rule_set_that_raises_or_answers_nothing_breaks_completeness():
         return living_wage.assemble(firings, context)
 
     raising = replacing(DEFAULT, "living_wage", with_rules(living_wage.RULESET, assemble=fragile))
-    result = properties.check("complete", raising, max_examples=300, exclude=UNREAD_PARTS)
+    result = properties.check("complete", raising, max_examples=300)
     assert result.violation is not None and "evaluate raised KeyError" in result.violation.message
     assert result.violation.case.organisation.employs_staff is False
 
     silent = replacing(DEFAULT, "living_wage", with_rules(living_wage.RULESET, assemble=lambda firings, context: {}))
-    result = properties.check("complete", silent, max_examples=50, exclude=UNREAD_PARTS)
+    result = properties.check("complete", silent, max_examples=50)
     assert result.violation is not None and "living_wage gave no answer" in result.violation.message
 
 
@@ -264,7 +262,7 @@ def test_a_rule_set_with_memory_breaks_determinism():
         return {"advisories": [Advisory(id="calls", section="2.3", message=f"call {len(calls)}")]}
 
     policy = replacing(DEFAULT, "living_wage", with_rules(living_wage.RULESET, assemble=remembering))
-    result = properties.check("deterministic", policy, max_examples=20, exclude=UNREAD_PARTS)
+    result = properties.check("deterministic", policy, max_examples=20)
     assert result.violation is not None and "advisories" in result.violation.message
 
 
@@ -281,7 +279,7 @@ def test_an_engine_that_reorders_firings_breaks_agreement():
 
     policy = Policy("reversed", DEFAULT.rulesets, DEFAULT.parameters)
     policy._engines["reference"] = Reversed(policy.engine("reference"))
-    result = properties.check("engines_agree", policy, max_examples=50, exclude=UNREAD_PARTS)
+    result = properties.check("engines_agree", policy, max_examples=50)
     assert result.violation is not None and "durable-rules != reference" in result.violation.message
 
 
@@ -319,11 +317,11 @@ def toy_after_award_policy() -> Policy:
 def test_monitoring_lighter_for_a_bigger_award_and_a_short_notice_are_caught():
     toy = toy_after_award_policy()
     assert properties.notice_parameter(toy) == "notice_period_months"
-    monitoring = properties.check("monitoring_never_lighter", toy, max_examples=200, exclude=UNREAD_PARTS)
+    monitoring = properties.check("monitoring_never_lighter", toy, max_examples=200)
     assert monitoring.violation is not None
     assert "intensive becomes light after award.value" in monitoring.violation.message
     assert monitoring.violation.variant.award.value > Decimal("10000.00") >= monitoring.violation.case.award.value
-    notice = properties.check("notice_never_shorter", toy, max_examples=200, exclude=UNREAD_PARTS)
+    notice = properties.check("notice_never_shorter", toy, max_examples=200)
     assert notice.violation is not None
     assert "notice is 1 months, shorter than notice_period_months = 3" in notice.violation.message
     assert notice.violation.case.award.time_limited is False
@@ -342,7 +340,7 @@ def test_the_notice_period_parameter_is_found_by_name_or_by_its_unit():
 def test_after_award_properties_skip_when_the_policy_decides_no_monitoring_or_notice():
     gate_only = Policy("gate only", (organisation_criteria.RULESET,), DEFAULT.parameters)
     for name in ("monitoring_never_lighter", "notice_never_shorter"):
-        result = properties.check(name, gate_only, max_examples=20, exclude=("options",))
+        result = properties.check(name, gate_only, max_examples=20)
         assert result.status == "skipped" and result.examples >= 20
 
 
@@ -451,7 +449,7 @@ def test_the_projects_data_tests_and_generated_cases_fire_every_rule():
         # Generated cases, and awards raised through every value band and complexity.
         for name in ("complete", "monitoring_never_lighter"):
             same_cases_every_run = properties.default_settings(300, derandomize=True)
-            result = properties.check(name, DEFAULT, settings=same_cases_every_run, exclude=UNREAD_PARTS)
+            result = properties.check(name, DEFAULT, settings=same_cases_every_run)
             assert result.violation is None
     assert collected.never_fired() == {}, collected.report()
 
