@@ -446,9 +446,11 @@ def test_collect_records_every_evaluation_however_evaluate_is_called():
 def test_the_projects_data_tests_and_generated_cases_fire_every_rule():
     with coverage.collect(DEFAULT) as collected:
         assert all(r.passed for r in data_tests.run_data_tests(DATA))
-        # Generated cases, and awards raised through every value band and complexity.
+        # Whole cases (every part present), generated cases, and awards raised through every band and complexity.
+        for case in gathered(crst.cases(require=case_models.CASE_PARTS), 500):
+            cr.evaluate(case, engine="reference")
         for name in ("complete", "monitoring_never_lighter"):
-            same_cases_every_run = properties.default_settings(300, derandomize=True)
+            same_cases_every_run = properties.default_settings(200, derandomize=True)
             result = properties.check(name, DEFAULT, settings=same_cases_every_run)
             assert result.violation is None
     assert collected.never_fired() == {}, collected.report()
