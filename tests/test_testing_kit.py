@@ -230,7 +230,7 @@ def test_a_policy_that_fails_living_wage_payers_is_caught_with_a_shrunk_example(
 
 
 def test_the_default_policy_passes_check_all_with_a_result_per_property():
-    results = properties.check_all(DEFAULT, max_examples=25)
+    results = properties.check_all(DEFAULT, settings=properties.default_settings(40, derandomize=True))
     assert [r.name for r in results] == list(properties.PROPERTIES)
     by_name = {r.name: r for r in results}
     assert by_name["gate_monotonic"].status == "passed"
