@@ -14,7 +14,7 @@ import pytest
 import commissioning_rules as cr
 from commissioning_rules.engine import durable_available
 from commissioning_rules.engine.reference import holds
-from commissioning_rules.engine.rule import Rule, RuleSet
+from commissioning_rules.engine.rule import RuleSet
 from commissioning_rules.facts import case_facts
 
 #: Every engine that runs here (durable_rules does not import on Python 3.13+).
@@ -61,6 +61,3 @@ def assert_quoted(texts: Iterable[str]) -> None:
     ]
     assert not missing, f"not quoted verbatim from the framework: {missing}"
 
-
-def sources(rules: Iterable[Rule]) -> list[str]:
-    return sorted({rule.source for rule in rules})

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import re
 from pathlib import Path
 
 import pytest
@@ -125,9 +124,3 @@ def test_bad_reason_is_rejected_naming_the_field():
     assert "departure.reason" in str(raised.value)
 
 
-def test_every_rule_cites_1_3_and_quotes_the_framework_verbatim():
-    if not POLICY_TEXT.exists():
-        pytest.skip("the framework's text is not beside this checkout")
-    text = re.sub(r"\s+", " ", POLICY_TEXT.read_text("utf-8"))
-    for rule in departures.RULESET.rules:
-        assert rule.section == "1.3" and re.sub(r"\s+", " ", rule.source) in text, rule.id

@@ -266,13 +266,6 @@ def test_default_bands_are_ordered_and_levels_mean_more_as_they_rise_at_every_da
         assert visits == sorted(visits)
 
 
-def test_every_monitoring_rule_cites_its_section_and_quotes_the_framework_verbatim():
-    if not POLICY_TEXT.exists():
-        pytest.skip("the framework's text is not beside this checkout")
-    text = re.sub(r"\s+", " ", POLICY_TEXT.read_text("utf-8"))
-    for rule in monitoring.RULESET.rules:
-        assert re.sub(r"\s+", " ", rule.source) in text, rule.id
-        assert rule.section in ("3.7", "3.7.1", "3.7.2"), rule.id
 
 
 def test_no_threshold_is_written_into_a_condition():

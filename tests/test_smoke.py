@@ -1,4 +1,3 @@
-import commissioning_rules as cr
 
 
 def test_bundled_example_runs():

@@ -59,12 +59,15 @@ class ReferenceEngine:
 
     def __init__(self, rules: Sequence[Rule]) -> None:
         self.rules = tuple(rules)
-        self._compiled = [(rule.subject, compile_condition(rule.when)) for rule in self.rules]
+        self._by_subject: dict[str, list[tuple[int, Callable[..., bool]]]] = {}
+        for index, rule in enumerate(self.rules):
+            self._by_subject.setdefault(rule.subject, []).append((index, compile_condition(rule.when)))
 
     def run(self, facts: Sequence[Fact], parameters: Mapping[str, Any]) -> list[tuple[int, int]]:
-        return [
+        fired = [
             (r, f)
-            for r, (subject, predicate) in enumerate(self._compiled)
             for f, fact in enumerate(facts)
-            if fact.type == subject and predicate(fact.values, parameters)
+            for r, predicate in self._by_subject.get(fact.type, ())
+            if predicate(fact.values, parameters)
         ]
+        return sorted(fired)

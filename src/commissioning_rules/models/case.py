@@ -8,7 +8,6 @@ conservatively, as the field's ``when_unstated`` says.
 
 from __future__ import annotations
 
-import datetime as dt
 from enum import Enum
 
 from pydantic import BaseModel, Field, model_validator

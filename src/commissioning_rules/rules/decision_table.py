@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from commissioning_rules.engine.rule import Condition, Conclusion, Firing, Rule, all_of, eq, one_of
+from commissioning_rules.engine.rule import Condition, Conclusion, DecisionTable, Firing, Rule, all_of, eq, one_of
 
 #: A cell that tests nothing ("-" in a table).
 ANY = None
@@ -28,7 +28,7 @@ def row_condition(columns: tuple[str, ...], cells: tuple) -> Condition:
 
 
 @dataclass(frozen=True)
-class DecisionTable:
+class UniqueHitTable:
     """A unique-hit table: rule ids ``<name>.<row>``, conclusions on ``topic``, reasons ending with ``facts``."""
 
     name: str
@@ -42,6 +42,11 @@ class DecisionTable:
             f"{self.name}.{row}", self.section, source, row_condition(self.columns, cells),
             Conclusion(self.topic, outcome), f"{because} ({self.facts})",
         )
+
+    @property
+    def declaration(self) -> DecisionTable:
+        """The table declared to ``commissioning_rules.check``, which proves it complete and without overlap."""
+        return DecisionTable(self.topic, id_prefix=f"{self.name}.")
 
     def hit(self, firings: list[Firing]) -> Firing:
         """The one row that fired (more or fewer is a broken table, never a property of valid input)."""

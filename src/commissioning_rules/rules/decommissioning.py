@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from commissioning_rules.calendar import add_months
 from commissioning_rules.engine.rule import (
+    DecisionTable,
     Conclusion,
     Firing,
     Rule,
@@ -200,4 +201,5 @@ RULESET = RuleSet(
     inputs=(REVIEW,),
     rules=RULES,
     assemble=assemble,
+    tables=(DecisionTable("review"),),
 )

@@ -38,7 +38,7 @@ from __future__ import annotations
 from commissioning_rules.engine.rule import Firing, RuleSet
 from commissioning_rules.models.case import Capacity
 from commissioning_rules.models.decision import DeliveryDecision
-from commissioning_rules.rules.decision_table import ANY, DecisionTable
+from commissioning_rules.rules.decision_table import ANY, UniqueHitTable
 
 SECTION = "3.4.1"
 
@@ -80,7 +80,7 @@ _FACTS = (
 )
 
 
-TABLE = DecisionTable("delivery", SECTION, "method", COLUMNS, _FACTS)
+TABLE = UniqueHitTable("delivery", SECTION, "method", COLUMNS, _FACTS)
 
 RULES = (
     TABLE.row(
@@ -130,4 +130,7 @@ def assemble(firings: list[Firing], context) -> dict:
     return {"delivery": DeliveryDecision(method=firing.rule.then.outcome, reasons=[context.because(firing)])}
 
 
-RULESET = RuleSet("delivery", SECTION, "Types of delivery (self, partnership, external)", ("delivery",), RULES, assemble)
+RULESET = RuleSet(
+    "delivery", SECTION, "Types of delivery (self, partnership, external)", ("delivery",), RULES, assemble,
+    tables=(TABLE.declaration,),
+)

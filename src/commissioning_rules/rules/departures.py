@@ -21,7 +21,7 @@ the reason, a departure that is not documented is not permitted ("this should be
 
 from __future__ import annotations
 
-from commissioning_rules.engine.rule import Conclusion, Firing, Rule, RuleSet, all_of, eq, is_false, is_true, one_of
+from commissioning_rules.engine.rule import Conclusion, DecisionTable, Firing, Rule, RuleSet, all_of, eq, is_false, is_true, one_of
 from commissioning_rules.models.case import DepartureReason
 from commissioning_rules.models.decision import Advisory, DepartureDecision
 
@@ -83,4 +83,5 @@ RULESET = RuleSet(
     inputs=(DEPARTURE,),
     rules=RULES,
     assemble=assemble,
+    tables=(DecisionTable("departure"),),
 )

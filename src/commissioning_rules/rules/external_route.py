@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from commissioning_rules.engine.rule import Firing, RuleSet
 from commissioning_rules.models.case import FundingPurpose, InKindResource, Route
 from commissioning_rules.models.decision import ProcessStep, RouteDecision
-from commissioning_rules.rules.decision_table import ANY, DecisionTable
+from commissioning_rules.rules.decision_table import ANY, UniqueHitTable
 
 SECTION = "3.4.2"
 
@@ -145,7 +145,7 @@ _FACTS = (
 )
 
 
-TABLE = DecisionTable("route", SECTION, "route", COLUMNS, _FACTS)
+TABLE = UniqueHitTable("route", SECTION, "route", COLUMNS, _FACTS)
 
 RULES = (
     TABLE.row(
@@ -212,5 +212,5 @@ def assemble(firings: list[Firing], context) -> dict:
 
 RULESET = RuleSet(
     "external_route", SECTION, "Types of external provision (procurement, grant, grant in kind)", ("provision",),
-    RULES, assemble,
+    RULES, assemble, tables=(TABLE.declaration,),
 )

@@ -29,6 +29,7 @@ anything.
 from __future__ import annotations
 
 from commissioning_rules.engine.rule import (
+    DecisionTable,
     Condition,
     Conclusion,
     Firing,
@@ -205,4 +206,5 @@ RULESET = RuleSet(
     inputs=(AWARD,),
     rules=RULES,
     assemble=assemble,
+    tables=(DecisionTable("monitoring_level"),),
 )
