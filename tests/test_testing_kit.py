@@ -129,6 +129,18 @@ def test_a_councils_own_and_new_thresholds_get_their_own_boundaries():
     assert {Decimal("24999.99"), Decimal("25000.00"), Decimal("25000.01")} <= turnovers
 
 
+def test_a_council_policy_file_gets_its_own_boundaries_dates_and_passes_the_properties():
+    from importlib import resources
+
+    council = Policy.from_file(str(resources.files("commissioning_rules.examples").joinpath("council-policy.yaml")))
+    assert crst.earliest_as_of(council) == dt.date(2024, 4, 1)  # the file's effective_from and new parameter
+    amounts = set(crst.boundary_amounts(council, dt.date(2025, 1, 1)))
+    assert {Decimal("9999.99"), Decimal("10000.00"), Decimal("10000.01")} <= amounts  # its accounts threshold
+    assert {Decimal("24999.99"), Decimal("25000.00"), Decimal("25000.01")} <= amounts  # its statement limit
+    results = properties.check_all(council, settings=properties.default_settings(40, derandomize=True))
+    assert all(r.status in ("passed", "skipped") for r in results)
+
+
 def _enum_values(value, path: str, seen: dict[str, set]) -> None:
     if isinstance(value, dict):
         for key, item in value.items():

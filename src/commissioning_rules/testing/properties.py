@@ -187,7 +187,8 @@ def _recording(policy: Policy) -> Policy:
 
     with _instrumented_lock:
         if policy not in _instrumented:
-            _instrumented[policy] = Policy(policy.name, tuple(wrap(rs) for rs in policy.rulesets), policy.parameters)
+            # Everything else is kept (origin, dates, and the compiled engines: the rules are the same objects).
+            _instrumented[policy] = dataclasses.replace(policy, rulesets=tuple(wrap(rs) for rs in policy.rulesets))
         return _instrumented[policy]
 
 

@@ -114,9 +114,12 @@ def boundary_amounts(policy: Policy | None = None, as_of: dt.date | None = None)
 
 
 def earliest_as_of(policy: Policy | None = None) -> dt.date:
-    """The first date at which every parameter of ``policy`` has a value in force."""
-    starts = [p.values[0].effective_from for p in _policy(policy).parameters.values() if p.values]
-    return max(starts, default=EARLIEST_DATE)
+    """The first date at which every parameter of ``policy`` has a value in force (and the policy itself, if
+    it says when it takes effect)."""
+    policy = _policy(policy)
+    starts = [p.values[0].effective_from for p in policy.parameters.values() if p.values]
+    takes_effect = getattr(policy, "effective_from", None)
+    return max([*starts, *([takes_effect] if takes_effect else [])], default=EARLIEST_DATE)
 
 
 def _month_ends(first: dt.date, last: dt.date) -> st.SearchStrategy[dt.date]:
