@@ -250,3 +250,15 @@ def test_an_output_that_cannot_be_written_is_a_file_error_before_any_case(tmp_pa
     result = run("batch", str(cases), "-o", str(tmp_path / "no-such-folder" / "decisions.jsonl"))
     assert result.returncode == 2 and "Could not open file" in result.stderr
     assert "evaluated" not in result.stderr
+
+
+def test_the_test_command_runs_data_tests_and_fails_on_a_wrong_expectation(tmp_path):
+    passing = run("test", str(Path(__file__).parent / "data"))
+    assert passing.returncode == 0, passing.stdout + passing.stderr
+    assert "0 failed" in passing.stdout
+    (tmp_path / "test_wrong.yaml").write_text(
+        "case:\n  as_of: 2026-04-01\n  organisation: {}\nexpect:\n  eligibility:\n    eligible: true\n", "utf-8"
+    )
+    failing = run("test", str(tmp_path))
+    assert failing.returncode == 1, failing.stdout + failing.stderr
+    assert "test_wrong.yaml" in failing.stdout

@@ -8,7 +8,6 @@ progress bar of its own (shown only when stderr is a terminal).
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import json
 import os
 import sys
@@ -72,20 +71,12 @@ def _date(value: dt.datetime | None) -> dt.date | None:
     return value.date() if value is not None else None
 
 
-def _require_policy_files() -> None:
-    if not hasattr(Policy, "from_file"):
-        raise UsageFailure(
-            "--policy needs policy files, which this version cannot load yet (Policy.from_file lands with issue 5)"
-        )
-
-
 def _load_policy(path: str | None) -> Policy | None:
     """``--policy FILE`` as a Policy (``None`` without it); a bad file is a usage error naming the file."""
     if path is None:
         return None
-    _require_policy_files()
     try:
-        return Policy.from_file(path)  # type: ignore[attr-defined]
+        return Policy.from_file(path)
     except (OSError, ValueError) as error:  # ValueError covers ParameterError and pydantic's ValidationError
         raise UsageFailure(f"{path}: {error}") from None
 
@@ -187,8 +178,7 @@ def batch(cases_file: BinaryIO, output: TextIO, workers: int, as_of: dt.datetime
     exit status is 1 if any line was rejected. One engine serves the whole run. A progress bar is shown only
     when stderr is a terminal.
     """
-    if policy_file is not None:
-        _require_policy_files()
+    _load_policy(policy_file)  # a bad policy file is a usage error before any case is read
     if _same_file(cases_file.name, output.name):
         raise UsageFailure(f"the output {output.name} is the input: write the decisions to another file")
     if callable(getattr(output, "open", None)):  # click opens a named file lazily: open it now, before any case
@@ -341,7 +331,7 @@ def rules(policy_file: str | None, output_format: str) -> None:
         click.echo(catalogue_text(entries), nl=False)
 
 
-# --- static checks (issue 5) --------------------------------------------------------------------------
+# --- static checks and data tests ---------------------------------------------------------------------
 
 
 def _finding_json(finding: Any) -> Any:
@@ -359,15 +349,10 @@ def check(policy_file: str | None, output_format: str) -> None:
     """Run the policy's static checks (commissioning_rules.check): rules without a source, undefined or
     undated parameters, incomplete or overlapping decision tables, rules that can never fire. Exit status 1
     if anything is found."""
-    try:
-        checks = importlib.import_module("commissioning_rules.check")
-    except ModuleNotFoundError as error:
-        if error.name != "commissioning_rules.check":
-            raise
-        raise UsageFailure("static checks are not available in this version (commissioning_rules.check lands "
-                           "with issue 5)") from None
+    from commissioning_rules.check import check as run_checks
+
     policy = _load_policy(policy_file) or Policy.default()
-    findings = list(checks.check(policy))  # issue 5's cr.check(policy): an iterable of findings
+    findings = run_checks(policy)
     if output_format == "json":
         click.echo(json.dumps([_finding_json(f) for f in findings], indent=2, ensure_ascii=False))
     else:
@@ -376,6 +361,23 @@ def check(policy_file: str | None, output_format: str) -> None:
         click.echo(f"{len(findings)} finding{'' if len(findings) == 1 else 's'} in {policy.name} "
                    f"(version {policy.version})", err=True)
     sys.exit(EXIT_REJECTED if findings else EXIT_OK)
+
+
+@cli.command("test", epilog=EXIT_CODES)
+@click.argument("directory", type=click.Path(exists=True, file_okay=False))
+@_policy_option
+@_engine_option
+@click.option("-v", "--verbose", is_flag=True, help="List passing tests too.")
+def test_command(directory: str, policy_file: str | None, engine: str | None, verbose: bool) -> None:
+    """Run the data tests under DIRECTORY (YAML or JSON files: a case and the expected parts of its Decision).
+    Exit status 1 if any fails."""
+    from commissioning_rules.testing.data_tests import format_results, run_data_tests
+
+    results = run_data_tests(directory, policy=_load_policy(policy_file), engine=engine)
+    if not results:
+        raise UsageFailure(f"{directory}: no data tests (*.yaml, *.yml, *.json)")
+    click.echo(format_results(results, verbose=verbose))
+    sys.exit(EXIT_OK if all(r.passed for r in results) else EXIT_REJECTED)
 
 
 def main(argv: list[str] | None = None) -> int:
