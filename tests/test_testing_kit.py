@@ -25,28 +25,11 @@ from commissioning_rules.rules import living_wage, organisation_criteria
 from commissioning_rules.testing import coverage, data_tests, properties
 from commissioning_rules.testing import strategies as crst
 from commissioning_rules.testing.properties import PropertiesFailed
+from gate_cases import SMALL_COMPLIANT_ORGANISATION
 
 DATA = Path(__file__).parent / "data"
 DEFAULT = Policy.default()
-COMPLIANT = {
-    "kind": "charity",
-    "annual_turnover": "42000.00",
-    "constitution_adopted": True,
-    "regular_committee_meetings": True,
-    "annual_general_meeting": True,
-    "business_plan": "in_place",
-    "meets_accounting_law": True,
-    "internal_financial_controls": True,
-    "accounts": "audited",
-    "handles_personal_data": False,
-    "employs_staff": False,
-    "will_recruit_for_service": False,
-    "insurance": ["public_liability"],
-    "owns_premises_or_equipment": False,
-    "owns_or_drives_vehicles": False,
-    "equality_policy": True,
-    "equality_training": True,
-}
+COMPLIANT = SMALL_COMPLIANT_ORGANISATION
 
 
 def parameter(name: str, unit: str, value, section: str = "test"):
