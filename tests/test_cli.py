@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -20,9 +19,8 @@ EXAMPLES = resources.files("commissioning_rules.examples")
 GOOD_LINES = EXAMPLES.joinpath("cases.jsonl").read_text("utf-8").splitlines()
 LUNCH_CLUB = json.loads(EXAMPLES.joinpath("community_lunch_club.json").read_text("utf-8"))
 ENGINE = cr.evaluate(LUNCH_CLUB).engine  # the default engine here: every run below uses it
-COMMANDS = ("evaluate", "batch", "schema", "rules", "check")
-ISSUE_5_LANDED = importlib.util.find_spec("commissioning_rules.policy_file") is not None
-CHECKS_LANDED = importlib.util.find_spec("commissioning_rules.check") is not None
+COMMANDS = ("evaluate", "batch", "schema", "rules", "check", "test")
+COUNCIL_POLICY = str(EXAMPLES.joinpath("council-policy.yaml"))
 
 
 def run(*args: str, stdin: str | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -183,12 +181,10 @@ def test_schema_defaults_to_the_case():
     assert json.loads(run("schema").stdout) == schema_for("case")
 
 
-def test_the_policy_schema_is_there_or_says_it_lands_with_issue_5():
+def test_the_policy_schema_describes_a_policy_file():
     result = run("schema", "policy")
-    if ISSUE_5_LANDED:
-        assert result.returncode == 0 and json.loads(result.stdout)
-    else:
-        assert result.returncode == 2 and "issue 5" in result.stderr
+    assert result.returncode == 0
+    assert json.loads(result.stdout)["required"] == ["name"]
 
 
 def test_rules_lists_every_rule_with_its_source_and_condition_in_words():
@@ -212,19 +208,37 @@ def test_rules_as_text_quotes_every_source():
         assert rule.id in flat and f'"{" ".join(rule.source.split())}"' in flat
 
 
-def test_check_runs_the_static_checks_or_says_they_land_with_issue_5():
-    result = run("check")
-    if CHECKS_LANDED:
-        assert result.returncode == 0, result.stdout  # the default policy passes with zero findings
-    else:
-        assert result.returncode == 2 and "issue 5" in result.stderr
+def test_check_passes_the_default_and_the_example_council_policy_and_fails_a_broken_one(tmp_path):
+    assert run("check").returncode == 0  # the default policy passes with zero findings
+    assert run("check", "--policy", COUNCIL_POLICY).returncode == 0
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(
+        "name: Broken\nrules:\n  - id: extra.never\n    ruleset: organisation_criteria\n    section: '9.9'\n"
+        "    source: A sentence.\n    when: {all_of: [{is_true: organisation.employs_staff}, "
+        "{is_false: organisation.employs_staff}]}\n    then: {topic: management, outcome: met}\n"
+        "    because: never\n", "utf-8")
+    result = run("check", "--policy", str(broken), "--format", "json")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "never_fires" in result.stdout
 
 
-def test_policy_files_are_used_or_their_absence_is_a_clear_error(tmp_path):
-    if ISSUE_5_LANDED:
-        pytest.skip("policy files have landed: their own tests cover --policy")
-    result = run("evaluate", "-", "--policy", str(tmp_path / "ours.yaml"), stdin=json.dumps(LUNCH_CLUB))
-    assert result.returncode == 2 and "Policy.from_file" in result.stderr
+def test_a_council_policy_file_moves_the_accounts_boundary(tmp_path):
+    case = {"as_of": "2026-04-01", "organisation": {**LUNCH_CLUB["organisation"], "annual_turnover": "7500.00",
+                                                    "accounts": "unexamined"}, "service": LUNCH_CLUB["service"]}
+    default = json.loads(run("evaluate", "-", "--format", "json", stdin=json.dumps(case)).stdout)
+    council = json.loads(run("evaluate", "-", "--format", "json", "--policy", COUNCIL_POLICY, stdin=json.dumps(case)).stdout)
+    status = lambda d: {c["criterion"]: c["status"] for c in d["eligibility"]["criteria"]}["financial_systems"]  # noqa: E731
+    assert (status(default), status(council)) == ("not_met", "met")
+    assert council["policy"]["name"] == "Example Borough Council commissioning policy"
+
+
+def test_a_missing_or_malformed_policy_file_is_a_usage_error_naming_it(tmp_path):
+    missing = run("evaluate", "-", "--policy", str(tmp_path / "ours.yaml"), stdin=json.dumps(LUNCH_CLUB))
+    assert missing.returncode == 2 and "ours.yaml" in missing.stderr
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: Bad\nparameters:\n  accounts_threshold: {values: [{effective_from: 2024-01-01}]}\n", "utf-8")
+    result = run("batch", "-", "-o", str(tmp_path / "out.jsonl"), "--policy", str(bad), stdin="\n".join(GOOD_LINES))
+    assert result.returncode == 2 and "bad.yaml" in result.stderr and "line" in result.stderr
 
 
 def test_python_dash_m_still_explains_the_bundled_example_and_delegates_commands():
