@@ -51,7 +51,9 @@ def test_every_rule_set_whose_inputs_are_present_gives_its_answer():
 @pytest.mark.parametrize("name", ["monitoring_never_lighter", "notice_never_shorter"])
 def test_monitoring_never_lighter_as_value_rises_and_notice_never_short_for_awards_not_time_limited(name):
     # The default policy decides both (3.7 monitoring, 3.8 notice): the properties apply, and a violation raises.
-    result = run(name, max_examples=150)
+    # They apply to a few cases in ten (an award, a review ending it): 400 examples make 10 applications certain
+    # in practice (150 gave 9 once on Python 3.13).
+    result = run(name, max_examples=400)
     assert result.status == "passed" and result.applied >= 10
 
 
