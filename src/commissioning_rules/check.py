@@ -48,7 +48,7 @@ from commissioning_rules.engine.rule import (
     RuleSet,
     paths_of,
 )
-from commissioning_rules.facts import ITEM_FACTS, _base_types, _enum_of, encode
+from commissioning_rules.facts import ITEM_FACTS, _base_types, _enum_of, _plan, encode
 from commissioning_rules.models.case import CASE_PARTS, Case
 from commissioning_rules.models.types import MAX_MONEY
 
@@ -63,7 +63,6 @@ COMPATIBLE_UNITS = {
     "enum": ("text",),
     "text": ("text",),
 }
-_NEUTRAL = {"boolean": False, "money": 0, "date": dt.date.min.toordinal(), "integer": 0, "text": ""}
 _BOUNDS = {"money": (0, int(MAX_MONEY * 100)), "date": (dt.date.min.toordinal(), dt.date.max.toordinal())}
 
 
@@ -132,7 +131,9 @@ def _flat_args(annotation: Any) -> list[Any]:
 
 
 def _collect(model: type[BaseModel], prefix: str, part: str | None, out: dict[str, FieldSpec]) -> None:
-    """Mirror of ``facts._flatten``, over the model's types instead of a value."""
+    """Mirror of ``facts._flatten``, over the model's types instead of a value (what ``None`` stands for is
+    read from the same per-field plan the fact builder uses)."""
+    plans = {plan.name: plan for plan in _plan(model)}
     for name, info in model.model_fields.items():
         path = f"{prefix}{name}"
         annotation = info.annotation
@@ -146,17 +147,9 @@ def _collect(model: type[BaseModel], prefix: str, part: str | None, out: dict[st
             for member in members:
                 out[f"{path}.{member}"] = FieldSpec(f"{path}.{member}", "boolean", part=part, python_type=bool)
             continue
-        optional = info.default is None
-        unstated = None
-        if optional:
-            extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
-            if "when_unstated" in extra:
-                unstated = encode(extra["when_unstated"])
-            elif kind == "enum":
-                unstated = "not_stated"
-            else:
-                unstated = _NEUTRAL[kind]
-        out[path] = FieldSpec(path, kind, members, part, optional, unstated, python_type)
+        plan = plans[name]
+        unstated = plan.unstated if plan.optional else None
+        out[path] = FieldSpec(path, kind, members, part, plan.optional, unstated, python_type)
 
 
 def _item_models() -> dict[str, type[BaseModel]]:
