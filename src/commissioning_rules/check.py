@@ -13,7 +13,9 @@ A finding is reported for
   declaration does not list;
 * ``dangling_override`` — an override naming no rule of the policy (or one about another kind of fact);
   ``override_cycle`` — rules overriding each other;
-* ``never_fires`` — a rule whose condition no valid case satisfies (after the overrides that suppress it).
+* ``never_fires`` — a rule whose condition no valid case satisfies (after the overrides that suppress it);
+* ``dangling_stage`` — a :class:`~commissioning_rules.engine.rule.StageGate` naming a Decision field no earlier
+  rule set decides (a stage can only depend on one assembled before it), or an id another rule already has.
 
 The finite domains are inferred from the case models (:func:`fact_schema`): a boolean is true or false; an enum
 one of its members (or not stated); a list of enum members one boolean per member; a part of the case present or
@@ -620,6 +622,25 @@ def _overrides(rules: Sequence[Rule]) -> list[CheckFinding]:
     return findings
 
 
+def _stages(policy: Any) -> list[CheckFinding]:
+    findings = []
+    rule_ids = {rule.id for rule in policy.rules}
+    earlier: set[str] = set()
+    for ruleset in policy.rulesets:
+        for gate in ruleset.requires:
+            if gate.after not in earlier:
+                findings.append(CheckFinding(
+                    check="dangling_stage", subject=gate.id,
+                    message=f"rule set {ruleset.name} follows {gate.after!r}, which no earlier rule set decides",
+                ))
+            if gate.id in rule_ids:
+                findings.append(CheckFinding(check="dangling_stage", subject=gate.id, message="a rule has the same id"))
+            if not gate.section or not gate.source.strip():
+                findings.append(CheckFinding(check="missing_citation", subject=gate.id, message="a stage gate must cite its section and sentence"))
+        earlier.update(ruleset.decides)
+    return findings
+
+
 def override_cycles(rules: Sequence[Rule]) -> list[list[str]]:
     """Each cycle of rules overriding one another (a rule overriding itself included), once."""
     graph = {rule.id: [t for t in rule.overrides] for rule in rules}
@@ -743,6 +764,7 @@ def check(policy: Any = None, *, as_of: dt.date | str | Sequence[dt.date | str] 
     dates = sorted(set(dates))
     rules = list(policy.rules)
     findings = _citations(rules) + _parameters(policy, rules, dates) + _fields(policy, rules) + _overrides(rules)
+    findings += _stages(policy)
     findings += _never_fires(policy, rules, dates)
     for ruleset in policy.rulesets:
         for table in ruleset.tables:

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from commissioning_rules.engine import default_engine
-from commissioning_rules.engine.rule import PARAMETER_PLACEHOLDER, Firing
+from commissioning_rules.engine.rule import PARAMETER_PLACEHOLDER, Firing, StageGate
 from commissioning_rules.facts import case_facts, encode
 from commissioning_rules.models.case import Case
-from commissioning_rules.models.decision import Decision, Finding, ParameterUsed, PolicyRef
+from commissioning_rules.models.decision import Advisory, Decision, Finding, ParameterUsed, PolicyRef
 from commissioning_rules.parameters import ResolvedParameters, resolve
 from commissioning_rules.policy import Policy
 
@@ -72,8 +72,14 @@ def evaluate(
     context = Context(case, as_of, parameters)
     decided: dict[str, Any] = {"advisories": [], "findings": []}
     used: set[str] = set()
+    withheld: dict[StageGate, tuple[str, list[str]]] = {}
     for i, own in by_ruleset.items():
         ruleset = policy.rulesets[i]
+        # The framework is one process (3.5, 3.4.1): a stage an earlier decision rules out gives no decision.
+        gate, value = next(((g, v) for g in ruleset.requires if (v := g.blocks(decided)) is not None), (None, None))
+        if gate is not None:
+            withheld.setdefault(gate, (value, []))[1].extend(ruleset.decides)
+            continue
         for name, value in ruleset.assemble(own, context).items():
             if isinstance(value, list):
                 decided.setdefault(name, []).extend(value)
@@ -84,6 +90,12 @@ def evaluate(
             for f in own
         ]
         used.update(name for f in own for name in f.rule.cites)
+
+    for gate, (value, fields) in withheld.items():
+        because = gate.because.format(value=value, withheld=", ".join(f.replace("_", " ") for f in fields))
+        decided["findings"].append(Finding(rule=gate.id, section=gate.section, because=because, source=gate.source))
+        if gate.advisory:
+            decided["advisories"].append(Advisory(id=gate.advisory, section=gate.section, message=f'{because}. {gate.section}: "{gate.source}"'))
 
     decided["parameters"] = [
         ParameterUsed(

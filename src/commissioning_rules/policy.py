@@ -92,6 +92,11 @@ class Policy:
                 + ([sorted(r.overrides)] if r.overrides else [])
                 for r in self.rules
             ],
+            "stages": [
+                [rs.name, [[g.id, g.after, g.attribute, [str(v) for v in g.allows], g.because] for g in rs.requires]]
+                for rs in self.rulesets
+                if rs.requires
+            ],
             "parameters": {
                 name: [p.unit, [[v.effective_from.isoformat(), str(v.value), v.source] for v in p.values]]
                 for name, p in sorted(self.parameters.items())

@@ -240,6 +240,48 @@ class DecisionTable:
         return rule.subject == self.subject and rule.then.topic == self.topic and rule.id.startswith(self.id_prefix)
 
 
+@dataclass(frozen=True)
+class StageGate:
+    """A dependency of one rule set on an earlier stage of the framework's process, as cited data.
+
+    The framework is one process: a later stage only follows where an earlier stage's decision allows it
+    (3.5: "If these criteria are not met, no further consideration will be given to an application"). A gate
+    names the earlier stage's Decision field (``after``, e.g. ``eligibility``), the attribute of it that
+    decides (``attribute``, e.g. ``eligible``) and the values that let the later stage follow (``allows``).
+    Where the earlier stage was decided with another value, the gated rule set gives no decision (its fields
+    stay ``None``, its firings and parameters are dropped) and the Decision carries one finding for the gate,
+    its ``because`` filled with ``{value}`` (what the earlier stage decided) and ``{withheld}`` (the Decision
+    fields not given); with ``advisory`` set, an advisory of that id says the same. Where the earlier stage was
+    not decided (its inputs are absent), the gate does not apply.
+
+    Gates are applied in one place for every engine, the aggregation step of ``evaluate``, after the earlier
+    stage's rule set has assembled: engines only report which rules fired on the facts, so durable_rules, the
+    reference interpreter and any other engine honour gates identically. ``check`` proves each gate names an
+    earlier rule set's Decision field.
+    """
+
+    id: str
+    section: str
+    source: str
+    after: str
+    attribute: str
+    allows: tuple[Scalar, ...]
+    because: str
+    advisory: str | None = None
+
+    def blocks(self, decided: dict[str, object]) -> str | None:
+        """What the earlier stage decided, in words, where that keeps the later stage from following; else
+        ``None`` (it allows it, or it was not decided)."""
+        earlier = decided.get(self.after)
+        if earlier is None:
+            return None
+        value = getattr(earlier, self.attribute)
+        value = value.value if isinstance(value, Enum) else value
+        if value in self.allows:
+            return None
+        return ("yes" if value else "no") if isinstance(value, bool) else str(value)
+
+
 def _with_presence(when: Condition, presence: list[Compare]) -> Condition:
     """``when`` conditional on the inputs' presence (once: a condition that already starts with it is kept)."""
     existing = when.conditions if isinstance(when, AllOf) else (when,)
@@ -266,6 +308,12 @@ class RuleSet:
     assemble: object  # Callable[[list[Firing], Context], dict[str, object]]
     #: The single-hit decision tables among these rules (checked complete and unambiguous by ``check``).
     tables: tuple[DecisionTable, ...] = ()
+    #: The earlier stages this rule set follows from (3.5, 3.4.1): where one's decision does not allow it, the
+    #: rule set gives no decision (:class:`StageGate`).
+    requires: tuple[StageGate, ...] = ()
+    #: The Decision fields ``assemble`` decides (besides advisories): what a gate withholds, and what a gate
+    #: may name as the earlier stage.
+    decides: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         presence = [is_true(f"has_{part}") for part in self.inputs]

@@ -39,6 +39,7 @@ from commissioning_rules.engine.rule import (
 )
 from commissioning_rules.models.case import Route
 from commissioning_rules.models.decision import Approval
+from commissioning_rules.rules.organisation_criteria import NO_FURTHER_CONSIDERATION
 
 SECTION = "3.5"
 
@@ -148,4 +149,7 @@ def assemble(firings: list[Firing], context) -> dict:
     }
 
 
-RULESET = RuleSet("approval", SECTION, "Who decides (panel, officer or elected member)", ("award",), RULES, assemble)
+RULESET = RuleSet(
+    "approval", SECTION, "Who decides (panel, officer or elected member)", ("award",), RULES, assemble,
+    requires=(NO_FURTHER_CONSIDERATION,), decides=("approval",),
+)

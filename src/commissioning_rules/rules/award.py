@@ -19,6 +19,7 @@ from commissioning_rules.engine.rule import Conclusion, Firing, Rule, RuleSet, e
 from commissioning_rules.models.case import Route
 from commissioning_rules.models.decision import AwardTerm, AwardTerms
 from commissioning_rules.rules.external_route import IN_KIND_OFFER, ROUTE_TERMS
+from commissioning_rules.rules.organisation_criteria import NO_FURTHER_CONSIDERATION
 
 SECTION = "3.6"
 
@@ -124,4 +125,6 @@ RULESET = RuleSet(
     "award", SECTION, "Awarding contracts, grants or grants in kind", ("award",),
     AGREEMENT_RULES + tuple(rule for term in TERMS for rule in term.rules()),
     assemble,
+    requires=(NO_FURTHER_CONSIDERATION,),
+    decides=("award_terms",),
 )

@@ -144,4 +144,7 @@ def _why(options: tuple[Option, ...], ranked: list[int]) -> str:
     return reason
 
 
-RULESET = RuleSet("best_value", SECTION, "Best value (economy, efficiency, effectiveness)", ("options",), RULES, assemble)
+RULESET = RuleSet(
+    "best_value", SECTION, "Best value (economy, efficiency, effectiveness)", ("options",), RULES, assemble,
+    decides=("best_value",),
+)

@@ -202,4 +202,5 @@ RULESET = RuleSet(
     rules=RULES,
     assemble=assemble,
     tables=(DecisionTable("review"),),
+    decides=("review", "notice"),
 )

@@ -133,4 +133,5 @@ def assemble(firings: list[Firing], context) -> dict:
 RULESET = RuleSet(
     "delivery", SECTION, "Types of delivery (self, partnership, external)", ("delivery",), RULES, assemble,
     tables=(TABLE.declaration,),
+    decides=("delivery",),
 )

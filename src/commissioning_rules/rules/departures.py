@@ -84,4 +84,5 @@ RULESET = RuleSet(
     rules=RULES,
     assemble=assemble,
     tables=(DecisionTable("departure"),),
+    decides=("departure",),
 )

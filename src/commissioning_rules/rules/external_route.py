@@ -35,16 +35,27 @@ organisation's, so they qualify). Both grants need activities "closely aligned t
 Row 5 is the chart's gap: support for overall activities is the grant in kind's, yet funds are available — the
 officer is told to state the grant's purpose as a project or core costs.
 
-This table presumes external delivery was chosen (3.4.1); it reads only ``provision``.
+**Stage dependency** (:data:`FOLLOWS_EXTERNAL_DELIVERY`): the route is decided only where delivery is external
+or was not decided in the case. "If the decision is to commission external delivery of services, then the next
+step is to decide on the appropriate route" (3.4.1): self-delivery is the council's own, so no route. Partnership
+delivery is read the same way: the glossary defines it as "Working with a range of partners to jointly commission
+services for shared outcomes", and the chart's examples have the council contribute funding to "any partnership
+that collectively seeks to commission services" under its "corporate governance framework for partnerships"; the
+partnership, not the council's route chart, decides how those services are sourced, and the text gives the route
+step only after a decision for external delivery. Either way ``route`` is ``null`` and a finding says why.
+
+**Route mismatch**: where an award is described and the row that fired gives another route (or none), a rule
+``route_mismatch.<row>`` fires and the Decision carries the advisory ``route_mismatch``: the award was made by a
+route the chart does not give for these facts (a documented departure, 1.3, or facts to correct).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from commissioning_rules.engine.rule import Firing, RuleSet
+from commissioning_rules.engine.rule import Conclusion, Firing, Rule, RuleSet, StageGate, all_of, eq, is_true, not_
 from commissioning_rules.models.case import FundingPurpose, InKindResource, Route
-from commissioning_rules.models.decision import ProcessStep, RouteDecision
+from commissioning_rules.models.decision import Advisory, ProcessStep, RouteDecision
 from commissioning_rules.rules.decision_table import ANY, UniqueHitTable
 
 SECTION = "3.4.2"
@@ -189,6 +200,40 @@ RULES = (
 )
 
 
+def _mismatch(row: Rule) -> Rule:
+    """Where an award is described and ``row`` fires, the award's route is not the one ``row`` gives."""
+    given = row.then.outcome
+    differs = [not_(eq("award.route", Route(given)))] if given != "none" else []
+    gives = f"the {given.replace('_', ' ')} route" if given != "none" else "no route"
+    return Rule(
+        f"route_mismatch.{row.id.split('.', 1)[1]}", SECTION, row.source,
+        all_of(row.when, is_true("has_award"), *differs), Conclusion("advisory", "route_mismatch"),
+        f"the provision facts give {gives} ({_FACTS}), but the award is a {{award.route}}: check the route before "
+        "the award is made, or document the departure from the framework (1.3)",
+    )
+
+
+MISMATCH_RULES = tuple(_mismatch(row) for row in RULES)
+
+ROUTE_STEP = (
+    "If the decision is to commission external delivery of services, then the next step is to decide on the "
+    "appropriate route: procurement, grant or grant in kind."
+)
+
+#: 3.4.1: the route follows a decision to commission external delivery (see the module docstring for partnership).
+FOLLOWS_EXTERNAL_DELIVERY = StageGate(
+    id="route.follows_external_delivery",
+    section="3.4.1",
+    source=ROUTE_STEP,
+    after="delivery",
+    attribute="method",
+    allows=("external",),
+    because="delivery is {value}, and the route (procurement, grant or grant in kind) is decided only after a "
+    "decision to commission external delivery: self-delivery is the council's own, and partnership delivery is "
+    "commissioned jointly with the partners under the partnership's arrangements; {withheld} not given",
+)
+
+
 def route_decision(route: str, reasons: list[str]) -> RouteDecision:
     """The route with what the chart says of it (``none``: no process, agreement or sanctions)."""
     if route == "none":
@@ -205,12 +250,18 @@ def route_decision(route: str, reasons: list[str]) -> RouteDecision:
 
 
 def assemble(firings: list[Firing], context) -> dict:
-    """Unique hit policy: the one row that fired decides the route."""
-    firing = TABLE.hit(firings)
-    return {"route": route_decision(firing.rule.then.outcome, [context.because(firing)])}
+    """Unique hit policy: the one row that fired decides the route; a mismatch with the award is an advisory."""
+    firing = TABLE.hit([f for f in firings if f.rule.then.topic == "route"])
+    advisories = [
+        Advisory(id="route_mismatch", section=SECTION, message=context.because(f))
+        for f in firings
+        if f.rule.then.outcome == "route_mismatch"
+    ]
+    return {"route": route_decision(firing.rule.then.outcome, [context.because(firing)]), "advisories": advisories}
 
 
 RULESET = RuleSet(
     "external_route", SECTION, "Types of external provision (procurement, grant, grant in kind)", ("provision",),
-    RULES, assemble, tables=(TABLE.declaration,),
+    RULES + MISMATCH_RULES, assemble, tables=(TABLE.declaration,),
+    requires=(FOLLOWS_EXTERNAL_DELIVERY,), decides=("route",),
 )

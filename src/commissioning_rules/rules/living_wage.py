@@ -8,8 +8,9 @@ These rules only ever add an advisory; nothing here can change eligibility (a pr
 
 from __future__ import annotations
 
-from commissioning_rules.engine.rule import Conclusion, Firing, Rule, RuleSet, all_of, any_of, is_true, not_
+from commissioning_rules.engine.rule import Conclusion, Firing, Rule, RuleSet, all_of, is_true, not_
 from commissioning_rules.models.decision import Advisory
+from commissioning_rules.rules.organisation_criteria import HAS_OR_WILL_HAVE_EMPLOYEES
 
 SECTION = "2.3"
 SOURCE = (
@@ -17,7 +18,6 @@ SOURCE = (
     "where possible. It is the council's aspiration to bring the benefits of the living wage to partner "
     "organisations. This includes employees of contractors and recipients of grant funding for paid posts."
 )
-HAS_PAID_POSTS = any_of(is_true("organisation.employs_staff"), is_true("organisation.will_recruit_for_service"))
 
 RULES = (
     Rule(
@@ -28,9 +28,9 @@ RULES = (
     ),
     Rule(
         "living_wage.encouraged", SECTION, SOURCE,
-        when=all_of(HAS_PAID_POSTS, not_(is_true("organisation.pays_living_wage"))),
+        when=all_of(HAS_OR_WILL_HAVE_EMPLOYEES, not_(is_true("organisation.pays_living_wage"))),
         then=Conclusion("living_wage", "encouraged"),
-        because="the organisation has or will have paid posts and paying the living wage is not shown (pays living wage: {organisation.pays_living_wage}); the council encourages it, at {param.living_wage_hourly_rate} an hour outside London, and it does not affect eligibility",
+        because="the organisation has or will have employees (paid posts) and paying the living wage is not shown (pays living wage: {organisation.pays_living_wage}); the council encourages it, at {param.living_wage_hourly_rate} an hour outside London, and it does not affect eligibility",
     ),
 )
 

@@ -46,6 +46,7 @@ from commissioning_rules.engine.rule import (
 )
 from commissioning_rules.models.case import Complexity, ProviderTool
 from commissioning_rules.models.decision import Advisory, MonitoringLevel, MonitoringPlan
+from commissioning_rules.rules.organisation_criteria import NO_FURTHER_CONSIDERATION
 
 SECTION = "3.7"
 AWARD = "award"
@@ -207,4 +208,6 @@ RULESET = RuleSet(
     rules=RULES,
     assemble=assemble,
     tables=(DecisionTable("monitoring_level"),),
+    requires=(NO_FURTHER_CONSIDERATION,),
+    decides=("monitoring",),
 )

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from commissioning_rules.engine.rule import (
+    StageGate,
     Condition,
     Conclusion,
     Firing,
@@ -42,8 +43,15 @@ ORG = "organisation"
 WORKS_WITH_CHILDREN = any_of(is_false("has_service"), is_true("service.works_with_children"))
 #: The service involves vulnerable adults (likewise).
 WORKS_WITH_VULNERABLE_ADULTS = any_of(is_false("has_service"), is_true("service.works_with_vulnerable_adults"))
-EMPLOYS_STAFF = is_true("organisation.employs_staff")
 WILL_RECRUIT = is_true("organisation.will_recruit_for_service")
+#: The one definition of "has or will have employees", used by every requirement about employees (contracts and
+#: job descriptions, employer's liability, vetting, safeguarding training) and by the living wage (2.3). The chart
+#: speaks both of staff who "will be recruited to deliver services" and of "employees" and "staff employed";
+#: read together, a requirement about employees applies to staff the organisation will employ to deliver the
+#: service as much as to staff it employs now: an organisation recruiting for a children's service must show it
+#: will vet, train and insure them before they start. An unstated answer counts as yes (3.5, read conservatively).
+HAS_OR_WILL_HAVE_EMPLOYEES = any_of(is_true("organisation.employs_staff"), WILL_RECRUIT)
+_EMPLOYEES = "employs staff: {organisation.employs_staff}; will recruit for the service: {organisation.will_recruit_for_service}"
 #: A sole trader or an individual has no constitution or committee to show.
 HAS_GOVERNING_BODY = not_(one_of("organisation.kind", (OrganisationKind.sole_trader, OrganisationKind.individual)))
 
@@ -155,10 +163,10 @@ REQUIREMENTS: tuple[Requirement, ...] = (
     ),
     Requirement(
         "employment_practices", "contracts_and_job_descriptions", EMPLOYMENT,
-        applies=any_of(EMPLOYS_STAFF, WILL_RECRUIT),
+        applies=HAS_OR_WILL_HAVE_EMPLOYEES,
         satisfied=is_true("organisation.contracts_and_job_descriptions"),
         met="employees are supplied with a contract, terms and conditions and job descriptions",
-        not_met="the organisation has or will recruit employees (employs staff: {organisation.employs_staff}) but contracts, terms and conditions and job descriptions are not shown",
+        not_met="the organisation has or will have employees (" + _EMPLOYEES + ") but contracts, terms and conditions and job descriptions are not shown",
         not_applicable="the organisation employs no staff and will recruit none",
     ),
     # Insurance
@@ -170,11 +178,11 @@ REQUIREMENTS: tuple[Requirement, ...] = (
     ),
     Requirement(
         "insurance", "employers_liability", INSURANCE,
-        applies=EMPLOYS_STAFF,
+        applies=HAS_OR_WILL_HAVE_EMPLOYEES,
         satisfied=is_true("organisation.insurance.employers_liability"),
-        met="staff are employed and employer's liability cover is held",
-        not_met="staff are employed (employs staff: {organisation.employs_staff}) but employer's liability cover is not held (covers held: {organisation.insurance})",
-        not_applicable="no staff are employed, so employer's liability cover is not required",
+        met="the organisation has or will have employees and employer's liability cover is held",
+        not_met="the organisation has or will have employees (" + _EMPLOYEES + ") but employer's liability cover is not held (covers held: {organisation.insurance})",
+        not_applicable="the organisation employs no staff and will recruit none, so employer's liability cover is not required",
     ),
     Requirement(
         "insurance", "property_and_equipment", INSURANCE,
@@ -196,11 +204,11 @@ REQUIREMENTS: tuple[Requirement, ...] = (
     Requirement(
         "disclosure_and_barring", "staff_checked",
         "All employees working with children and vulnerable adults must be vetted through the disclosure and barring checking service.",
-        applies=all_of(EMPLOYS_STAFF, any_of(WORKS_WITH_CHILDREN, WORKS_WITH_VULNERABLE_ADULTS)),
+        applies=all_of(HAS_OR_WILL_HAVE_EMPLOYEES, any_of(WORKS_WITH_CHILDREN, WORKS_WITH_VULNERABLE_ADULTS)),
         satisfied=is_true("organisation.staff_dbs_checked"),
         met="employees working with children or vulnerable adults are vetted through the {param.barring_service}",
-        not_met="employees work with children or vulnerable adults (children: {service.works_with_children}; vulnerable adults: {service.works_with_vulnerable_adults}) but vetting through the {param.barring_service} is not shown",
-        not_applicable="no employees work with children or vulnerable adults (employs staff: {organisation.employs_staff}; children: {service.works_with_children}; vulnerable adults: {service.works_with_vulnerable_adults})",
+        not_met="employees work or will work with children or vulnerable adults (" + _EMPLOYEES + "; children: {service.works_with_children}; vulnerable adults: {service.works_with_vulnerable_adults}) but vetting through the {param.barring_service} is not shown",
+        not_applicable="no employees work or will work with children or vulnerable adults (" + _EMPLOYEES + "; children: {service.works_with_children}; vulnerable adults: {service.works_with_vulnerable_adults})",
     ),
     # Safeguarding policies
     Requirement(
@@ -222,11 +230,11 @@ REQUIREMENTS: tuple[Requirement, ...] = (
     # Safeguarding training
     Requirement(
         "safeguarding_training", "current_training", SAFEGUARDING_TRAINING,
-        applies=all_of(EMPLOYS_STAFF, any_of(WORKS_WITH_CHILDREN, WORKS_WITH_VULNERABLE_ADULTS)),
+        applies=all_of(HAS_OR_WILL_HAVE_EMPLOYEES, any_of(WORKS_WITH_CHILDREN, WORKS_WITH_VULNERABLE_ADULTS)),
         satisfied=is_true("organisation.safeguarding_training_current"),
         met="employees working with children or vulnerable adults have relevant, up-to-date training",
-        not_met="employees work with children or vulnerable adults but relevant, up-to-date safeguarding training is not shown (training current: {organisation.safeguarding_training_current})",
-        not_applicable="no employees work with children or vulnerable adults (employs staff: {organisation.employs_staff}; children: {service.works_with_children}; vulnerable adults: {service.works_with_vulnerable_adults})",
+        not_met="employees work or will work with children or vulnerable adults but relevant, up-to-date safeguarding training is not shown (training current: {organisation.safeguarding_training_current})",
+        not_applicable="no employees work or will work with children or vulnerable adults (" + _EMPLOYEES + "; children: {service.works_with_children}; vulnerable adults: {service.works_with_vulnerable_adults})",
     ),
     # Equality
     Requirement(
@@ -308,6 +316,23 @@ def assemble(firings: list[Firing], context) -> dict:
     return {"eligibility": Eligibility(eligible=all(r.status != Status.not_met for r in results), criteria=results)}
 
 
+NO_FURTHER_CONSIDERATION_SOURCE = "If these criteria are not met, no further consideration will be given to an application."
+
+#: 3.5: an applicant that does not meet the organisational criteria is considered no further, so the stages
+#: that consider its application (who decides it, the award, its monitoring) give no decision. The council-side
+#: stages that come before any applicant (best value, delivery, route) do not depend on it.
+NO_FURTHER_CONSIDERATION = StageGate(
+    id="no_further_consideration",
+    section="3.5",
+    source=NO_FURTHER_CONSIDERATION_SOURCE,
+    after="eligibility",
+    attribute="eligible",
+    allows=(True,),
+    because="the applicant does not meet the organisational criteria, so its application is given no further "
+    "consideration: {withheld} not given",
+    advisory="no_further_consideration",
+)
+
 RULESET = RuleSet(
     name="organisation_criteria",
     section="3.5.1",
@@ -315,4 +340,5 @@ RULESET = RuleSet(
     inputs=(ORG,),
     rules=tuple(rule for requirement in REQUIREMENTS for rule in requirement.rules()) + ADDITIONAL_CRITERION_RULES,
     assemble=assemble,
+    decides=("eligibility",),
 )

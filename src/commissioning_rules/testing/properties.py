@@ -197,7 +197,9 @@ def complete(case: Case, policy: Policy | None = None, *, engine: str | None = N
 
     Generic over the policy's rule sets: a rule set is *active* when every case part in its ``inputs`` is
     present; its ``assemble`` must then run once and return Decision fields, at least one of them answered
-    (not ``None``), each found in the Decision. Rule sets whose inputs are missing must not run."""
+    (not ``None``), each found in the Decision. Rule sets whose inputs are missing must not run, nor rule sets an
+    earlier stage's decision rules out (their ``requires`` gates: 3.5, 3.4.1), whose fields must then be ``None``
+    and whose gate must be among the findings."""
     policy = _policy(policy)
     recording = _recording(policy)
     _recorded.calls = []
@@ -215,12 +217,23 @@ def complete(case: Case, policy: Policy | None = None, *, engine: str | None = N
     def fail(message: str) -> PropertyViolation:
         return PropertyViolation("complete", message, case, decision)
 
+    stages = {name: getattr(decision, name) for name in fields}
+    fired = {f.rule for f in decision.findings}
     for ruleset in policy.rulesets:
         active = all(getattr(case, part, None) is not None for part in ruleset.inputs)
         outputs = produced.get(ruleset.name, [])
         if not active:
             if outputs:
                 raise fail(f"rule set {ruleset.name} ran although the case lacks one of its inputs {ruleset.inputs}")
+            continue
+        gate = next((g for g in ruleset.requires if g.blocks(stages) is not None), None)
+        if gate is not None:
+            if outputs:
+                raise fail(f"rule set {ruleset.name} ran although {gate.after} rules it out ({gate.id})")
+            answered = [name for name in ruleset.decides if stages.get(name) is not None]
+            if answered or gate.id not in fired:
+                raise fail(f"rule set {ruleset.name} is ruled out by {gate.id}, yet the Decision answers {answered} "
+                           f"or lacks the gate's finding")
             continue
         if len(outputs) != 1:
             raise fail(f"rule set {ruleset.name} (inputs {ruleset.inputs} present) assembled {len(outputs)} times")
