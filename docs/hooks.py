@@ -1,7 +1,10 @@
 """mkdocs hook: generate the rule catalogue and the traceability matrix from the rule data at build time.
 
 Both pages are written from ``commissioning_rules.catalogue`` (nothing is written by hand, so nothing can drift).
-The build fails when a normative sentence maps to nothing or to a rule or rule set the default policy lacks.
+The build fails when a normative sentence maps to nothing or to a rule or rule set the default policy lacks, and
+when the framework's text (docs/framework/) has a normative passage normative.yaml leaves out: the passages are
+found from the text itself (``catalogue.framework_passages``: words of duty and permission, charts, the glossary),
+so an edit of the text cannot slip past.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import datetime as dt
 import json
 import re
 from collections import Counter
+from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
@@ -22,6 +26,7 @@ from commissioning_rules.catalogue import (
     rule_catalogue,
     trace,
     traceability_problems,
+    unlisted_passages,
     untraced_rules,
 )
 from commissioning_rules.models import Case, Decision
@@ -204,6 +209,11 @@ def on_files(files: Files, config) -> Files:
     policy = Policy.default()
     normative = load_normative()
     problems = traceability_problems(policy, normative)
+    framework = Path(config["docs_dir"]) / "framework" / "commissioning-framework-2014.txt"
+    problems += [
+        f"{p.section}: normative passage ({p.normative}) not in normative.yaml: {p.text!r}"
+        for p in unlisted_passages(framework.read_text("utf-8"), normative)
+    ]
     if problems:
         raise PluginError(
             "traceability: normative sentences not encoded by the policy (src/commissioning_rules/normative.yaml):\n  "

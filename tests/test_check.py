@@ -67,7 +67,8 @@ def test_the_default_policy_has_zero_findings():
 
 
 def test_the_default_policy_with_every_requirement_declared_as_a_table_has_zero_findings():
-    tables = tuple(DecisionTable(r.criterion, id_prefix=f"{r.criterion}.{r.name}.") for r in organisation_criteria.REQUIREMENTS)
+    # a variant worded for one case of a fact (only_when) is part of its parent requirement's table
+    tables = tuple(DecisionTable(r.criterion, id_prefix=f"{r.id}.") for r in organisation_criteria.REQUIREMENTS if "." not in r.name)
     tables += (DecisionTable("additional", subject="additional_criterion"),)
     declared = dataclasses.replace(ruleset_named(DEFAULT, "organisation_criteria"), tables=tables)
     policy = cr.Policy("declared", tuple(declared if rs.name == declared.name else rs for rs in DEFAULT.rulesets), DEFAULT.parameters)

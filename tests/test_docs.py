@@ -107,6 +107,22 @@ def test_the_reader_of_the_framework_finds_what_it_should(passages):
     assert len([c for c in cells if c[0] == "3.5.1"]) == 9
 
 
+def test_the_library_finds_normative_passages_from_the_text_and_each_is_listed(normative):
+    """What the docs build checks: normative passages found from the text itself (duty and permission words,
+    charts, glossary, lists led in by a normative sentence), each quoted by normative.yaml."""
+    text = FRAMEWORK.read_text("utf-8")
+    found = {(p.section, p.text): p.normative for p in catalogue.framework_passages(text)}
+    assert found[("1.3", "The framework applies to all commissioning – whether services provided by the public sector, private sector or voluntary and community sector.")] == "applies"
+    assert found[("2.1", "Efficiency: the relationship between the output from goods or services and the resources to produce them – spending well.")].startswith("lead-in")
+    assert found[("Glossary", "Working with a range of partners to jointly commission services for shared outcomes.")] == "glossary"
+    assert found[("3.5", "These might include assurances on long term sustainability, quality control, or further requirements regarding innovative delivery methods.")] == "might"
+    assert not found[("Foreword", "Norwich City Council has traditionally used a range of service provision to meet the needs of its residents.")]
+    assert catalogue.unlisted_passages(text, normative) == []
+    # a sentence added to the text is caught
+    edited = text.replace("3.8 Decommissioning\n", "3.8 Decommissioning\n\nProviders must return unspent funds.\n")
+    assert [p.text for p in catalogue.unlisted_passages(edited, normative)] == ["Providers must return unspent funds."]
+
+
 def test_every_normative_sentence_of_the_framework_is_listed(passages, normative):
     fragments_by_section: dict[str, list[str]] = {}
     for sentence in normative.sentences:
@@ -140,6 +156,8 @@ def test_chart_rows_and_keyword_sentences_are_labelled_as_such(passages, normati
         assert (s.kind == "chart_row") == is_cell, s.id
         if s.kind == "related":
             assert not KEYWORD.search(s.quoted), s.id
+        if s.kind == "definition":
+            assert s.section == "Glossary", s.id
 
 
 # --- traceability: every sentence maps to rules that exist, or to a reason -----------------------------------

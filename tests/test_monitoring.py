@@ -94,7 +94,8 @@ def test_a_finding_explains_the_level_with_the_value_and_the_band():
     decision = plan("reference", value="25000.00", complexity="medium")
     (finding,) = [f for f in decision.findings if f.rule.startswith("monitoring.level.")]
     assert "£25,000.00 is from £25,000.00 to £100,000.00" in finding.because
-    assert "a report every 6 months" in finding.because and "1 monitoring visits a year" in finding.because
+    assert "a report every 6 months" in finding.because and "monitoring visits a year: 1" in finding.because
+    assert "1 monitoring visits" not in decision.explain(verbose=True)
     assert finding.source == monitoring.PROPORTIONATE
 
 
@@ -149,7 +150,8 @@ def test_soul_after_its_closure_brings_an_advisory_that_decides_nothing(engine, 
     with_soul = plan(engine, as_of=as_of, provider_tools=["soul"])
     ids = [a.id for a in with_soul.advisories]
     assert ids == (["monitoring.provider_tool.soul_closed"] if advised else [])
-    assert with_soul.monitoring.provider_tools_accepted == ["soul"]
+    # never both accepted and warned against
+    assert with_soul.monitoring.provider_tools_accepted == ([] if advised else ["soul"])
     without = plan(engine, as_of=as_of, provider_tools=["outcome_star"])
     assert without.advisories == []
     assert with_soul.monitoring.level == without.monitoring.level

@@ -20,6 +20,19 @@ def days_in_month(year: int, month: int) -> int:
     return (dt.date(year, month + 1, 1) - dt.timedelta(days=1)).day
 
 
+def latest_start(end: dt.date, months: int) -> dt.date:
+    """The latest date ``d`` with ``add_months(d, months) <= end``: the last day a period of ``months`` can start
+    and still end by ``end`` (with month-end clamping, a later day can end on the same date: notice served on
+    30 November for three months ends on 28 February, as one served on 28 November does).
+
+    Raises ``OverflowError`` when that date falls outside the representable dates.
+    """
+    day = add_months(end, -months)
+    while day < dt.date.max and add_months(day + dt.timedelta(days=1), months) <= end:
+        day += dt.timedelta(days=1)
+    return day
+
+
 def add_months(start: dt.date, months: int) -> dt.date:
     """``start`` plus ``months`` calendar months, clamped to the last day of the resulting month.
 

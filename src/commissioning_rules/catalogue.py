@@ -6,12 +6,16 @@ condition in words and the parameters it reads (value in force at ``as_of``, sou
 ``normative.yaml`` beside this module lists every normative sentence of the framework (its "must", "will",
 "should" and "required" sentences and the rows of charts 3.4.1, 3.4.2 and 3.5.1), each mapped to the rules or
 rule sets that encode it, or to the reason it is not executable. ``traceability_problems`` returns every sentence
-mapped to nothing and every mapping to a rule or rule set the policy lacks; the docs build fails on any.
+mapped to nothing and every mapping to a rule or rule set the policy lacks; ``unlisted_passages`` reads the
+framework's text itself (:func:`framework_passages`: words of duty and permission, charts, glossary, lists led in
+by a normative sentence) and returns every normative passage ``normative.yaml`` leaves out. The docs build fails
+on any of either, so an edit of the text cannot slip past.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -23,7 +27,7 @@ from commissioning_rules.parameters import ParameterError
 from commissioning_rules.policy import Policy
 
 NORMATIVE_FILE = "normative.yaml"
-KINDS = ("sentence", "chart_row", "related")
+KINDS = ("sentence", "chart_row", "related", "definition")
 
 
 # --- the rule catalogue --------------------------------------------------------------------------------------
@@ -267,3 +271,110 @@ def untraced_rules(policy: Policy | None = None, normative: Normative | None = N
     policy = policy or Policy.default()
     traced = {rule_id for row in trace(policy, normative) for rule_id in row.rules}
     return [rule.id for rule in policy.rules if rule.id not in traced]
+
+
+# --- the framework's own text: which passages are normative -------------------------------------------------
+
+#: A word that makes a sentence normative: a duty, a requirement, a permission, an expectation or an aim.
+NORMATIVE_WORDS = re.compile(
+    r"\b(must|will|should|shall|required|requires?|requirements?|needs? to|may|might|duty|applies|apply|"
+    r"expected|encourages?|keen|aspiration|intend|seeks?|committed|necessary)\b",
+    re.IGNORECASE,
+)
+_HEADING = re.compile(r"^(\d+(?:\.\d+)*)\.?\s+[A-Z]")
+#: Each chart, and the section the prose after it belongs to.
+_CHARTS = {"3.4.1": "3.4", "3.4.2": "3.4", "3.5.1": "3.5"}
+_CHART_HEADERS = {"Method", "Route", "Organisation criteria", "Term used"}
+_SENTENCE_END = re.compile(r"(?<=[.?!])\s+(?=[A-Z'(])")
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One passage of the framework's text: a prose sentence, a list item or a chart or glossary cell."""
+
+    section: str
+    kind: str  # sentence, list_item, chart_cell, definition
+    text: str
+    #: Why it is normative (the word, "chart", "glossary", or the lead-in's); empty when it is not.
+    normative: str = ""
+
+
+def framework_passages(text: str) -> list[Passage]:
+    """Every passage of the framework's text, with its section, and whether (and why) it is normative.
+
+    Read from the text itself, never from ``normative.yaml``: a prose sentence is normative when it has a word of
+    duty, requirement, permission, expectation or aim (:data:`NORMATIVE_WORDS`); a chart cell always (the charts
+    are the rules); a glossary definition always (the rules read its terms); a list item when the sentence that
+    leads into it (ending ":") is normative, or the item itself is. Headings and the contents table are skipped;
+    prose after a chart belongs to the chart's parent section; a line starting in lower case continues the
+    previous one (page breaks).
+    """
+    units: list[tuple[str, str, str]] = []  # (section, kind, text) before sentence splitting
+    section: str | None = None
+    chart_seen = False
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if stripped in ("Foreword", "Glossary"):
+            section, chart_seen = stripped, False
+            continue
+        heading = _HEADING.match(stripped)
+        if heading:
+            section, chart_seen = heading.group(1), False
+            continue
+        if section is None:
+            continue
+        if stripped.startswith("|"):
+            cells = [c.strip() for c in stripped.strip("|").split("|")]
+            if not "".join(cells).strip("- ") or cells[0] in _CHART_HEADERS:
+                continue
+            if section in _CHARTS:
+                chart_seen = True
+                units += [(section, "chart_cell", c.lstrip("• ").strip()) for c in cells[1:] if c.strip()]
+            else:
+                units += [(section, "definition", c) for c in cells[1:] if c]
+            continue
+        if section in _CHARTS and chart_seen:
+            section = _CHARTS[section]
+        kind = "list_item" if stripped.startswith(("- ", "• ", "\uf0b7")) else "sentence"
+        if line[0].islower() and units and units[-1][0] == section:
+            units[-1] = (section, units[-1][1], units[-1][2] + " " + stripped)
+        else:
+            units.append((section, kind, stripped.lstrip("-•\uf0b7 ").strip()))
+
+    passages: list[Passage] = []
+    lead_in = ""
+    for unit_section, kind, unit in units:
+        pieces = [unit] if kind == "chart_cell" else _SENTENCE_END.split(" ".join(unit.split()))
+        for piece in pieces:
+            word = NORMATIVE_WORDS.search(piece)
+            quoted = piece.startswith(("'", "("))  # a quotation or a citation inside a lead-in's list
+            if piece.startswith("(Source"):
+                continue  # a citation of where a quotation comes from, not a sentence of the framework
+            if kind == "chart_cell":
+                why = "chart"
+            elif kind == "definition":
+                why = "glossary"
+            elif word:
+                why = word.group(0).lower()
+            elif (kind == "list_item" or quoted) and lead_in:
+                why = f"lead-in: {lead_in}"
+            else:
+                why = ""
+            passages.append(Passage(unit_section, "sentence" if kind == "list_item" else kind, piece, why))
+            if kind == "sentence" and not quoted:
+                lead_in = why if piece.endswith(":") and why else ""
+    return passages
+
+
+def unlisted_passages(text: str, normative: Normative | None = None) -> list[Passage]:
+    """The normative passages of ``text`` that no entry of ``normative.yaml`` quotes in their section."""
+    normative = normative or load_normative()
+    quoted: dict[str, list[str]] = {}
+    for sentence in normative.sentences:
+        quoted.setdefault(sentence.section, []).extend(_normalised(f) for f in sentence.text)
+    return [
+        p for p in framework_passages(text)
+        if p.normative and not any(p.text in fragment for fragment in quoted.get(p.section, []))
+    ]

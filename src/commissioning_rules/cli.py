@@ -118,8 +118,9 @@ def cli() -> None:
 @_record_option
 @click.option("--supersedes", default=None, metavar="RECORD_ID",
               help="With --record: the id of the record this decision corrects.")
+@click.option("--verbose", is_flag=True, help="With --format text: every criterion, the rules that fired and the parameters used.")
 def evaluate(case_file: BinaryIO, as_of: dt.datetime | None, policy_file: str | None, engine: str | None,
-             output_format: str, record_db: str | None, supersedes: str | None) -> None:
+             output_format: str, record_db: str | None, supersedes: str | None, verbose: bool = False) -> None:
     """Evaluate one case (a JSON object; '-' reads stdin) and print its Decision.
 
     --format json prints the Decision as the JSON contract (DESIGN.md); --format text explains it in plain
@@ -143,7 +144,7 @@ def evaluate(case_file: BinaryIO, as_of: dt.datetime | None, policy_file: str | 
     if recorder is not None:
         (record,) = recorder.store([(data, outcome)], supersedes=supersedes)
         click.echo(f"recorded {record.record_id} (position {record.seq}) in {recorder.url}", err=True)
-    click.echo(outcome.model_dump_json(indent=2) if output_format == "json" else outcome.explain(), nl=output_format == "json")
+    click.echo(outcome.model_dump_json(indent=2) if output_format == "json" else outcome.explain(verbose=verbose), nl=output_format == "json")
 
 
 def _start(begin: Any) -> Iterator[Outcome]:

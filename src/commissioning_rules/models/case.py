@@ -137,6 +137,20 @@ class Organisation(BaseModel):
     equality_training: Bool | None = unstated_means(False, _NOT_SHOWN)
 
 
+class ChartCriterion(str, Enum):
+    """The rows of chart 3.5.1 ("Examples of organisational criteria that might be included"), in its order."""
+
+    management = "management"
+    financial_systems = "financial_systems"
+    data_protection = "data_protection"
+    employment_practices = "employment_practices"
+    insurance = "insurance"
+    disclosure_and_barring = "disclosure_and_barring"
+    safeguarding_policies = "safeguarding_policies"
+    safeguarding_training = "safeguarding_training"
+    equality = "equality"
+
+
 class AdditionalCriterion(BaseModel):
     """A grant- or contract-specific criterion (3.5: quality, delivery, sustainability …) and whether it is met."""
 
@@ -154,6 +168,12 @@ class Service(BaseModel):
 
     works_with_children: Bool | None = unstated_means(True, _APPLIES)
     works_with_vulnerable_adults: Bool | None = unstated_means(True, _APPLIES)
+    specification_criteria: tuple[ChartCriterion, ...] = Field(
+        default=tuple(ChartCriterion),
+        description="The rows of chart 3.5.1 the specification or grant application document sets out (3.5: the "
+        "criteria 'set out in the specification or grant application document'; the chart gives 'Examples'). "
+        "Default: every row. A row left out is not applicable.",
+    )
     additional_criteria: tuple[AdditionalCriterion, ...] = ()
 
     @model_validator(mode="after")

@@ -52,6 +52,8 @@ class CriterionResult(BaseModel):
     status: Status
     reasons: list[str]
     section: str
+    #: For a criterion not met: what the applicant would need to show, in words, from the failing rules' conditions.
+    to_meet: list[str] = []
 
 
 class Eligibility(BaseModel):
@@ -61,6 +63,8 @@ class Eligibility(BaseModel):
 
     eligible: bool
     criteria: list[CriterionResult]
+    #: The applicant's name, where the case states it.
+    organisation: str | None = None
 
 
 class Advisory(BaseModel):
@@ -141,6 +145,8 @@ class RouteDecision(BaseModel):
     legally_binding: bool | None = None
     non_compliance: str | None = None
     reasons: list[str] = []
+    #: For ``none``: each route and the facts its row of chart 3.4.2 needs that the case does not give.
+    to_meet: list[str] = []
 
 
 class Approval(BaseModel):
@@ -212,6 +218,9 @@ class MonitoringPlan(BaseModel):
     level: MonitoringLevel
     reporting_interval_months: int
     visits_per_year: int
+    #: The first report's due date (the start plus the interval, never after the agreement's end), when the award
+    #: gives its start.
+    first_report_due: dt.date | None = None
     against_performance_targets: bool = True
     equalities_monitoring: bool = True
     evaluation_agreed_at_outset: bool = True
@@ -226,6 +235,8 @@ class Notice(BaseModel):
 
     months: int
     ends_on: dt.date | None = None
+    #: The latest date notice can be served so that it ends by the agreement's end (``award.ends_on``).
+    serve_by: dt.date | None = None
     time_limited: bool = False
     duties: list[str] = []
 
@@ -284,8 +295,9 @@ class Decision(BaseModel):
     findings: list[Finding] = []
     parameters: list[ParameterUsed] = []
 
-    def explain(self) -> str:
-        """The decision in plain English, citing and quoting the framework."""
+    def explain(self, verbose: bool = False) -> str:
+        """The decision in plain English, citing and quoting the framework: short (the decision, its reasons, what
+        to do); ``verbose=True`` adds every criterion, the rules that fired and the parameters used."""
         from commissioning_rules.explain import explain
 
-        return explain(self)
+        return explain(self, verbose=verbose)

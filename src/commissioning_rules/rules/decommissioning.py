@@ -24,11 +24,17 @@ again, so the current funding ends too). Then the council "will ordinarily provi
 ordinary notice). The duties that go with notice are part of the decision. The end of the notice is computed in
 :func:`assemble` (conditions cannot do date arithmetic): ``notice_served_on`` plus the period in calendar months,
 clamped to the month's last day (``commissioning_rules.calendar.add_months``).
+
+Notice against the agreement: where the award's ``ends_on`` is known, ``serve_by`` is the latest date notice can
+be served so that the period ends by it (``calendar.latest_start``: the period before ``ends_on``, month-end
+clamped as above). Notice served later ends after the agreement: the advisory ``notice_past_agreement_end`` says
+so (the council "will ordinarily provide three months' notice", so funding may have to run past the agreement, or
+the notice be reduced only where the award is time-limited).
 """
 
 from __future__ import annotations
 
-from commissioning_rules.calendar import add_months
+from commissioning_rules.calendar import add_months, latest_start
 from commissioning_rules.engine.rule import (
     DecisionTable,
     Conclusion,
@@ -185,9 +191,27 @@ def assemble(firings: list[Firing], context) -> dict:
                     message=f"notice served on {served.isoformat()} plus {months} months ends after the last date this library can represent; no end date is given",
                 )
             )
+    agreement_ends = context.case.award.ends_on if context.case.award else None
+    serve_by = None
+    if agreement_ends is not None:
+        try:
+            serve_by = latest_start(agreement_ends, months)
+        except OverflowError:
+            serve_by = None
+        if ends_on is not None and ends_on > agreement_ends:
+            decided["advisories"].append(
+                Advisory(
+                    id="notice_past_agreement_end", section=SECTION,
+                    message=f"notice served on {served.isoformat()} ends on {ends_on.isoformat()}, after the agreement "
+                    f"ends on {agreement_ends.isoformat()}; to end with the agreement it had to be served by "
+                    f"{serve_by.isoformat() if serve_by else 'a date before the representable range'}. "
+                    f'3.8: "{ORDINARY_NOTICE}"',
+                )
+            )
     decided["notice"] = Notice(
         months=months,
         ends_on=ends_on,
+        serve_by=serve_by,
         time_limited=period == "time_limited",
         duties=[context.because(f) for f in firings if f.rule.then.topic == "notice_duty"],
     )

@@ -57,6 +57,7 @@ from commissioning_rules.engine.rule import Conclusion, Firing, Rule, RuleSet, S
 from commissioning_rules.models.case import FundingPurpose, InKindResource, Route
 from commissioning_rules.models.decision import Advisory, ProcessStep, RouteDecision
 from commissioning_rules.rules.decision_table import ANY, UniqueHitTable
+from commissioning_rules.rules.to_meet import needed
 
 SECTION = "3.4.2"
 
@@ -252,12 +253,20 @@ def route_decision(route: str, reasons: list[str]) -> RouteDecision:
 def assemble(firings: list[Firing], context) -> dict:
     """Unique hit policy: the one row that fired decides the route; a mismatch with the award is an advisory."""
     firing = TABLE.hit([f for f in firings if f.rule.then.topic == "route"])
+    decision = route_decision(firing.rule.then.outcome, [context.because(firing)])
+    if decision.route == "none":  # what would give a route: each route's row, and what it needs that is not given
+        values = firing.fact.values
+        decision = decision.model_copy(update={"to_meet": [
+            f"{row.then.outcome.replace('_', ' ')}: " + "; ".join(needed(row.when, values, {}, str))
+            for row in RULES
+            if row.then.outcome != "none"
+        ]})
     advisories = [
         Advisory(id="route_mismatch", section=SECTION, message=context.because(f))
         for f in firings
         if f.rule.then.outcome == "route_mismatch"
     ]
-    return {"route": route_decision(firing.rule.then.outcome, [context.because(firing)]), "advisories": advisories}
+    return {"route": decision, "advisories": advisories}
 
 
 RULESET = RuleSet(

@@ -23,11 +23,17 @@ The provider's own tools (3.7.2) and another public funder's monitoring change w
 never the level. Equalities monitoring (3.7.1) and an evaluation agreed at the outset (3.7.1) are always part of
 the plan. The SOUL Record closed to organisations after 30 June 2018 (the effective-dated parameter
 ``soul_record_closed`` turns true on 1 July 2018): evidence from it then brings an advisory, which never decides
-anything.
+anything, and SOUL is then no longer among the tools accepted.
+
+All organisations funded "will be subject to monitoring" (3.7): where the award gives its start and end, the
+reporting interval is capped at the agreement's length in whole months (at least one), and ``first_report_due``
+(the start plus the interval) never falls after the end, so even an agreement shorter than its level's interval
+gets a report within it.
 """
 
 from __future__ import annotations
 
+from commissioning_rules.calendar import add_months
 from commissioning_rules.engine.rule import (
     DecisionTable,
     Condition,
@@ -43,6 +49,7 @@ from commissioning_rules.engine.rule import (
     is_true,
     lt,
     lte,
+    not_,
 )
 from commissioning_rules.models.case import Complexity, ProviderTool
 from commissioning_rules.models.decision import Advisory, MonitoringLevel, MonitoringPlan
@@ -104,8 +111,8 @@ LEVELS: dict[tuple[str, Complexity], MonitoringLevel] = {
 
 _MEANS = (
     "so monitoring is {level}: a report every {{param.monitoring_{level}_reporting_interval}} against the "
-    "performance targets in the contract or grant award letter, and {{param.monitoring_{level}_visits_per_year}} "
-    "monitoring visits a year"
+    "performance targets in the contract or grant award letter (or at least once within a shorter agreement), and "
+    "monitoring visits a year: {{param.monitoring_{level}_visits_per_year}}"
 )
 
 
@@ -152,10 +159,16 @@ _TOOL_WORDS = {
     ProviderTool.other_robust: "another similarly robust tool already used across sectors",
 }
 
+#: SOUL records are accepted only while the SOUL Record is open (``soul_record_closed`` false): once it has closed
+#: the advisory below asks for another tool instead, so SOUL is never both accepted and warned against. (A boolean
+#: parameter is compared with a fact known to be true in the same condition: the provider uses SOUL.)
+SOUL_CLOSED = eq("award.provider_tools.soul", Param("soul_record_closed"))
+_ACCEPTED = {ProviderTool.soul: all_of(is_true("award.provider_tools.soul"), not_(SOUL_CLOSED))}
+
 EVIDENCE_RULES = tuple(
     Rule(
         f"monitoring.provider_tool.{tool.value}", "3.7.2", PROVIDER_TOOLS,
-        when=is_true(f"award.provider_tools.{tool.value}"),
+        when=_ACCEPTED.get(tool, is_true(f"award.provider_tools.{tool.value}")),
         then=Conclusion("provider_tool", tool.value),
         because=f"the provider already uses {_TOOL_WORDS[tool]}; the council accepts its evidence rather than imposing extra procedures",
     )
@@ -167,11 +180,9 @@ EVIDENCE_RULES = tuple(
         then=Conclusion("other_funder", "considered"),
         because="the provider already reports to another public funder, so the council will consider using the monitoring and evaluation systems already in place",
     ),
-    # A boolean parameter cannot stand alone in a condition (conditions compare a fact with an operand), so it is
-    # compared with a fact known to be true in the same condition: the provider uses SOUL.
     Rule(
         "monitoring.provider_tool.soul_closed", "3.7.2", SOUL,
-        when=all_of(is_true("award.provider_tools.soul"), eq("award.provider_tools.soul", Param("soul_record_closed"))),
+        when=all_of(is_true("award.provider_tools.soul"), SOUL_CLOSED),
         then=Conclusion("advisory", "soul_closed"),
         because="the provider names SOUL records as its evidence, but the SOUL Record has closed to all organisations except City College Norwich users and issues no new licences (parameter soul_record_closed): confirm the records are still available to the provider, or agree the Outcome Star or another similarly robust tool",
     ),
@@ -180,14 +191,35 @@ EVIDENCE_RULES = tuple(
 RULES = PLAN_RULES + LEVEL_RULES + EVIDENCE_RULES
 
 
+def agreement_months(starts_on, ends_on) -> int:
+    """The agreement's length in whole calendar months, at least 1 (a report interval is a whole number of months)."""
+    months = (ends_on.year - starts_on.year) * 12 + ends_on.month - starts_on.month
+    while months > 0 and add_months(starts_on, months) > ends_on:
+        months -= 1
+    return max(months, 1)
+
+
 def assemble(firings: list[Firing], context) -> dict:
     """The plan: the heaviest level that fired (exactly one fires when the bands are ordered), what it means
     (its reporting interval and visits, from the parameters), the tools accepted, and any advisory."""
     levels = [MonitoringLevel(f.rule.then.outcome) for f in firings if f.rule.then.topic == "monitoring_level"]
     level = max(levels, key=lambda lv: lv.rank)
+    interval = context.parameters[f"monitoring_{level.value}_reporting_interval"]
+    award = context.case.award
+    first_report_due = None
+    if award.starts_on is not None:
+        if award.ends_on is not None:  # 3.7: every funded organisation is monitored, within its agreement
+            interval = min(interval, agreement_months(award.starts_on, award.ends_on))
+        try:
+            first_report_due = add_months(award.starts_on, interval)
+        except OverflowError:
+            first_report_due = None
+        if award.ends_on is not None and (first_report_due is None or first_report_due > award.ends_on):
+            first_report_due = award.ends_on
     plan = MonitoringPlan(
         level=level,
-        reporting_interval_months=context.parameters[f"monitoring_{level.value}_reporting_interval"],
+        first_report_due=first_report_due,
+        reporting_interval_months=interval,
         visits_per_year=context.parameters[f"monitoring_{level.value}_visits_per_year"],
         provider_tools_accepted=[f.rule.then.outcome for f in firings if f.rule.then.topic == "provider_tool"],
         other_funder_monitoring_considered=any(f.rule.then.topic == "other_funder" for f in firings),

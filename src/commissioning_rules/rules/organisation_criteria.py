@@ -6,7 +6,10 @@
     criteria will be proportionate and relevant to the organisation and the service they offer." (3.5)
 
 Each row of chart 3.5.1 is a criterion made of requirements. A requirement applies only where the organisation
-and its service make it relevant; each applicable requirement is met or not met. The aggregation is one visible
+and its service make it relevant; each applicable requirement is met or not met. A row the specification or grant application document does not
+set out (``service.specification_criteria``; default every row) is not applicable: 3.5 asks for "the
+organisational criteria set out in the specification or grant application document", and the chart gives
+"Examples of organisational criteria that might be included". The aggregation is one visible
 step (:func:`assemble`): a criterion is not met if any requirement is not met, met if any applies, otherwise
 not applicable; the applicant is eligible iff no criterion is not met.
 """
@@ -31,7 +34,8 @@ from commissioning_rules.engine.rule import (
     not_,
     one_of,
 )
-from commissioning_rules.models.case import Accounts, BusinessPlan, OrganisationKind
+from commissioning_rules.models.case import Accounts, BusinessPlan, ChartCriterion, OrganisationKind
+from commissioning_rules.rules.to_meet import encoded, needed
 from commissioning_rules.models.decision import CriterionResult, Eligibility, Status
 
 SECTION = "3.5.1"
@@ -54,6 +58,30 @@ HAS_OR_WILL_HAVE_EMPLOYEES = any_of(is_true("organisation.employs_staff"), WILL_
 _EMPLOYEES = "employs staff: {organisation.employs_staff}; will recruit for the service: {organisation.will_recruit_for_service}"
 #: A sole trader or an individual has no constitution or committee to show.
 HAS_GOVERNING_BODY = not_(one_of("organisation.kind", (OrganisationKind.sole_trader, OrganisationKind.individual)))
+#: Neither charity nor company law governs a sole trader or an individual (neither is a charity or a company; their
+#: accounting duties are tax records), so "Compliance with all financial and accounting requirements of charity or
+#: company law" is not relevant to them (3.5: "proportionate and relevant to the organisation"). Every other kind,
+#: and a kind not stated, may be a charity or a company (a community group or an association may be a charity).
+UNDER_CHARITY_OR_COMPANY_LAW = HAS_GOVERNING_BODY
+#: An annual general meeting is what a member-led body holds. A company need not: since the Companies Act 2006
+#: (s.336) only a public company must hold one, and applicants are private companies or community interest
+#: companies (private companies by law); a public body's governance is set by statute, not by members meeting
+#: annually. For them the chart's "Regular committee meetings" still apply (board or committee meetings).
+HOLDS_AGM = not_(one_of("organisation.kind", (
+    OrganisationKind.sole_trader, OrganisationKind.individual, OrganisationKind.company,
+    OrganisationKind.community_interest_company, OrganisationKind.public_body,
+)))
+
+
+SPECIFICATION = (
+    "Whichever route is taken, applicant organisations are required to meet the organisational criteria set out in "
+    "the specification or grant application document."
+)
+
+
+def in_specification(criterion: str) -> Condition:
+    """The specification or grant application document sets out this chart row (an undescribed service: every row)."""
+    return any_of(is_false("has_service"), is_true(f"service.specification_criteria.{criterion}"))
 
 
 @dataclass(frozen=True)
@@ -69,20 +97,38 @@ class Requirement:
     applies: Condition | None = None
     not_applicable: str = ""
     section: str = SECTION
+    #: A condition under which the requirement is read at all (its rules, even not applicable, need it): used to
+    #: word one requirement differently for a fact stated and not stated, as a variant named ``parent.variant``.
+    only_when: Condition | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.criterion}.{self.name}"
 
     def rules(self) -> list[Rule]:
+        """``met`` / ``not_met`` / ``not_applicable`` where the specification sets the row out, and (once per
+        requirement, not per worded variant) ``not_in_specification`` where it does not: for every case exactly one
+        rule of a requirement fires, so each requirement is a complete single-hit table."""
+        scope = [in_specification(self.criterion)] + ([self.only_when] if self.only_when is not None else [])
         applies = [self.applies] if self.applies is not None else []
-        rule_id = f"{self.criterion}.{self.name}"
 
-        def rule(outcome: str, when: Condition, because: str) -> Rule:
-            return Rule(f"{rule_id}.{outcome}", self.section, self.source, when, Conclusion(self.criterion, outcome), because)
+        def rule(outcome: str, when: Condition, because: str, section: str = self.section, source: str = self.source) -> Rule:
+            return Rule(f"{self.id}.{outcome}", section, source, when, Conclusion(self.criterion, outcome), because)
 
-        made = [
-            rule("met", all_of(*applies, self.satisfied), self.met),
-            rule("not_met", all_of(*applies, not_(self.satisfied)), self.not_met),
+        made = [] if "." in self.name else [  # a worded variant ("parent.variant") shares its parent's
+            rule(
+                "not_in_specification", not_(in_specification(self.criterion)),
+                f"the specification or grant application document does not set out the "
+                f"{self.criterion.replace('_', ' ')} criterion (criteria it sets out: {{service.specification_criteria}})",
+                section="3.5", source=SPECIFICATION,
+            )
+        ]
+        made += [
+            rule("met", all_of(*scope, *applies, self.satisfied), self.met),
+            rule("not_met", all_of(*scope, *applies, not_(self.satisfied)), self.not_met),
         ]
         if self.applies is not None:
-            made.append(rule("not_applicable", not_(self.applies), self.not_applicable))
+            made.append(rule("not_applicable", all_of(*scope, not_(self.applies)), self.not_applicable))
         return made
 
 
@@ -93,6 +139,8 @@ EMPLOYMENT = "Where staff will be recruited to deliver services, posts will be a
 SAFEGUARDING_POLICIES = "Organisations working with vulnerable adults must have a policy and procedures in place. Organisations working with children and young people must have a child protection policy and procedures in place."
 SAFEGUARDING_TRAINING = "Employees working with vulnerable adults and children and young people must have relevant and up to date training."
 EQUALITY = "All organisations must have a written equality policy that complies with current legislation, and arrange appropriate training for managers and staff."
+
+PUBLISHED_ACCOUNTS = one_of("organisation.accounts", (Accounts.audited, Accounts.independently_examined))
 
 REQUIREMENTS: tuple[Requirement, ...] = (
     # Management
@@ -107,10 +155,20 @@ REQUIREMENTS: tuple[Requirement, ...] = (
     Requirement(
         "management", "committee_meetings", MANAGEMENT,
         applies=HAS_GOVERNING_BODY,
-        satisfied=all_of(is_true("organisation.regular_committee_meetings"), is_true("organisation.annual_general_meeting")),
-        met="regular committee meetings are held, including an annual general meeting",
-        not_met="regular committee meetings including an annual general meeting are not shown (regular meetings: {organisation.regular_committee_meetings}; annual general meeting: {organisation.annual_general_meeting})",
+        satisfied=is_true("organisation.regular_committee_meetings"),
+        met="regular committee meetings are held",
+        not_met="regular committee meetings are not shown (regular meetings: {organisation.regular_committee_meetings})",
         not_applicable="a {organisation.kind} has no committee to meet",
+    ),
+    Requirement(
+        "management", "annual_general_meeting", MANAGEMENT,
+        applies=HOLDS_AGM,
+        satisfied=is_true("organisation.annual_general_meeting"),
+        met="an annual general meeting is held",
+        not_met="an annual general meeting is not shown (annual general meeting: {organisation.annual_general_meeting}; kind: {organisation.kind})",
+        not_applicable="a {organisation.kind} is not required to hold an annual general meeting (a private company "
+        "need not under the Companies Act 2006, a public body's governance is set by statute, and a sole trader or "
+        "an individual has no members), so only its regular meetings are asked for",
     ),
     Requirement(
         "management", "business_plan", MANAGEMENT,
@@ -121,6 +179,9 @@ REQUIREMENTS: tuple[Requirement, ...] = (
     # Financial systems
     Requirement(
         "financial_systems", "accounting_law", FINANCIAL,
+        applies=UNDER_CHARITY_OR_COMPANY_LAW,
+        not_applicable="a {organisation.kind} is neither a charity nor a company, so charity and company law set it "
+        "no financial or accounting requirements",
         satisfied=is_true("organisation.meets_accounting_law"),
         met="the organisation complies with the financial and accounting requirements of charity or company law",
         not_met="compliance with the financial and accounting requirements of charity or company law is not shown (complies: {organisation.meets_accounting_law})",
@@ -133,14 +194,20 @@ REQUIREMENTS: tuple[Requirement, ...] = (
     ),
     Requirement(
         "financial_systems", "published_accounts", FINANCIAL,
-        applies=any_of(
-            is_false("organisation.annual_turnover_stated"),
-            gt("organisation.annual_turnover", Param("accounts_threshold")),
-        ),
-        satisfied=one_of("organisation.accounts", (Accounts.audited, Accounts.independently_examined)),
+        only_when=is_true("organisation.annual_turnover_stated"),
+        applies=gt("organisation.annual_turnover", Param("accounts_threshold")),
+        satisfied=PUBLISHED_ACCOUNTS,
         met="annual turnover {organisation.annual_turnover} is above {param.accounts_threshold} and the accounts are {organisation.accounts}",
-        not_met="annual turnover {organisation.annual_turnover} is above {param.accounts_threshold} (or not stated), so independently examined or audited accounts are required, but the accounts are {organisation.accounts}",
+        not_met="annual turnover {organisation.annual_turnover} is above {param.accounts_threshold}, so independently examined or audited accounts are required, but the accounts are {organisation.accounts}",
         not_applicable="annual turnover {organisation.annual_turnover} is not above {param.accounts_threshold}, so published accounts are not required",
+    ),
+    # Turnover not stated: read conservatively (it may be above the threshold), worded as what it is.
+    Requirement(
+        "financial_systems", "published_accounts.turnover_not_stated", FINANCIAL,
+        only_when=is_false("organisation.annual_turnover_stated"),
+        satisfied=PUBLISHED_ACCOUNTS,
+        met="annual turnover is not stated, and the accounts are {organisation.accounts}, as required above a turnover of {param.accounts_threshold}",
+        not_met="annual turnover is not stated, so it is not shown to be at most {param.accounts_threshold}, and independently examined or audited accounts are not shown (accounts: {organisation.accounts})",
     ),
     # Data protection
     Requirement(
@@ -149,7 +216,7 @@ REQUIREMENTS: tuple[Requirement, ...] = (
         applies=is_true("organisation.handles_personal_data"),
         satisfied=is_true("organisation.data_protection_compliant"),
         met="the organisation handles personal information and complies with {param.data_protection_law}",
-        not_met="the organisation handles personal information (handles: {organisation.handles_personal_data}) but compliance with {param.data_protection_law} is not shown",
+        not_met="the organisation handles or may handle personal information (handles: {organisation.handles_personal_data}) but compliance with {param.data_protection_law} is not shown",
         not_applicable="the organisation handles no personal information about individuals",
     ),
     # Employment practices
@@ -158,7 +225,7 @@ REQUIREMENTS: tuple[Requirement, ...] = (
         applies=WILL_RECRUIT,
         satisfied=all_of(is_true("organisation.posts_advertised"), is_true("organisation.open_competitive_interviews")),
         met="staff will be recruited: posts are advertised with open and competitive interviews",
-        not_met="staff will be recruited (recruiting: {organisation.will_recruit_for_service}) but advertised posts with open and competitive interviews are not shown (advertised: {organisation.posts_advertised}; open interviews: {organisation.open_competitive_interviews})",
+        not_met="staff will or may be recruited (recruiting: {organisation.will_recruit_for_service}) but advertised posts with open and competitive interviews are not shown (advertised: {organisation.posts_advertised}; open interviews: {organisation.open_competitive_interviews})",
         not_applicable="no staff will be recruited to deliver the service",
     ),
     Requirement(
@@ -166,7 +233,7 @@ REQUIREMENTS: tuple[Requirement, ...] = (
         applies=HAS_OR_WILL_HAVE_EMPLOYEES,
         satisfied=is_true("organisation.contracts_and_job_descriptions"),
         met="employees are supplied with a contract, terms and conditions and job descriptions",
-        not_met="the organisation has or will have employees (" + _EMPLOYEES + ") but contracts, terms and conditions and job descriptions are not shown",
+        not_met="the organisation has, will have or may have employees (" + _EMPLOYEES + ") but contracts, terms and conditions and job descriptions are not shown",
         not_applicable="the organisation employs no staff and will recruit none",
     ),
     # Insurance
@@ -181,7 +248,7 @@ REQUIREMENTS: tuple[Requirement, ...] = (
         applies=HAS_OR_WILL_HAVE_EMPLOYEES,
         satisfied=is_true("organisation.insurance.employers_liability"),
         met="the organisation has or will have employees and employer's liability cover is held",
-        not_met="the organisation has or will have employees (" + _EMPLOYEES + ") but employer's liability cover is not held (covers held: {organisation.insurance})",
+        not_met="the organisation has, will have or may have employees (" + _EMPLOYEES + ") but employer's liability cover is not held (covers held: {organisation.insurance})",
         not_applicable="the organisation employs no staff and will recruit none, so employer's liability cover is not required",
     ),
     Requirement(
@@ -189,7 +256,7 @@ REQUIREMENTS: tuple[Requirement, ...] = (
         applies=is_true("organisation.owns_premises_or_equipment"),
         satisfied=is_true("organisation.insurance.property_and_equipment"),
         met="premises or equipment are owned and insured against fire, theft, loss and damage",
-        not_met="premises or equipment are owned (owns: {organisation.owns_premises_or_equipment}) but property and equipment insurance is not held (covers held: {organisation.insurance})",
+        not_met="premises or equipment are or may be owned (owns: {organisation.owns_premises_or_equipment}) but property and equipment insurance is not held (covers held: {organisation.insurance})",
         not_applicable="no premises or equipment are owned, so property insurance is not required",
     ),
     Requirement(
@@ -197,7 +264,7 @@ REQUIREMENTS: tuple[Requirement, ...] = (
         applies=is_true("organisation.owns_or_drives_vehicles"),
         satisfied=is_true("organisation.insurance.vehicle"),
         met="vehicles are owned or driven and vehicle or driver insurance is held",
-        not_met="vehicles are owned or driven (vehicles: {organisation.owns_or_drives_vehicles}) but vehicle or driver insurance is not held (covers held: {organisation.insurance})",
+        not_met="vehicles are or may be owned or driven (vehicles: {organisation.owns_or_drives_vehicles}) but vehicle or driver insurance is not held (covers held: {organisation.insurance})",
         not_applicable="no vehicles are owned or driven, so vehicle insurance is not required",
     ),
     # Disclosure and barring checks
@@ -207,7 +274,7 @@ REQUIREMENTS: tuple[Requirement, ...] = (
         applies=all_of(HAS_OR_WILL_HAVE_EMPLOYEES, any_of(WORKS_WITH_CHILDREN, WORKS_WITH_VULNERABLE_ADULTS)),
         satisfied=is_true("organisation.staff_dbs_checked"),
         met="employees working with children or vulnerable adults are vetted through the {param.barring_service}",
-        not_met="employees work or will work with children or vulnerable adults (" + _EMPLOYEES + "; children: {service.works_with_children}; vulnerable adults: {service.works_with_vulnerable_adults}) but vetting through the {param.barring_service} is not shown",
+        not_met="employees work or may work with children or vulnerable adults (" + _EMPLOYEES + "; children: {service.works_with_children}; vulnerable adults: {service.works_with_vulnerable_adults}) but vetting through the {param.barring_service} is not shown",
         not_applicable="no employees work or will work with children or vulnerable adults (" + _EMPLOYEES + "; children: {service.works_with_children}; vulnerable adults: {service.works_with_vulnerable_adults})",
     ),
     # Safeguarding policies
@@ -216,7 +283,7 @@ REQUIREMENTS: tuple[Requirement, ...] = (
         applies=WORKS_WITH_VULNERABLE_ADULTS,
         satisfied=is_true("organisation.safeguarding_adults_policy"),
         met="the organisation works with vulnerable adults and has a safeguarding policy and procedures",
-        not_met="the organisation works with vulnerable adults (vulnerable adults: {service.works_with_vulnerable_adults}) but a safeguarding adults policy and procedures are not shown",
+        not_met="the service involves or may involve vulnerable adults (vulnerable adults: {service.works_with_vulnerable_adults}) but a safeguarding adults policy and procedures are not shown",
         not_applicable="the service does not involve vulnerable adults",
     ),
     Requirement(
@@ -224,7 +291,7 @@ REQUIREMENTS: tuple[Requirement, ...] = (
         applies=WORKS_WITH_CHILDREN,
         satisfied=is_true("organisation.child_protection_policy"),
         met="the organisation works with children and young people and has a child protection policy and procedures",
-        not_met="the organisation works with children and young people (children: {service.works_with_children}) but a child protection policy and procedures are not shown",
+        not_met="the service involves or may involve children and young people (children: {service.works_with_children}) but a child protection policy and procedures are not shown",
         not_applicable="the service does not involve children or young people",
     ),
     # Safeguarding training
@@ -233,7 +300,7 @@ REQUIREMENTS: tuple[Requirement, ...] = (
         applies=all_of(HAS_OR_WILL_HAVE_EMPLOYEES, any_of(WORKS_WITH_CHILDREN, WORKS_WITH_VULNERABLE_ADULTS)),
         satisfied=is_true("organisation.safeguarding_training_current"),
         met="employees working with children or vulnerable adults have relevant, up-to-date training",
-        not_met="employees work or will work with children or vulnerable adults but relevant, up-to-date safeguarding training is not shown (training current: {organisation.safeguarding_training_current})",
+        not_met="employees work or may work with children or vulnerable adults but relevant, up-to-date safeguarding training is not shown (training current: {organisation.safeguarding_training_current})",
         not_applicable="no employees work or will work with children or vulnerable adults (" + _EMPLOYEES + "; children: {service.works_with_children}; vulnerable adults: {service.works_with_vulnerable_adults})",
     ),
     # Equality
@@ -245,6 +312,12 @@ REQUIREMENTS: tuple[Requirement, ...] = (
     ),
     Requirement(
         "equality", "training", EQUALITY,
+        # "training for managers and staff": where the organisation has no employees and will recruit none (a
+        # sole trader, a volunteer-run group) there are no managers or staff to train; the written policy above
+        # still applies to "All organisations".
+        applies=HAS_OR_WILL_HAVE_EMPLOYEES,
+        not_applicable="the organisation employs no staff and will recruit none, so there are no managers or staff "
+        "to train (" + _EMPLOYEES + "); its written equality policy is still required",
         satisfied=is_true("organisation.equality_training"),
         met="appropriate equality training is arranged for managers and staff",
         not_met="appropriate equality training for managers and staff is not shown (equality training: {organisation.equality_training})",
@@ -252,17 +325,9 @@ REQUIREMENTS: tuple[Requirement, ...] = (
 )
 
 #: The rows of chart 3.5.1, in the chart's order.
-CRITERIA = (
-    "management",
-    "financial_systems",
-    "data_protection",
-    "employment_practices",
-    "insurance",
-    "disclosure_and_barring",
-    "safeguarding_policies",
-    "safeguarding_training",
-    "equality",
-)
+CRITERIA = tuple(criterion.value for criterion in ChartCriterion)
+
+_REQUIREMENT = {requirement.id: requirement for requirement in REQUIREMENTS}
 
 ADDITIONAL = "Grant or contract specific requirements may set out additional criteria in relation to quality and delivery."
 ADDITIONAL_CRITERION_RULES = (
@@ -294,12 +359,23 @@ def assemble(firings: list[Firing], context) -> dict:
             additional[firing.fact.display["id"]] = firing
         else:
             by_criterion[firing.rule.then.topic].append(firing)
+    parameters = encoded(context.parameters)
+
+    def to_meet(firing: Firing) -> list[str]:
+        """What the failing requirement's ``satisfied`` condition needs that the case does not give (a council's own
+        rule, which has no such condition here: what its quoted source asks)."""
+        requirement = _REQUIREMENT.get(firing.rule.id.rsplit(".", 1)[0])
+        if requirement is None:
+            return [f"what {firing.rule.section} asks: {firing.rule.source}"]
+        return needed(requirement.satisfied, firing.fact.values, parameters, context.parameters.shown)
+
     results = [
         CriterionResult(
             criterion=criterion,
             status=_status({f.rule.then.outcome for f in found}),
-            reasons=[context.because(f) for f in found],
+            reasons=list(dict.fromkeys(context.because(f) for f in found)),  # a row left out: said once
             section=SECTION,
+            to_meet=[text for f in found if f.rule.then.outcome == "not_met" for text in to_meet(f)],
         )
         for criterion, found in by_criterion.items()
     ]
@@ -310,10 +386,12 @@ def assemble(firings: list[Firing], context) -> dict:
             status=Status(additional[criterion.id].rule.then.outcome),
             reasons=[context.because(additional[criterion.id])],
             section="3.5",
+            to_meet=[] if criterion.met else [f"{criterion.id} met: {criterion.description}"],
         )
         for criterion in (service.additional_criteria if service else ())
     ]
-    return {"eligibility": Eligibility(eligible=all(r.status != Status.not_met for r in results), criteria=results)}
+    eligible = all(r.status != Status.not_met for r in results)
+    return {"eligibility": Eligibility(eligible=eligible, criteria=results, organisation=context.case.organisation.name)}
 
 
 NO_FURTHER_CONSIDERATION_SOURCE = "If these criteria are not met, no further consideration will be given to an application."

@@ -45,6 +45,7 @@ from commissioning_rules.models.case import (
     BusinessPlan,
     Case,
     CASE_PARTS,
+    ChartCriterion,
     Delivery,
     Departure,
     InsuranceCover,
@@ -366,7 +367,9 @@ def services(
 def _services(policy: Policy, compliant: bool | None) -> st.SearchStrategy[Service]:
     context = _context(policy, None)
     extra = st.lists(additional_criteria(compliant=compliant), max_size=3, unique_by=lambda c: c.id).map(tuple)
-    return _fields(Service, context, additional_criteria=extra).map(Service.model_validate)
+    # Mostly every chart row (the default, and what a failure shrinks to), sometimes a specification's own choice.
+    rows = st.one_of(st.just(tuple(ChartCriterion)), st.lists(st.sampled_from(list(ChartCriterion)), unique=True).map(tuple))
+    return _fields(Service, context, additional_criteria=extra, specification_criteria=rows).map(Service.model_validate)
 
 
 def deliveries(policy: Policy | None = None, as_of: dt.date | None = None) -> st.SearchStrategy[Delivery]:

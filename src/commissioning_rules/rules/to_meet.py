@@ -1,0 +1,68 @@
+"""What would change an outcome, in words, derived from the rules' own conditions (never a second copy).
+
+:func:`needed` walks a condition over one fact's engine values and names the comparisons that do not hold —
+what the applicant (or the officer) would need to show for the condition to hold. A criterion not met (3.5.1)
+lists what its failing requirements' ``satisfied`` conditions need; ``route: none`` (3.4.2) lists, for each
+route, the facts its row of the decision table needs that the case does not give.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping
+
+from commissioning_rules.engine.reference import holds
+from commissioning_rules.engine.rule import AllOf, AnyOf, Compare, Condition, Param
+from commissioning_rules.facts import encode, show
+
+_OPERATOR_WORDS = {"neq": "not", "gt": "above", "gte": "at least", "lt": "below", "lte": "at most"}
+#: Case parts named in a path (``organisation.accounts``): dropped from the words.
+_PARTS = ("organisation.", "service.", "provision.", "delivery.", "award.", "review.")
+
+
+def label(path: str) -> str:
+    """A fact's path as a person reads it: ``organisation.insurance.public_liability`` → ``insurance``."""
+    for part in _PARTS:
+        if path.startswith(part):
+            path = path[len(part):]
+            break
+    return path.split(".")[0].replace("_", " ")
+
+
+def _operand(compare: Compare, shown: Callable[[str], str]) -> str:
+    operand = compare.operand
+    if isinstance(operand, Param):
+        return shown(operand.name)
+    if isinstance(operand, bool) and compare.path.count(".") >= 2:  # a member of a list: insurance.vehicle
+        return compare.path.rsplit(".", 1)[1].replace("_", " ") + ("" if operand else " (not held)")
+    return show(operand)
+
+
+def words(condition: Condition, shown: Callable[[str], str]) -> str:
+    """A condition in words: ``accounts: audited or independently examined``, ``annual turnover above £5,000.00``."""
+    if isinstance(condition, Compare):
+        if condition.operator == "eq":
+            return f"{label(condition.path)}: {_operand(condition, shown)}"
+        return f"{label(condition.path)} {_OPERATOR_WORDS[condition.operator]} {_operand(condition, shown)}"
+    parts = condition.conditions
+    if isinstance(condition, AnyOf) and all(isinstance(c, Compare) and c.operator == "eq" for c in parts):
+        paths = {c.path for c in parts}  # type: ignore[union-attr]
+        if len(paths) == 1:
+            return f"{label(parts[0].path)}: " + " or ".join(_operand(c, shown) for c in parts)  # type: ignore[arg-type]
+    joiner = " and " if isinstance(condition, AllOf) else " or "
+    return joiner.join(words(c, shown) for c in parts)
+
+
+def needed(
+    condition: Condition, values: Mapping[str, Any], parameters: Mapping[str, Any], shown: Callable[[str], str]
+) -> list[str]:
+    """The parts of ``condition`` that do not hold of the fact ``values``, in words (empty when it holds)."""
+    if holds(condition, values, parameters):
+        return []
+    if isinstance(condition, AllOf):
+        return [text for c in condition.conditions for text in needed(c, values, parameters, shown)]
+    return [words(condition, shown)]
+
+
+def encoded(resolved: Any) -> dict[str, Any]:
+    """Every resolved parameter as the engines compare it (for :func:`needed`)."""
+    return {name: encode(value.value) for name, value in resolved.values.items()}
