@@ -102,6 +102,30 @@ def test_reaching_the_threshold_is_at_or_above_it():
     assert (at.reaches_threshold, below.reaches_threshold) == (True, False)
 
 
+VAT_INCLUSIVE_FROM = dt.date(2022, 1, 1)
+
+
+@pytest.mark.parametrize(("as_of", "value", "includes_vat", "reaches"), [
+    # the threshold excludes VAT before 2022: a VAT-exclusive value is compared exactly
+    ("2021-12-31", "189330.00", False, True), ("2021-12-31", "189329.99", False, False),
+    # a VAT-inclusive value below it is below it; at or above, the VAT-exclusive value is unknown
+    ("2021-12-31", "189329.99", True, False), ("2021-12-31", "189330.00", True, None),
+    # from 2022 the threshold includes VAT: a VAT-inclusive value is compared exactly
+    ("2022-01-01", "213477.00", True, True), ("2022-01-01", "213476.99", True, False),
+    # a VAT-exclusive value reaching it reaches it; below it, the VAT-inclusive value is unknown
+    ("2022-01-01", "213477.00", False, True), ("2022-01-01", "213476.99", False, None),
+])
+def test_the_threshold_follows_its_vat_basis(as_of, value, includes_vat, reaches):
+    case = procurement(value, as_of)
+    case["award"]["value_includes_vat"] = includes_vat
+    decision = decide(case)
+    assert decision.approval.reaches_threshold is reaches
+    (finding,) = [f for f in decision.findings if f.rule.startswith("approval.threshold")]
+    if reaches is None:
+        assert finding.rule == "approval.threshold_basis_differs" and "state the value on the threshold's basis" in finding.because
+    assert {p.name: p.value for p in decision.parameters}["sub_central_threshold_includes_vat"] == str(as_of >= "2022-01-01")
+
+
 def test_a_council_sets_its_own_member_threshold():
     """The bands are parameters, not literals: another council's figure changes the decision."""
     member = PARAMETERS["member_decision_threshold"]
@@ -135,7 +159,9 @@ def test_raising_the_value_never_lowers_the_level_or_the_procedure(low, rise, as
     lower, higher = (decide(procurement(pounds(p), as_of)).approval for p in (low, low + rise))
     assert approval.LEVELS.index(higher.decided_by) >= approval.LEVELS.index(lower.decided_by)
     assert approval.PROCEDURES.index(higher.procedure) >= approval.PROCEDURES.index(lower.procedure)
-    assert higher.reaches_threshold >= lower.reaches_threshold
+    # below, undetermined (a value including VAT against a threshold excluding it), reached: never down as it rises
+    rank = {False: 0, None: 1, True: 2}
+    assert rank[higher.reaches_threshold] >= rank[lower.reaches_threshold]
 
 
 @settings(max_examples=150, deadline=None)
@@ -146,7 +172,8 @@ def test_each_date_gets_its_own_regime_and_threshold(value, first, second):
         a = decide(procurement(amount, on)).approval
         assert a.regime == parameter("procurement_regime", on)
         assert a.threshold == parameter("sub_central_services_threshold", on)
-        assert a.reaches_threshold == (amount >= a.threshold)
+        same_basis = on >= VAT_INCLUSIVE_FROM  # the value is stated including VAT (the default)
+        assert a.reaches_threshold == (amount >= a.threshold if same_basis else False if amount < a.threshold else None)
 
 
 @settings(max_examples=150, deadline=None)
@@ -168,5 +195,5 @@ def test_no_threshold_is_written_into_a_rule():
         return [c for inner in condition.conditions for c in comparisons(inner)]
 
     on_value = [c for rule in approval.RULES for c in comparisons(rule.when) if c.path == "award.value"]
-    assert len(on_value) == 8
+    assert len(on_value) == 10  # bands, and the threshold on each VAT basis
     assert all(isinstance(c.operand, Param) for c in on_value)

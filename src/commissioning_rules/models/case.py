@@ -228,7 +228,15 @@ class Award(BaseModel):
     model_config = STRICT_MODEL
 
     route: Route
-    value: Money
+    value: Money = Field(
+        description="The contract's or grant's total estimated value in pounds, over its whole term. By default it "
+        "includes any VAT charged (value_includes_vat), the basis of the procurement thresholds from 1 January 2022.",
+    )
+    value_includes_vat: Bool = Field(
+        True,
+        description="Whether value includes VAT. The sub-central services threshold excludes VAT before 1 January "
+        "2022 and includes it from then; a value on the other basis is compared only where the answer is certain.",
+    )
     complexity: Complexity = Complexity.medium
     starts_on: IsoDate | None = None
     ends_on: IsoDate | None = None

@@ -15,7 +15,12 @@ value decides, against effective-dated GBP parameters (``parameters/procurement.
 * the procedure, by Norwich's value bands: direct purchase below ``procurement_quotes_threshold``, at least three
   quotes from it up to ``procurement_tender_threshold``, a formal tender above it;
 * the procurement law in force at ``as_of`` (``procurement_regime``: PCR 2006, PCR 2015, Procurement Act 2023),
-  and whether the value reaches that date's ``sub_central_services_threshold``.
+  and whether the value reaches that date's ``sub_central_services_threshold``. The threshold excludes VAT before
+  1 January 2022 and includes it from then (``sub_central_threshold_includes_vat``); ``award.value`` includes VAT
+  unless ``award.value_includes_vat`` is false. On the same basis the comparison is exact; across bases only the
+  certain answers are given (a VAT-exclusive value reaching a VAT-inclusive threshold; a VAT-inclusive value below a
+  VAT-exclusive one), otherwise ``reaches_threshold`` is ``None`` and the reason asks for the value on the
+  threshold's basis.
 
 Each band is a pair of complementary comparisons against the same parameter, so for any value exactly one level
 and one procedure apply, and neither falls as the value rises (tests prove both on both engines).
@@ -30,7 +35,11 @@ from commissioning_rules.engine.rule import (
     Rule,
     RuleSet,
     all_of,
+    any_of,
     eq,
+    is_false,
+    is_true,
+    not_,
     gt,
     gte,
     lt,
@@ -59,6 +68,14 @@ PROCEDURES = ("direct_purchase", "three_quotes", "formal_tender")
 
 PROCUREMENT = eq("award.route", Route.procurement)
 VALUE = "award.value"
+
+
+THRESHOLD = Param("sub_central_services_threshold")
+INCLUDES_VAT = "award.value_includes_vat"
+#: The value is stated on the threshold's basis (both including VAT, or both excluding it). A value excluding VAT
+#: that reaches a VAT-inclusive threshold reaches it (VAT only adds); a value including VAT below a VAT-exclusive
+#: threshold is below it; the other two comparisons across bases are undetermined.
+SAME_BASIS = eq(INCLUDES_VAT, Param("sub_central_threshold_includes_vat"))
 
 
 def _rule(name: str, topic: str, outcome: str, source: str, when, because: str, section: str = SECTION) -> Rule:
@@ -111,16 +128,29 @@ RULES = (
     ),
     _rule(
         "threshold_reached", "threshold", "reached", REGIME,
-        all_of(PROCUREMENT, gte(VALUE, Param("sub_central_services_threshold"))),
-        "the contract value {award.value} reaches the sub-central services threshold of "
-        "{param.sub_central_services_threshold} under the {param.procurement_regime}",
+        all_of(PROCUREMENT, gte(VALUE, THRESHOLD), any_of(SAME_BASIS, is_false(INCLUDES_VAT))),
+        "the contract value {award.value} (including VAT: {award.value_includes_vat}) reaches the sub-central "
+        "services threshold of {param.sub_central_services_threshold} (including VAT: "
+        "{param.sub_central_threshold_includes_vat}) under the {param.procurement_regime}",
         section="3.4.2",
     ),
     _rule(
         "threshold_not_reached", "threshold", "not_reached", REGIME,
-        all_of(PROCUREMENT, lt(VALUE, Param("sub_central_services_threshold"))),
-        "the contract value {award.value} is below the sub-central services threshold of "
-        "{param.sub_central_services_threshold} under the {param.procurement_regime}",
+        all_of(PROCUREMENT, lt(VALUE, THRESHOLD), any_of(SAME_BASIS, is_true(INCLUDES_VAT))),
+        "the contract value {award.value} (including VAT: {award.value_includes_vat}) is below the sub-central "
+        "services threshold of {param.sub_central_services_threshold} (including VAT: "
+        "{param.sub_central_threshold_includes_vat}) under the {param.procurement_regime}",
+        section="3.4.2",
+    ),
+    _rule(
+        "threshold_basis_differs", "threshold", "undetermined", REGIME,
+        all_of(PROCUREMENT, not_(SAME_BASIS), any_of(
+            all_of(is_true(INCLUDES_VAT), gte(VALUE, THRESHOLD)), all_of(is_false(INCLUDES_VAT), lt(VALUE, THRESHOLD)),
+        )),
+        "the contract value {award.value} is stated with VAT included: {award.value_includes_vat}, but the "
+        "sub-central services threshold of {param.sub_central_services_threshold} in force is stated with VAT "
+        "included: {param.sub_central_threshold_includes_vat}; compared across the two bases the answer is not "
+        "certain, so state the value on the threshold's basis",
         section="3.4.2",
     ),
 )
@@ -142,7 +172,7 @@ def assemble(firings: list[Firing], context) -> dict:
             procedure=outcome.get("procedure"),
             regime=regime,
             threshold=threshold,
-            reaches_threshold=outcome["threshold"] == "reached" if "threshold" in outcome else None,
+            reaches_threshold={"reached": True, "not_reached": False}.get(outcome.get("threshold", "")),
             placeholders=placeholders,
             reasons=[context.because(f) for f in firings],
         )
