@@ -209,7 +209,7 @@ def on_files(files: Files, config) -> Files:
     policy = Policy.default()
     normative = load_normative()
     problems = traceability_problems(policy, normative)
-    framework = Path(config["docs_dir"]) / "framework" / "commissioning-framework-2014.txt"
+    framework = Path(__file__).resolve().parent / "framework" / "commissioning-framework-2014.txt"
     problems += [
         f"{p.section}: normative passage ({p.normative}) not in normative.yaml: {p.text!r}"
         for p in unlisted_passages(framework.read_text("utf-8"), normative)
