@@ -71,7 +71,7 @@ def should_move(case: dict) -> bool:
     return (
         Decimal("5000") < turnover <= Decimal("10000")
         and org.get("accounts") not in ("audited", "independently_examined")
-        and org["meets_accounting_law"]
+        and (org["meets_accounting_law"] or org["kind"] == "sole_trader")  # neither charity nor company law binds one
         and org["internal_financial_controls"]
     )
 

@@ -4,7 +4,7 @@ Each case is evaluated under both policies at the same ``as_of`` (the argument, 
 today) with the same engine. A case is reported when its *outcome* differs: any field of the Decision other
 than the explanation of it. So ``eligibility.eligible``, each criterion's ``status``, ``route.route``,
 ``monitoring.level``, ``notice.months``, which advisories are given … count; the words of ``reasons``,
-``because`` and advisory messages, the findings and the parameters used do not (they change with every
+``to_meet``, ``because`` and advisory messages, the findings and the parameters used do not (they change with every
 parameter value, even where the outcome does not). Lists of items are matched by their identifying key
 (a criterion by ``criterion``, an advisory or process step by ``id``), so a change reads as
 ``eligibility.criteria[financial_systems].status: not_met → met``. Each reported case also lists the rules that
@@ -27,7 +27,7 @@ from commissioning_rules.parameters import ParameterError
 from commissioning_rules.policy import Policy
 
 #: Decision fields that explain an outcome rather than being one.
-EXPLANATIONS = frozenset({"as_of", "as_of_source", "policy", "engine", "findings", "parameters", "reasons", "because", "message", "source"})
+EXPLANATIONS = frozenset({"as_of", "as_of_source", "policy", "engine", "findings", "parameters", "reasons", "because", "message", "source", "to_meet"})
 #: Keys that identify an item of a list of outcomes.
 IDENTIFIERS = ("criterion", "id", "name", "rule")
 
