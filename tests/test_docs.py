@@ -1,8 +1,8 @@
 """The documentation site: `mkdocs build --strict`, the traceability data behind it, and the pages' examples.
 
-The normative sentences (``normative.yaml``) are checked against the framework's own text, read independently
-here: every "must/will/should/required" sentence and every chart cell must be listed, quoted verbatim in its
-section, and mapped to rules that exist or to a reason it is not executable.
+The normative sentences (``normative.yaml``) are checked against the framework's own text, read by
+``catalogue.framework_passages`` (which never looks at normative.yaml): every normative passage must be listed,
+quoted verbatim in its section, and mapped to rules that exist or to a reason it is not executable.
 """
 
 from __future__ import annotations
@@ -25,10 +25,6 @@ DOCS = ROOT / "docs"
 FRAMEWORK = DOCS / "framework" / "commissioning-framework-2014.txt"
 
 KEYWORD = re.compile(r"\b(must|will|should|required)\b", re.IGNORECASE)
-HEADING = re.compile(r"^(\d+(?:\.\d+)*)\.?\s+[A-Z]")
-CHARTS = {"3.4.1": "3.4", "3.4.2": "3.4", "3.5.1": "3.5"}  # each chart, and the section its following prose is in
-CHART_HEADERS = {"Method", "Route", "Organisation criteria"}
-SENTENCE_END = re.compile(r"(?<=[.?!])\s+(?=[A-Z'(])")
 
 
 def normalised(text: str) -> str:
@@ -38,55 +34,15 @@ def normalised(text: str) -> str:
 # --- the framework's own text, read independently of normative.yaml ------------------------------------------
 
 
-def framework_passages(text: str) -> list[tuple[str, str, str]]:
-    """``(section, kind, text)`` for each prose sentence (kind ``sentence``) and chart cell (``chart_cell``).
-
-    Headings and the contents table are skipped; prose after a chart belongs to the chart's parent section;
-    a line starting in lower case continues the previous line (page breaks); a bullet is its own passage.
-    """
-    passages: list[tuple[str, str, str]] = []
-    section: str | None = None
-    chart_seen = False
-    units: list[tuple[str, str]] = []  # (section, prose unit) before sentence splitting
-
-    for line in text.splitlines():
-        stripped = line.strip()
-        if not stripped:
-            continue
-        if stripped in ("Foreword", "Glossary"):
-            section, chart_seen = stripped, False
-            continue
-        heading = HEADING.match(stripped)
-        if heading:
-            section, chart_seen = heading.group(1), False
-            continue
-        if section is None:
-            continue
-        if stripped.startswith("|"):
-            cells = [c.strip() for c in stripped.strip("|").split("|")]
-            if not "".join(cells).strip("- ") or cells[0] in CHART_HEADERS or cells[0] == "Term used":
-                continue
-            if section in CHARTS:
-                chart_seen = True
-                passages += [(section, "chart_cell", c.lstrip("• ").strip()) for c in cells[1:] if c.strip()]
-            else:
-                units += [(section, c) for c in cells[1:] if c]
-            continue
-        if section in CHARTS and chart_seen:
-            section = CHARTS[section]
-        if line[0].islower() and units and units[-1][0] == section:
-            units[-1] = (section, units[-1][1] + " " + stripped)
-        else:
-            units.append((section, stripped.removeprefix("- ").removeprefix("• ")))
-
-    for unit_section, unit in units:
-        passages += [(unit_section, "sentence", s) for s in SENTENCE_END.split(normalised(unit))]
-    return passages
-
-
 @pytest.fixture(scope="module")
 def passages() -> list[tuple[str, str, str]]:
-    return framework_passages(FRAMEWORK.read_text("utf-8"))
+    """``(section, kind, text)`` for each passage, read from the framework's text by the library's reader (which
+    never looks at normative.yaml): ``chart_cell`` for a chart cell, ``sentence`` for prose, list items and the
+    glossary."""
+    return [
+        (p.section, "chart_cell" if p.kind == "chart_cell" else "sentence", p.text)
+        for p in catalogue.framework_passages(FRAMEWORK.read_text("utf-8"))
+    ]
 
 
 @pytest.fixture(scope="module")
