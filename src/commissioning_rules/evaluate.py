@@ -80,9 +80,9 @@ def evaluate(
     for i, own in by_ruleset.items():
         ruleset = policy.rulesets[i]
         # The framework is one process (3.5, 3.4.1): a stage an earlier decision rules out gives no decision.
-        gate, value = next(((g, v) for g in ruleset.requires if (v := g.blocks(decided)) is not None), (None, None))
+        gate, earlier = next(((g, v) for g in ruleset.requires if (v := g.blocks(decided)) is not None), (None, ""))
         if gate is not None:
-            withheld.setdefault(gate, (value, []))[1].extend(ruleset.decides)
+            withheld.setdefault(gate, (earlier, []))[1].extend(ruleset.decides)
             continue
         for name, value in ruleset.assemble(own, context).items():
             if isinstance(value, list):
@@ -95,8 +95,8 @@ def evaluate(
         ]
         used.update(name for f in own for name in f.rule.cites)
 
-    for gate, (value, fields) in withheld.items():
-        because = gate.because.format(value=value, withheld=", ".join(f.replace("_", " ") for f in fields))
+    for gate, (earlier, fields) in withheld.items():
+        because = gate.because.format(value=earlier, withheld=", ".join(f.replace("_", " ") for f in fields))
         decided["findings"].append(Finding(rule=gate.id, section=gate.section, because=because, source=gate.source))
         if gate.advisory:
             decided["advisories"].append(Advisory(id=gate.advisory, section=gate.section, message=f'{because}. {gate.section}: "{gate.source}"'))

@@ -30,7 +30,7 @@ RULES = (
         "living_wage.encouraged", SECTION, SOURCE,
         when=all_of(HAS_OR_WILL_HAVE_EMPLOYEES, not_(is_true("organisation.pays_living_wage"))),
         then=Conclusion("living_wage", "encouraged"),
-        because="the organisation has or will have employees (paid posts) and paying the living wage is not shown (pays living wage: {organisation.pays_living_wage}); the council encourages it, at {param.living_wage_hourly_rate} an hour outside London, and it does not affect eligibility",
+        because="the organisation has, will have or may have employees (paid posts) and paying the living wage is not shown (pays living wage: {organisation.pays_living_wage}); the council encourages it, at {param.living_wage_hourly_rate} an hour outside London, and it does not affect eligibility",
     ),
 )
 
