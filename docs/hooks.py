@@ -86,6 +86,15 @@ def catalogue_markdown(policy: Policy, as_of: dt.date) -> str:
             + f"; {len(ruleset.rules)} rules.",
             "",
         ]
+        for gate in ruleset.requires:  # the stage dependencies (engine.rule.StageGate), applied for every engine
+            allowed = " or ".join(f"`{value}`" for value in gate.allows)
+            lines += [
+                f"**Follows {gate.after}** (`{gate.id}`, {gate.section}: “{_cell(gate.source)}”): this rule set gives "
+                f"a decision only where `{gate.after}.{gate.attribute}` is {allowed} (or `{gate.after}` was not "
+                "decided); otherwise its fields are `null`, with one finding"
+                + (f" and the advisory `{gate.advisory}`" if gate.advisory else "") + ".",
+                "",
+            ]
         for entry in (e for e in entries if e.ruleset == ruleset.name):
             subject = "the case" if entry.subject == "case" else f"each `{entry.subject}` of the case"
             lines += [
