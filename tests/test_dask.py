@@ -18,8 +18,8 @@ from click.testing import CliRunner
 
 import commissioning_rules as cr
 from commissioning_rules import dask_runs
-from commissioning_rules.cli import cli
 from commissioning_rules.batch import ItemError, evaluate_lines
+from commissioning_rules.cli import cli
 from commissioning_rules.compare import CaseDifference, Unevaluated
 
 EXAMPLES = resources.files("commissioning_rules.examples")

@@ -258,7 +258,7 @@ def _batch_on_dask(cases: tuple[str, ...], output: str, address: str, workers: i
         try:
             client = stack.enter_context(dask_runs.connect(address, workers=workers))
             dask_runs.check_workers(client, engine)
-            files, parts = dask_runs.batch_parts(list(cases), client=client, policy=policy, as_of=as_of, engine=engine)
+            files, parts = dask_runs.batch_parts(files, client=client, policy=policy, as_of=as_of, engine=engine)
         except (OSError, RuntimeError, ValueError, TypeError) as error:
             raise UsageFailure(f"--dask {address}: {error}") from None
         outputs = {file: stack.enter_context(_Output(target)) for file, target in targets.items()}
@@ -270,7 +270,7 @@ def _batch_on_dask(cases: tuple[str, ...], output: str, address: str, workers: i
                     if rejected < REJECTIONS_SHOWN:
                         click.echo(_rejection(error, f"{file} line {error.item}"), err=True)
                     rejected += 1
-        except OSError as error:
+        except (OSError, *dask_runs.CLUSTER_FAILURES) as error:  # an input the workers cannot read, a lost cluster
             raise UsageFailure(f"batch stopped: {error}") from None
         for out in outputs.values():
             out.finish()

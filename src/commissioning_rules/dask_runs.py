@@ -74,13 +74,14 @@ from typing import Any, Iterable, Iterator, Mapping, NamedTuple, Sequence
 try:
     import dask
     import dask.bag as db
-    import fsspec
     from dask.base import tokenize
     from dask.bytes.core import read_block_from_file
     from dask.delayed import Delayed, delayed
     from dask.utils import parse_bytes
     from fsspec.core import OpenFile, get_fs_token_paths
     from fsspec.utils import infer_compression
+    from distributed import KilledWorker
+    from distributed.comm import CommClosedError
 except ImportError:  # pragma: no cover - exercised by the CLI test with the extra missing
     raise ImportError(
         "running on Dask needs the dask extra: pip install 'commissioning-rules[dask]'"
@@ -91,7 +92,6 @@ from pydantic import ValidationError
 from commissioning_rules import __version__
 from commissioning_rules.batch import (
     ItemError,
-    Outcome,
     _evaluate_item,
     _evaluate_line,
     _policy_from_recipe,
@@ -109,6 +109,9 @@ from commissioning_rules.models.decision import Decision
 from commissioning_rules.parameters import ParameterError
 from commissioning_rules.policy import Policy
 
+#: What a run on a cluster may fail with that is not a bug of ours: the cluster went away, or a task's worker
+#: died more often than ``distributed.scheduler.allowed-failures`` allows.
+CLUSTER_FAILURES = (KilledWorker, CommClosedError)
 #: Bytes of input per partition: about 450 whole cases (2.3 KB each), about a second of work on one core.
 DEFAULT_BLOCKSIZE = "1 MiB"
 #: Compiled policies kept by a worker process (policy variants of an analysis, one run after another).
@@ -153,7 +156,8 @@ def expand(urlpath: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     fs, paths = None, []
     for one in urlpaths:
         fs, _, found = get_fs_token_paths(os.fspath(one), mode="rb", storage_options=dict(storage_options or {}))
-        found = [path for path in found if fs.exists(path)]
+        if not any(char in os.fspath(one) for char in "*?["):  # a glob only finds what exists
+            found = [path for path in found if fs.exists(path)]
         if not found:
             raise FileNotFoundError(f"{os.fspath(one)}: no such file (nor any file matching it)")
         for path in found:
@@ -174,10 +178,12 @@ def _partitions(
     fs, paths = expand(urlpath, storage_options)
     size_of_block = parse_bytes(blocksize) if isinstance(blocksize, str) else blocksize
     spans: list[tuple[OpenFile, int, int | None]] = []
+    keys = {}
     for path in paths:
         compression = infer_compression(path)
         file = OpenFile(fs, path, compression=compression)
-        size = fs.info(path).get("size")
+        info = fs.info(path)
+        size, keys[path] = info.get("size"), tokenize(info)
         if size == 0:
             continue  # an empty file has no lines, and its output is empty too
         if compression or size_of_block is None or size is None or size <= size_of_block:
@@ -191,7 +197,7 @@ def _partitions(
     parts, owners, first = [], [], 1
     for (file, offset, length), after in zip(spans, follows):
         first = first + next(counted) if after else 1
-        token = tokenize(fs.ukey(file.path), file.path, offset, length, first)
+        token = tokenize(keys[file.path], file.path, offset, length, first)
         parts.append(delayed(_numbered_lines, pure=True)(file, offset, length, first,
                                                          dask_key_name=f"read-cases-{token}"))
         owners.append(file.path)
