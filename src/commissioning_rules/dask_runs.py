@@ -43,9 +43,10 @@ Dask's traps, and how each is defeated here:
   :func:`write_jsonl`/:func:`write_parquet` write from the workers, so nothing at all comes back.
   ``to_textfiles`` is not used: it writes a lone newline for an empty partition, breaking byte equality.
 * **LocalCluster start-up.** Starting workers costs seconds (each process imports the library), a cluster
-  left open leaks processes and ports, and by default it listens on every interface and starts a dashboard.
-  :func:`connect` binds 127.0.0.1, starts no dashboard, and is a context manager that always closes what it
-  started; the tests share one cluster per module. Worker processes are spawned, so a script that starts a
+  left open leaks processes and ports, and by default it listens on every interface, starts a dashboard, and
+  serves HTTP on port 8787 (a second cluster finds it taken). :func:`connect` binds 127.0.0.1, starts no
+  dashboard, serves HTTP on a free port, and is a context manager that always closes what it started; the
+  tests share one cluster per module. Worker processes are spawned, so a script that starts a
   ``LocalCluster`` needs ``if __name__ == "__main__":``.
 * **Processes versus threads.** Evaluation holds the GIL (durable_rules' C extension and the pure-Python
   interpreter alike), so threads in a worker add no speed: :func:`connect` starts one thread per worker
@@ -512,8 +513,11 @@ def connect(address: str, *, workers: int | None = None, timeout: float | None =
     from distributed import Client, LocalCluster
 
     if address == "local":
+        # the scheduler serves HTTP (health, metrics) even without a dashboard: on 127.0.0.1, on a free port
         with LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                          host="127.0.0.1", dashboard_address=None) as cluster, Client(cluster) as client:
+                          host="127.0.0.1", dashboard_address=None,
+                          scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"}) as cluster, \
+                Client(cluster) as client:
             yield client
         return
     if workers is not None:
