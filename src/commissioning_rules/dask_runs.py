@@ -48,6 +48,10 @@ Dask's traps, and how each is defeated here:
   dashboard, serves HTTP on a free port, and is a context manager that always closes what it started; the
   tests share one cluster per module. Worker processes are spawned, so a script that starts a
   ``LocalCluster`` needs ``if __name__ == "__main__":``.
+* **A bag's default scheduler.** Without a client, ``bag.compute()`` starts a pool of processes for each call
+  (each importing the library and compiling the policy again, and needing the ``__main__`` guard). The
+  writers here compute on threads when there is no client; give ``compute(scheduler="threads")`` yourself,
+  or better, a client.
 * **Processes versus threads.** Evaluation holds the GIL (durable_rules' C extension and the pure-Python
   interpreter alike), so threads in a worker add no speed: :func:`connect` starts one thread per worker
   process; on a real cluster start workers with ``--nthreads 1`` and as many processes as cores. Threads stay
