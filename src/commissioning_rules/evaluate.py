@@ -3,19 +3,66 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from commissioning_rules.engine import default_engine
-from commissioning_rules.engine.rule import PARAMETER_PLACEHOLDER, Firing
-from commissioning_rules.facts import case_facts, encode
+from commissioning_rules.engine.rule import Firing
+from commissioning_rules.engine.values import encode
+from commissioning_rules.facts import case_facts
 from commissioning_rules.models.case import Case
 from commissioning_rules.models.decision import Decision, Finding, ParameterUsed, PolicyRef
 from commissioning_rules.parameters import ResolvedParameters, resolve
 from commissioning_rules.policy import Policy
 
-_FACT_PLACEHOLDER = re.compile(r"\{([a-z0-9_.]+)\}")
+#: ``{param.NAME}`` (a parameter's value as shown) or ``{dotted.path}`` (a fact's value as shown) in a template.
+_PLACEHOLDER = re.compile(r"\{param\.([a-z0-9_]+)\}|\{([a-z0-9_.]+)\}")
+
+
+@functools.lru_cache(maxsize=4096)
+def template(text: str) -> tuple[tuple[str, str, str], ...]:
+    """A ``because`` template split once into (literal text, parameter name, fact path) pieces: one of the last
+    two is set, or neither at the end."""
+    pieces, start = [], 0
+    for match in _PLACEHOLDER.finditer(text):
+        pieces.append((text[start : match.start()], match.group(1) or "", match.group(2) or ""))
+        start = match.end()
+    pieces.append((text[start:], "", ""))
+    return tuple(pieces)
+
+
+@dataclass(frozen=True)
+class Parameters:
+    """The parameters a set of rule sets cites, resolved at one date: as rules see them, as people read them."""
+
+    resolved: ResolvedParameters
+    encoded: dict[str, Any]
+    shown: dict[str, str]
+
+
+#: Distinct (as_of, rule sets) pairs remembered per policy; past this the cache starts again (bounded memory).
+_PARAMETER_CACHE_SIZE = 1024
+
+
+def _parameters(policy: Policy, active: tuple[int, ...], as_of: dt.date) -> Parameters:
+    """The parameters the ``active`` rule sets cite, at ``as_of``: resolved once per policy, date and rule sets."""
+    cache: dict[tuple[dt.date, tuple[int, ...]], Parameters] = policy.compiled("parameters", dict)
+    key = (as_of, active)
+    found = cache.get(key)
+    if found is None:
+        cited = {name for i in active for rule in policy.rulesets[i].rules for name in rule.cites}
+        resolved = resolve(policy.parameters, cited, as_of)
+        found = Parameters(
+            resolved,
+            {name: encode(value.value) for name, value in resolved.values.items()},
+            {name: resolved.shown(name) for name in resolved.values},
+        )
+        if len(cache) >= _PARAMETER_CACHE_SIZE:
+            cache.clear()
+        cache[key] = found  # racing threads store equal values: harmless
+    return found
 
 
 @dataclass(frozen=True)
@@ -25,16 +72,23 @@ class Context:
     case: Case
     as_of: dt.date
     parameters: ResolvedParameters
+    shown: Mapping[str, str] = field(default_factory=dict, repr=False)
     _rendered: dict[int, str] = field(default_factory=dict, repr=False)
 
     def because(self, firing: Firing) -> str:
         """The rule's ``because`` with the facts and parameter values it used filled in."""
         key = id(firing)
-        if key not in self._rendered:
-            text = PARAMETER_PLACEHOLDER.sub(lambda m: self.parameters.shown(m.group(1)), firing.rule.because)
-            display = firing.fact.display
-            self._rendered[key] = _FACT_PLACEHOLDER.sub(lambda m: display.get(m.group(1), "not described"), text)
-        return self._rendered[key]
+        text = self._rendered.get(key)
+        if text is None:
+            display, shown = firing.fact.display, self.shown
+            text = "".join(
+                literal
+                + (shown[name] if name in shown else self.parameters.shown(name) if name else "")
+                + (display.get(path, "not described") if path else "")
+                for literal, name, path in template(firing.rule.because)
+            )
+            self._rendered[key] = text
+        return text
 
 
 def evaluate(
@@ -46,8 +100,8 @@ def evaluate(
 ) -> Decision:
     """Apply ``policy`` (default: the Norwich framework) to ``case`` at ``as_of``.
 
-    ``as_of`` is, in order: the argument, the case's own ``as_of``, today. ``engine`` is ``"durable-rules"``
-    (the default where it imports) or ``"reference"``. A malformed case raises ``pydantic.ValidationError``
+    ``as_of`` is, in order: the argument, the case's own ``as_of``, today. ``engine`` is ``"compiled"`` (the
+    default), ``"durable-rules"`` (where it imports) or ``"reference"``: the same rule data, the same Decision. A malformed case raises ``pydantic.ValidationError``
     naming the field; a parameter with no value at ``as_of`` raises ``ParameterError``.
     """
     case = case if isinstance(case, Case) else Case.model_validate(case)
@@ -58,18 +112,19 @@ def evaluate(
     engine_name = engine or default_engine()
 
     facts = case_facts(case)
-    active = [i for i, rs in enumerate(policy.rulesets) if all(getattr(case, part) is not None for part in rs.inputs)]
-    cited = {name for i in active for rule in policy.rulesets[i].rules for name in rule.cites}
-    parameters = resolve(policy.parameters, cited, as_of)
-    encoded = {name: encode(value.value) for name, value in parameters.values.items()}
+    active = tuple(
+        i for i, rs in enumerate(policy.rulesets) if all(getattr(case, part) is not None for part in rs.inputs)
+    )
+    cited = _parameters(policy, active, as_of)
+    parameters = cited.resolved
 
     rules, owner = policy.rules, policy.ruleset_of_rule
     by_ruleset: dict[int, list[Firing]] = {i: [] for i in active}
-    for r, f in policy.engine(engine_name).run(facts, encoded):
+    for r, f in policy.engine(engine_name).run(facts, cited.encoded):
         if owner[r] in by_ruleset:
             by_ruleset[owner[r]].append(Firing(rules[r], facts[f]))
 
-    context = Context(case, as_of, parameters)
+    context = Context(case, as_of, parameters, cited.shown)
     decided: dict[str, Any] = {"advisories": [], "findings": []}
     used: set[str] = set()
     for i, own in by_ruleset.items():
@@ -80,13 +135,16 @@ def evaluate(
             else:
                 decided[name] = value
         decided["findings"] += [
-            Finding(rule=f.rule.id, section=f.rule.section, because=context.because(f), source=f.rule.source, subject=f.fact.key)
+            Finding.model_construct(
+                rule=f.rule.id, section=f.rule.section, because=context.because(f), source=f.rule.source, subject=f.fact.key
+            )
             for f in own
         ]
         used.update(name for f in own for name in f.rule.cites)
 
+    # Everything below is built by this library from validated input: constructed, not validated again.
     decided["parameters"] = [
-        ParameterUsed(
+        ParameterUsed.model_construct(
             name=name,
             value=parameters.shown(name),
             unit=policy.parameters[name].unit,
@@ -96,9 +154,9 @@ def evaluate(
         )
         for name in sorted(used)
     ]
-    return Decision(
+    return Decision.model_construct(
         as_of=as_of,
-        policy=PolicyRef(name=policy.name, version=policy.version),
+        policy=PolicyRef.model_construct(name=policy.name, version=policy.version),
         engine=engine_name,
         **decided,
     )

@@ -25,36 +25,11 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from commissioning_rules.engine.values import Fact, encode
 from commissioning_rules.models.case import CASE_PARTS, Case
 
 #: Case fields that hold lists of items, and the fact type each item becomes.
 ITEM_FACTS = {"service.additional_criteria": "additional_criterion", "options": "option"}
-
-
-@dataclass(frozen=True)
-class Fact:
-    type: str
-    key: str
-    values: dict[str, Any]
-    display: dict[str, str]
-
-
-def encode(value: Any) -> Any:
-    """A scalar as the engines compare it (the same encoding serves facts, rule operands and parameters)."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, Decimal):
-        pence = value * 100
-        if pence != pence.to_integral_value():
-            raise ValueError(f"{value} is not a whole number of pence")
-        return int(pence)
-    if isinstance(value, dt.date):
-        return value.toordinal()
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, (int, str)):
-        return value
-    raise TypeError(f"cannot encode {type(value).__name__} for the engine")
 
 
 def show(value: Any) -> str:
