@@ -10,7 +10,7 @@ from typing import Any, Mapping
 
 from commissioning_rules.engine import default_engine
 from commissioning_rules.engine.rule import Firing
-from commissioning_rules.engine.values import encode
+from commissioning_rules.engine.values import Fact, encode
 from commissioning_rules.facts import case_facts
 from commissioning_rules.models.case import Case
 from commissioning_rules.models.decision import Decision, Finding, ParameterUsed, PolicyRef
@@ -91,6 +91,25 @@ class Context:
         return text
 
 
+def _match(
+    case: Case, policy: Policy, as_of: dt.date, engine: str
+) -> tuple[list[Fact], tuple[int, ...], Parameters, list[tuple[int, int]]]:
+    """The case's facts, the rule sets whose parts it has, their parameters, and (rule, fact) index pairs fired."""
+    facts = case_facts(case)
+    active = tuple(
+        i for i, rs in enumerate(policy.rulesets) if all(getattr(case, part) is not None for part in rs.inputs)
+    )
+    cited = _parameters(policy, active, as_of)
+    return facts, active, cited, policy.engine(engine).run(facts, cited.encoded)
+
+
+def fired(case: Case, *, policy: Policy, as_of: dt.date, engine: str) -> list[tuple[str, str]]:
+    """The (rule id, fact key) pairs ``engine`` fires on ``case``: everything a Decision is built from besides the
+    case itself (the rest is the same code for every engine), so comparing these compares engines."""
+    facts, _, _, pairs = _match(case, policy, as_of, engine)
+    return [(policy.rules[r].id, facts[f].key) for r, f in pairs]
+
+
 def evaluate(
     case: Case | Mapping[str, Any],
     *,
@@ -111,16 +130,11 @@ def evaluate(
     policy = policy or Policy.default()
     engine_name = engine or default_engine()
 
-    facts = case_facts(case)
-    active = tuple(
-        i for i, rs in enumerate(policy.rulesets) if all(getattr(case, part) is not None for part in rs.inputs)
-    )
-    cited = _parameters(policy, active, as_of)
+    facts, active, cited, fired = _match(case, policy, as_of, engine_name)
     parameters = cited.resolved
-
     rules, owner = policy.rules, policy.ruleset_of_rule
     by_ruleset: dict[int, list[Firing]] = {i: [] for i in active}
-    for r, f in policy.engine(engine_name).run(facts, cited.encoded):
+    for r, f in fired:
         if owner[r] in by_ruleset:
             by_ruleset[owner[r]].append(Firing(rules[r], facts[f]))
 
