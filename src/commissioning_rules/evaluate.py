@@ -120,8 +120,9 @@ def evaluate(
     """Apply ``policy`` (default: the Norwich framework) to ``case`` at ``as_of``.
 
     ``as_of`` is, in order: the argument, the case's own ``as_of``, today. ``engine`` is ``"compiled"`` (the
-    default), ``"durable-rules"`` (where it imports) or ``"reference"``: the same rule data, the same Decision. A malformed case raises ``pydantic.ValidationError``
-    naming the field; a parameter with no value at ``as_of`` raises ``ParameterError``.
+    default), ``"durable-rules"`` (where it imports) or ``"reference"``: the same rule data, the same Decision.
+    A malformed case raises ``pydantic.ValidationError`` naming the field; a parameter with no value at
+    ``as_of`` raises ``ParameterError``.
     """
     case = case if isinstance(case, Case) else Case.model_validate(case)
     if isinstance(as_of, str):
