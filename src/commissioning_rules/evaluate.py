@@ -140,36 +140,42 @@ def evaluate(
             by_ruleset[owner[r]].append(Firing(rules[r], facts[f]))
 
     context = Context(case, as_of, parameters, cited.shown)
-    decided: dict[str, Any] = {"advisories": [], "findings": []}
-    used: set[str] = set()
+    decided: dict[str, Any] = {"advisories": []}
     for i, own in by_ruleset.items():
-        ruleset = policy.rulesets[i]
-        for name, value in ruleset.assemble(own, context).items():
+        for name, value in policy.rulesets[i].assemble(own, context).items():
             if isinstance(value, list):
                 decided.setdefault(name, []).extend(value)
             else:
                 decided[name] = value
-        decided["findings"] += [
-            Finding.model_construct(
-                rule=f.rule.id, section=f.rule.section, because=context.because(f), source=f.rule.source, subject=f.fact.key
-            )
-            for f in own
-        ]
-        used.update(name for f in own for name in f.rule.cites)
 
-    # Everything below is built by this library from validated input: constructed, not validated again.
-    decided["parameters"] = [
-        ParameterUsed.model_construct(
-            name=name,
-            value=parameters.shown(name),
-            unit=policy.parameters[name].unit,
-            effective_from=parameters.values[name].effective_from,
-            source=parameters.values[name].source,
-            placeholder=policy.parameters[name].placeholder,
-        )
-        for name in sorted(used)
-    ]
-    return Decision.model_construct(
+    def render() -> dict[str, Any]:
+        """The findings and parameters used, rendered when first read (``Decision.deferred``)."""
+        fired = [f for own in by_ruleset.values() for f in own]
+        used = sorted({name for f in fired for name in f.rule.cites})
+        return {
+            "findings": [
+                Finding.model_construct(
+                    rule=f.rule.id, section=f.rule.section, because=context.because(f), source=f.rule.source,
+                    subject=f.fact.key,
+                )
+                for f in fired
+            ],
+            "parameters": [
+                ParameterUsed.model_construct(
+                    name=name,
+                    value=cited.shown[name],
+                    unit=policy.parameters[name].unit,
+                    effective_from=parameters.values[name].effective_from,
+                    source=parameters.values[name].source,
+                    placeholder=policy.parameters[name].placeholder,
+                )
+                for name in used
+            ],
+        }
+
+    # Built by this library from validated input: constructed, not validated again.
+    return Decision.deferred(
+        render,
         as_of=as_of,
         policy=PolicyRef.model_construct(name=policy.name, version=policy.version),
         engine=engine_name,
