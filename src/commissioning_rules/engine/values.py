@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Any, Mapping
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,7 @@ class Fact:
     type: str
     key: str
     values: dict[str, Any]
-    display: dict[str, str]
+    display: Mapping[str, str]
 
 
 def encode(value: Any) -> Any:
