@@ -13,7 +13,7 @@ from commissioning_rules.engine.rule import Firing
 from commissioning_rules.engine.values import Fact, encode
 from commissioning_rules.facts import case_facts
 from commissioning_rules.models.case import Case
-from commissioning_rules.models.decision import Decision, Finding, ParameterUsed, PolicyRef
+from commissioning_rules.models.decision import Decision, Finding, ParameterUsed, PolicyRef, trusted
 from commissioning_rules.parameters import ResolvedParameters, resolve
 from commissioning_rules.policy import Policy
 
@@ -81,13 +81,14 @@ class Context:
         text = self._rendered.get(key)
         if text is None:
             display, shown = firing.fact.display, self.shown
-            text = "".join(
-                literal
-                + (shown[name] if name in shown else self.parameters.shown(name) if name else "")
-                + (display.get(path, "not described") if path else "")
-                for literal, name, path in template(firing.rule.because)
-            )
-            self._rendered[key] = text
+            parts = []
+            for literal, name, path in template(firing.rule.because):
+                parts.append(literal)
+                if name:
+                    parts.append(shown[name] if name in shown else self.parameters.shown(name))
+                elif path:
+                    parts.append(display.get(path, "not described"))
+            text = self._rendered[key] = "".join(parts)
         return text
 
 
@@ -154,14 +155,16 @@ def evaluate(
         used = sorted({name for f in fired for name in f.rule.cites})
         return {
             "findings": [
-                Finding.model_construct(
+                trusted(
+                    Finding,
                     rule=f.rule.id, section=f.rule.section, because=context.because(f), source=f.rule.source,
                     subject=f.fact.key,
                 )
                 for f in fired
             ],
             "parameters": [
-                ParameterUsed.model_construct(
+                trusted(
+                    ParameterUsed,
                     name=name,
                     value=cited.shown[name],
                     unit=policy.parameters[name].unit,
@@ -177,7 +180,7 @@ def evaluate(
     return Decision.deferred(
         render,
         as_of=as_of,
-        policy=PolicyRef.model_construct(name=policy.name, version=policy.version),
+        policy=trusted(PolicyRef, name=policy.name, version=policy.version),
         engine=engine_name,
         **decided,
     )

@@ -103,6 +103,9 @@ class Display(Mapping[str, str]):
     def __getitem__(self, path: str) -> str:
         return show(self.raw[path])
 
+    def get(self, path: str, default: Any = None) -> Any:
+        return show(self.raw[path]) if path in self.raw else default
+
     def __iter__(self) -> Iterator[str]:
         return iter(self.raw)
 
