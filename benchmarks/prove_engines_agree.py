@@ -38,11 +38,19 @@ def main() -> int:
     print(f"# Python {platform.python_version()}; engines {', '.join(engines)} against reference; seed {args.seed}")
     for label, policy in policies.items():
         start = time.perf_counter()
-        for case, engine, got, expected in engine_disagreements(random_cases(args.cases, policy, seed=args.seed), policy, engines):
+
+        def counted(cases):
+            for n, case in enumerate(cases, start=1):
+                if n % 10_000 == 0:
+                    print(f"  {label}: {n:,} cases agree so far ({time.perf_counter() - start:,.0f} s)", flush=True)
+                yield case
+
+        drawn = counted(random_cases(args.cases, policy, seed=args.seed))
+        for case, engine, got, expected in engine_disagreements(drawn, policy, engines):
             print(f"{label}: {engine} differs from reference on {case.model_dump_json()}")
             print(f"  {engine}: {got}\n  reference: {expected}")
             return 1
-        print(f"{label}: {args.cases:,} cases, every engine agrees ({time.perf_counter() - start:,.0f} s)")
+        print(f"{label}: {args.cases:,} cases, every engine fires exactly what the reference fires ({time.perf_counter() - start:,.0f} s)")
     return 0
 
 
