@@ -1,6 +1,6 @@
 """The engines proven identical on many random cases: every engine against the reference interpreter.
 
-    python benchmarks/prove_engines_agree.py [--cases 100000] [--seed 2014] [--policy FILE]
+    python benchmarks/prove_engines_agree.py [--cases 100000] [--seed 2014] [--policy FILE] [--engine compiled ...]
 
 Draws ``--cases`` cases (``commissioning_rules.testing.samples.random_cases``: every part and field, money at
 each threshold, dates where parameters change) and compares what each engine fires on each with what the
@@ -28,8 +28,9 @@ def main() -> int:
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=2014)
     parser.add_argument("--policy", help="a council policy file (default: the built-in and the example council's)")
+    parser.add_argument("--engine", action="append", help="an engine to compare (repeatable; default: every one here)")
     args = parser.parse_args()
-    engines = ("compiled", "durable-rules") if durable_available() else ("compiled",)
+    engines = tuple(args.engine or (("compiled", "durable-rules") if durable_available() else ("compiled",)))
     if args.policy:
         policies = {args.policy: cr.Policy.from_file(args.policy)}
     else:
