@@ -130,3 +130,13 @@ def test_many_threads_released_at_once_agree_with_one():
         sys.setswitchinterval(previous)
     assert results == [expected] * threads
     assert policy.engine("compiled") is policy.engine("compiled")  # compiled once
+
+
+def test_conditions_nested_past_pythons_limits_are_refused_in_one_sentence():
+    from commissioning_rules.engine.rule import AllOf, AnyOf
+
+    condition = is_true("x")
+    for _ in range(300):
+        condition = AllOf((is_true("y"), AnyOf((is_true("z"), condition))))
+    with pytest.raises(ValueError, match="nested too deeply to compile.*engine='reference'"):
+        CompiledEngine([Rule("deep", "3.5", "q", condition, Conclusion("t", "o"), "b")])

@@ -131,13 +131,21 @@ class CompiledEngine:
         by_subject: dict[str, list[tuple[int, Rule]]] = {}
         for index, rule in enumerate(self.rules):
             by_subject.setdefault(rule.subject, []).append((index, rule))
-        sources = {
-            subject: _function_source(f"fire_{n}", members) for n, (subject, members) in enumerate(by_subject.items())
-        }
-        #: The generated Python, one function per kind of fact (read it to see what runs).
-        self.source = "\n\n".join(f"# rules about a {subject!r} fact\n{text}" for subject, text in sources.items())
+        try:
+            sources = {
+                subject: _function_source(f"fire_{n}", members)
+                for n, (subject, members) in enumerate(by_subject.items())
+            }
+            #: The generated Python, one function per kind of fact (read it to see what runs).
+            self.source = "\n\n".join(f"# rules about a {subject!r} fact\n{text}" for subject, text in sources.items())
+            code = compile(self.source, f"<compiled policy, {len(self.rules)} rules>", "exec")
+        except (SyntaxError, RecursionError, MemoryError) as error:  # Python's own limits on nesting
+            raise ValueError(
+                f"the policy's conditions are nested too deeply to compile ({type(error).__name__}); "
+                "simplify them, or use engine='reference'"
+            ) from None
         namespace: dict[str, Any] = {"MISSING": MISSING}
-        exec(compile(self.source, f"<compiled policy, {len(self.rules)} rules>", "exec"), namespace)
+        exec(code, namespace)  # noqa: S102 - the source is ours: see the module docstring
         self._by_subject: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any]], list[int]]] = {
             subject: namespace[f"fire_{n}"] for n, subject in enumerate(by_subject)
         }
