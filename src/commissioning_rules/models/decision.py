@@ -5,8 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from enum import Enum
-
-from typing import Any, Callable, ClassVar, TypeVar
+from typing import Any, Callable, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
@@ -276,6 +275,9 @@ class DepartureDecision(BaseModel):
 #: Decision fields ``evaluate`` may leave to be rendered on first access (see :class:`Decision`).
 DEFERRED = ("findings", "parameters")
 
+#: Where a Decision's ``as_of`` came from: the caller's argument, the case's own ``as_of``, or today's date.
+AsOfSource = Literal["argument", "case", "today"]
+
 
 class Decision(BaseModel):
     """The decision on one case, with every rule that fired and the parameters it used.
@@ -290,6 +292,7 @@ class Decision(BaseModel):
     model_config = _OUTPUT
 
     as_of: dt.date
+    as_of_source: AsOfSource
     policy: PolicyRef
     engine: str
     eligibility: Eligibility | None = None
