@@ -135,18 +135,6 @@ def _zen_expression(condition, parameters: dict) -> str:
     return "(" + joiner.join(_zen_expression(c, parameters) for c in condition.conditions) + ")"
 
 
-def _nest(flat: dict) -> dict:
-    """``{"a.b": 1}`` → ``{"a": {"b": 1}}``: the fact's values as the nested JSON Zen reads."""
-    nested: dict = {}
-    for path, value in flat.items():
-        *parents, leaf = path.split(".")
-        node = nested
-        for p in parents:
-            node = node.setdefault(p, {})
-        node[leaf] = value
-    return nested
-
-
 def zen_side_by_side(n: int, repeat: int) -> None:
     """The 3.5.1 gate as a GoRules Zen decision graph (one expression per rule, from the same rule data) against
     this library on the same gate cases: matching alone, and the whole ``evaluate``."""
@@ -157,6 +145,7 @@ def zen_side_by_side(n: int, repeat: int) -> None:
         return
     import datetime as dt
 
+    from commissioning_rules.engine.values import nested
     from commissioning_rules.evaluate import _match, _parameters
     from commissioning_rules.rules import organisation_criteria
 
@@ -178,7 +167,7 @@ def zen_side_by_side(n: int, repeat: int) -> None:
     decision = zen.ZenEngine().create_decision(json.dumps(graph))
     cases = [cr.Case.model_validate(c) for c in make_cases(n)]
     matched = [_match(c, policy, as_of, "compiled") for c in cases]
-    inputs = [_nest(facts[0].values) for facts, *_ in matched]
+    inputs = [nested(facts[0].values) for facts, *_ in matched]
     for (facts, _, _, fired), given in zip(matched, inputs):  # the graph is equivalent: same rules fire
         ours = sorted(r for r, f in fired if f == 0)
         theirs = sorted(int(k[1:]) for k, v in decision.evaluate(given)["result"].items() if v is True)

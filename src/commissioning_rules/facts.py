@@ -30,6 +30,8 @@ from commissioning_rules.models.case import CASE_PARTS, Case
 
 #: Case fields that hold lists of items, and the fact type each item becomes.
 ITEM_FACTS = {"service.additional_criteria": "additional_criterion", "options": "option"}
+#: Every kind of fact a case becomes.
+FACT_TYPES = ("case", *ITEM_FACTS.values())
 
 
 def show(value: Any) -> str:

@@ -24,6 +24,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from commissioning_rules.engine import build_engine
 from commissioning_rules.engine.rule import Rule, RuleSet, describe
+from commissioning_rules.facts import FACT_TYPES
 from commissioning_rules.parameters import Parameter, default_parameters
 
 DEFAULT_NAME = "Norwich City Council commissioning framework 2014"
@@ -114,7 +115,7 @@ class Policy:
         """This policy's rules compiled for engine ``name`` (compiled once, then reused)."""
 
         def build() -> Any:
-            engine = build_engine(name, self.rules)
+            engine = build_engine(name, self.rules, FACT_TYPES)
             return OverridingEngine(engine, self.rules) if any(rule.overrides for rule in self.rules) else engine
 
         return self.compiled(f"engine {name}", build)

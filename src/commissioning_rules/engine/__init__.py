@@ -30,8 +30,9 @@ def default_engine() -> str:
     return "compiled"
 
 
-def build_engine(name: str, rules: Sequence[Rule]):
-    """Compile ``rules`` for the engine called ``name``."""
+def build_engine(name: str, rules: Sequence[Rule], fact_types: Sequence[str] = ()):
+    """Compile ``rules`` for the engine called ``name``; ``fact_types`` are the kinds of fact it may be given
+    besides those its rules read (durable_rules must be told of each in advance)."""
     if name == "compiled":
         return CompiledEngine(rules)
     if name == "reference":
@@ -44,5 +45,5 @@ def build_engine(name: str, rules: Sequence[Rule]):
                 "the durable-rules engine is not available on this Python "
                 f"({error}); use engine='reference'"
             ) from None
-        return DurableEngine(rules)
+        return DurableEngine(rules, fact_types)
     raise ValueError(f"engine must be one of {ENGINES}, got {name!r}")

@@ -23,6 +23,18 @@ class Fact:
     display: Mapping[str, str]
 
 
+def nested(flat: Mapping[str, Any]) -> dict[str, Any]:
+    """A fact's values by dotted path as nested mappings: ``{"a.b": 1}`` → ``{"a": {"b": 1}}``."""
+    tree: dict[str, Any] = {}
+    for path, value in flat.items():
+        *parents, leaf = path.split(".")
+        node = tree
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[leaf] = value
+    return tree
+
+
 def encode(value: Any) -> Any:
     """A scalar as the engines compare it (the same encoding serves facts, rule operands and parameters):
     money as integer pence, dates as ordinals, enums as their value; booleans, integers and strings as they are."""
