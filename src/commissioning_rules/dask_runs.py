@@ -241,7 +241,8 @@ class _Run:
         return tuple(hashlib.sha256(repr(recipe).encode()).hexdigest()[:20] for recipe in self.recipes)
 
 
-_policies: collections.OrderedDict[str, Policy] = collections.OrderedDict()
+#: This process's policies by recipe hash, each with the engines compiled for it (oldest first).
+_policies: collections.OrderedDict[str, tuple[Policy, set[str]]] = collections.OrderedDict()
 _policies_lock = threading.Lock()
 #: How many times this process compiled each (recipe hash, engine): read by the tests through client.run.
 _compilations: collections.Counter[tuple[str, str]] = collections.Counter()
@@ -252,16 +253,16 @@ def _policies_of(run: _Run) -> tuple[Policy, ...]:
     found = []
     with _policies_lock:
         for digest, recipe in zip(run.digests, run.recipes):
-            policy = _policies.get(digest)
-            if policy is None:
-                policy = _policies[digest] = _policy_from_recipe(recipe)
+            if digest not in _policies:
+                _policies[digest] = (_policy_from_recipe(recipe), set())
                 while len(_policies) > POLICIES_KEPT:
                     _policies.popitem(last=False)
-            else:
-                _policies.move_to_end(digest)
-            if run.engine not in policy._engines:
+            _policies.move_to_end(digest)
+            policy, engines = _policies[digest]
+            if run.engine not in engines:
+                policy.engine(run.engine)
+                engines.add(run.engine)
                 _compilations[(digest, run.engine)] += 1
-            policy.engine(run.engine)
             found.append(policy)
     return tuple(found)
 
