@@ -9,6 +9,7 @@ rule's ``because`` filled with the facts it read, shown as given ("not stated" w
 from __future__ import annotations
 
 import functools
+import re
 import textwrap
 
 from pydantic import BaseModel
@@ -18,14 +19,23 @@ from commissioning_rules.models.decision import Decision, Finding, Status
 _WRAP = 100
 
 
+#: What ``textwrap`` would change in a line short enough not to wrap.
+_RESHAPED = re.compile(r"[\t\n\x0b\x0c\r]|\s$|^\s*$")
+
+
+@functools.lru_cache(maxsize=16384)
 def _wrap(text: str, indent: str) -> str:
+    """``textwrap.fill`` to 100 columns, hanging by two; a line that fits is returned as is (most do), and
+    the lines that wrap repeat from decision to decision, so each is wrapped once."""
+    if len(indent) + len(text) <= _WRAP and not _RESHAPED.search(text):
+        return indent + text
     return textwrap.fill(text, _WRAP, initial_indent=indent, subsequent_indent=indent + "  ")
 
 
 #: The Decision's parts other than eligibility, in contract order.
 _PARTS = tuple(
     name for name in Decision.model_fields
-    if name not in {"as_of", "policy", "engine", "eligibility", "advisories", "findings", "parameters"}
+    if name not in {"as_of", "as_of_source", "policy", "engine", "eligibility", "advisories", "findings", "parameters"}
 )
 _CRITERIA_SENTENCE = (
     "Whichever route is taken, applicant organisations are required to meet the organisational criteria set out in "
@@ -161,3 +171,6 @@ def explain(decision: Decision, *, verbose: bool = False) -> str:
             note = " (placeholder: the council is expected to set it)" if p.placeholder else ""
             lines.append(_wrap(f"- {p.name} = {p.value}, in force from {p.effective_from.isoformat()}{note}; source: {p.source}", "  "))
     return "\n".join(lines).rstrip() + "\n"
+
+
+Decision.explainer = explain
