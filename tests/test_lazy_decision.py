@@ -56,7 +56,7 @@ class Wrapper(BaseModel):
 
 def test_explain_and_repr_render_first():
     decision = fresh()
-    assert "Rules that fired:" in decision.explain(verbose=True) and "financial_systems" in decision.explain()
+    assert "Rules that fired:" in decision.explain(verbose=True) and "financial systems" in decision.explain()
     assert "findings=[Finding(" in repr(fresh())
 
 
