@@ -6,6 +6,16 @@ session. Every trap measured in ``notes/durable-rules.md`` is defeated here:
 * facts, not events: a case is one ``assert_facts`` call (events are consumed by the first rule that fires);
 * no background dispatcher: :class:`_QuietHost` never starts the stock host's timer threads, so actions run
   only inside our call, on our thread;
+* no wall clock: durable's own action loop (``Ruleset._flush_actions``) gives up on a session once 10 seconds
+  of local wall-clock time (``_unix_now()``, ``datetime.now()``) have passed since an action began, and returns
+  as if the case were done, its remaining actions silently dropped. A loaded machine, a long GC pause, a
+  suspended container, an NTP step or a daylight-saving change all trigger it. :class:`_SynchronousRuleset`
+  runs the actions itself, one after the other until durable has none left for the session, reading no
+  clock (our actions are synchronous: there is nothing to time out). The C core's own 30-second action lease
+  (``STATE_LEASE_TIME``) only holds back an action that is started and not completed or abandoned; the loop
+  always does one or the other before returning;
+* an unfinished evaluation cannot be returned: :meth:`DurableEngine.run` raises :class:`EngineError` unless
+  durable reports the session's action chain complete (the stock loop, when it gives up, reports nothing);
 * sessions are borrowed from a bounded pool of sids whose 32-bit FNV-1a hashes are checked distinct at
   start-up (durable looks sessions up by that hash), and are deleted in ``finally``;
 * an action's exception is stored by durable as text in the state: we check it and raise;
@@ -20,9 +30,11 @@ from __future__ import annotations
 
 import copy
 import itertools
+import json
 import queue
 from typing import Any, Mapping, Sequence
 
+import durable_rules_engine as _c_engine
 from durable import engine as _durable
 
 from commissioning_rules.engine.rule import AllOf, AnyOf, Compare, Condition, Param, Rule
@@ -124,8 +136,43 @@ def _definition(rules: Sequence[Rule]) -> dict[str, Any]:
     return definition
 
 
+class _SynchronousRuleset(_durable.Ruleset):
+    """durable's Ruleset with its action loop replaced by one that reads no clock.
+
+    The loop is durable's own (``Ruleset._flush_actions`` in durable 2.0.28) less its wall-clock cut-off
+    (``Closure._has_completed``): each action runs to its end, durable's state is updated, and
+    ``complete_and_start_action`` hands over the session's next action until there is none. ``complete`` is
+    called exactly once: with the final state when durable has no action left, or with the error.
+    """
+
+    def _flush_actions(self, state: Any, result_container: dict[str, Any], state_offset: int, complete: Any) -> None:
+        closure = None
+        try:
+            while "message" in result_container:
+                action_name, message = next(iter(result_container.pop("message").items()))
+                closure = _durable.Closure(self._host, self, state, message, state_offset)
+                finished: list[Any] = []
+                # A synchronous action (ours all are) has run, or stored its exception in the state, when
+                # ``run`` returns; durable's Promise calls ``finished`` then.
+                self._actions[action_name].run(closure, finished.append)
+                if not finished:
+                    raise EngineError(f"the action {action_name!r} did not finish synchronously")
+                _c_engine.update_state(self._handle, json.dumps(closure.s._d, ensure_ascii=False))
+                following = _c_engine.complete_and_start_action(self._handle, closure._handle)
+                closure = None
+                if following:
+                    result_container["message"] = json.loads(following)
+        except BaseException as error:
+            if closure is not None:
+                _c_engine.abandon_action(self._handle, closure._handle)
+            complete(error, None)
+            return
+        complete(None, state)
+
+
 class _QuietHost(_durable.Host):
-    """A durable Host without the background dispatcher; actions record firings for the calling session."""
+    """A durable Host without the background dispatcher and with :class:`_SynchronousRuleset`; actions record
+    firings for the calling session."""
 
     def __init__(self, definitions: dict[str, Any], firings: dict[str, list[tuple[int, int]]]) -> None:
         self._firings = firings
@@ -133,6 +180,16 @@ class _QuietHost(_durable.Host):
 
     def _run(self) -> None:  # the stock host starts timer threads here
         return None
+
+    def register_rulesets(self, ruleset_definitions: dict[str, Any]) -> list[str]:
+        # The stock method builds durable's own Ruleset (with the wall-clock loop); we use no store callbacks.
+        for name, definition in ruleset_definitions.items():
+            if name in self._ruleset_directory:
+                raise EngineError(f"ruleset {name!r} is already registered")
+            ruleset = _SynchronousRuleset(name, self, definition)
+            self._ruleset_directory[name] = ruleset
+            self._ruleset_list.append(ruleset)
+        return list(ruleset_definitions)
 
     def get_action(self, action_name: str) -> Any:
         firings = self._firings
@@ -184,7 +241,14 @@ class DurableEngine:
             batch = [{"sid": sid, "t": "parameters", _VALUES: dict(parameters)}]
             batch += [{"sid": sid, "t": f.type, "i": i, _VALUES: _nest(f.values)} for i, f in enumerate(facts)]
             state = self._host.assert_facts(self.ruleset, batch)
-            if isinstance(state, dict) and state.get("exception"):
+            # Our loop hands back the session's final state once durable has no action left for it; anything
+            # else (durable's stock loop returns 0 when it drops the remaining actions) is an evaluation
+            # that did not finish, and its firings are incomplete.
+            if not isinstance(state, dict) or state.get("sid") != sid:
+                raise EngineError(
+                    "durable_rules returned before running every action for this case; its result is incomplete"
+                )
+            if state.get("exception"):
                 raise EngineError(f"a rule action failed: {state['exception']}")
             # Several branches of one rule may fire on a fact: one conclusion per rule and fact.
             return sorted(set(self._firings[sid]))
