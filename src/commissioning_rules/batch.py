@@ -6,7 +6,9 @@ same whatever the number of worker processes (``workers > 1`` uses ``concurrent.
 durable_rules holds the GIL, so threads would give no speed, notes/durable-rules.md).
 
 Errors that concern the whole run (an unknown engine, a policy that cannot be compiled) are raised at once,
-before anything is yielded. Anything else a rule raises is a bug, never an item error: it propagates.
+before anything is yielded. Whatever else goes wrong on one item (an exception of any kind while it is read,
+validated or evaluated) becomes that item's error record, ``kind="evaluation_failed"``, and the run goes on:
+only a failure of the run itself (a worker process lost, the output unwritable, ``MemoryError``) ends it.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ import json
 import multiprocessing
 import pickle
 from concurrent.futures import Future, ProcessPoolExecutor
-from decimal import Decimal
 from typing import Any, Iterable, Iterator, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -27,6 +28,7 @@ from commissioning_rules.engine import default_engine
 from commissioning_rules.evaluate import evaluate
 from commissioning_rules.models.case import Case
 from commissioning_rules.models.decision import Decision
+from commissioning_rules.models.types import parse_date
 from commissioning_rules.parameters import ParameterError
 from commissioning_rules.policy import Policy
 
@@ -34,7 +36,7 @@ from commissioning_rules.policy import Policy
 CHUNK_SIZE = 64
 CHUNKS_IN_FLIGHT_PER_WORKER = 4
 
-ErrorKind = Literal["empty_line", "invalid_json", "invalid_case", "parameter_error"]
+ErrorKind = Literal["empty_line", "invalid_json", "invalid_case", "parameter_error", "evaluation_failed"]
 
 
 class FieldError(BaseModel):
@@ -102,9 +104,20 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def load_json(text: str | bytes) -> Any:
-    """Parse one JSON document strictly: numbers with a fraction become ``Decimal`` (money is never a float),
-    ``NaN``/``Infinity`` and repeated keys are rejected. Raises ``ValueError`` (``JSONDecodeError`` included)."""
-    return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
+    """Parse one JSON document strictly: ``NaN``/``Infinity``, repeated keys and nesting too deep for the parser
+    are rejected; a number with a fraction or an exponent (``5000.5``, ``5e3``) stays a float, which the case
+    model refuses for money with the contract's message. Raises ``ValueError`` (``JSONDecodeError`` included)."""
+    try:
+        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
+    except RecursionError:
+        raise ValueError("objects and lists nested too deeply to read") from None
+
+
+def _failed(item: int, error: Exception) -> ItemError:
+    """Anything unforeseen on one item, as that item's error record (the run goes on)."""
+    message = f"evaluation failed: {type(error).__name__}: {error}"[:2000]
+    return ItemError(item=item, kind="evaluation_failed", field=None, message=message,
+                     errors=(FieldError(field=None, message=message, type="evaluation_failed"),))
 
 
 def _evaluate_item(
@@ -120,6 +133,8 @@ def _evaluate_item(
         case = case if isinstance(case, Case) else Case.model_validate(case)
     except ValidationError as error:
         return _validation_error(item, error)
+    except Exception as error:  # noqa: BLE001 -- one item's failure is that item's record
+        return _failed(item, error)
     try:
         return evaluate(case, policy=policy, as_of=as_of or case.as_of or today, engine=engine)
     except ParameterError as error:
@@ -127,6 +142,8 @@ def _evaluate_item(
             item=item, kind="parameter_error", field="as_of", message=str(error),
             errors=(FieldError(field="as_of", message=str(error), type="parameter_error"),),
         )
+    except Exception as error:  # noqa: BLE001 -- e.g. an EngineError: recorded, and the run goes on
+        return _failed(item, error)
 
 
 def _evaluate_line(
@@ -139,7 +156,7 @@ def _evaluate_line(
                          errors=(FieldError(field=None, message=message, type="empty_line"),))
     try:
         data = load_json(line)
-    except ValueError as error:  # JSONDecodeError, UnicodeDecodeError and our own rejections
+    except Exception as error:  # JSONDecodeError, UnicodeDecodeError, our own rejections, anything else
         message = f"not valid JSON: {error}"
         return ItemError(item=number, kind="invalid_json", field=None, message=message,
                          errors=(FieldError(field=None, message=message, type="invalid_json"),))
@@ -223,7 +240,7 @@ def _run(
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a whole number of at least 1, got {workers!r}")
     if isinstance(as_of, str):
-        as_of = dt.date.fromisoformat(as_of)
+        as_of = parse_date(as_of)
     if as_of is not None and (not isinstance(as_of, dt.date) or isinstance(as_of, dt.datetime)):
         raise TypeError(f"as_of must be a date or 'YYYY-MM-DD', got {as_of!r}")
     if policy is not None and policy_file is not None:

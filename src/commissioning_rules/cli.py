@@ -174,7 +174,7 @@ def batch(cases_file: BinaryIO, output: TextIO, workers: int, as_of: dt.datetime
     Writes one line per input line, in input order: the Decision as JSON, or for a line that cannot be
     evaluated an error record {"error": {"line": N, "kind": ..., "field": ..., "message": ..., "errors": [...]}}
     naming its line number and the field at fault (kind: empty_line, invalid_json, invalid_case,
-    parameter_error). The run goes on past bad lines; a summary (evaluated, rejected) ends on stderr, and the
+    parameter_error, evaluation_failed). The run goes on past bad lines, whatever went wrong on them; a summary (evaluated, rejected) ends on stderr, and the
     exit status is 1 if any line was rejected. One engine serves the whole run. A progress bar is shown only
     when stderr is a terminal.
     """

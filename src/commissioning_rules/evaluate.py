@@ -12,6 +12,7 @@ from commissioning_rules.engine.rule import PARAMETER_PLACEHOLDER, Firing
 from commissioning_rules.facts import case_facts, encode
 from commissioning_rules.models.case import Case
 from commissioning_rules.models.decision import Decision, Finding, ParameterUsed, PolicyRef
+from commissioning_rules.models.types import parse_date
 from commissioning_rules.parameters import ResolvedParameters, resolve
 from commissioning_rules.policy import Policy
 
@@ -52,7 +53,7 @@ def evaluate(
     """
     case = case if isinstance(case, Case) else Case.model_validate(case)
     if isinstance(as_of, str):
-        as_of = dt.date.fromisoformat(as_of)
+        as_of = parse_date(as_of)
     as_of = as_of or case.as_of or dt.date.today()
     policy = policy or Policy.default()
     engine_name = engine or default_engine()

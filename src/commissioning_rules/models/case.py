@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from enum import Enum
 
-from pydantic import BaseModel, Field, model_validator
+from typing import Any
 
-from commissioning_rules.models.types import STRICT_MODEL, Bool, IsoDate, Money, Text, unstated_means
+from pydantic import BaseModel, Field, ModelWrapValidatorHandler, model_validator
+
+from commissioning_rules.models.types import STRICT_MODEL, Bool, IsoDate, Money, Text, refuse_deep_nesting, unstated_means
 
 
 class OrganisationKind(str, Enum):
@@ -258,6 +260,13 @@ class Case(BaseModel):
     award: Award | None = None
     review: Review | None = None
     departure: Departure | None = None
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _bounded_nesting(cls, data: Any, handler: ModelWrapValidatorHandler[Case]) -> Case:
+        if isinstance(data, dict):  # raw input: a hostile depth is refused before any field is read
+            refuse_deep_nesting(cls.__name__, data)
+        return handler(data)
 
 
 #: The case parts, in contract order.
