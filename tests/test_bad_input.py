@@ -123,3 +123,11 @@ def test_nesting_up_to_the_bound_is_read_as_fields_and_one_more_level_is_refused
 
     assert errors(MAX_NESTING) == ["bool_type"]
     assert errors(MAX_NESTING + 1) == ["too_deeply_nested"]
+
+
+def test_the_as_of_argument_overrides_the_cases_own_date():
+    from gate_cases import compliant_case
+
+    case = {**compliant_case(), "as_of": "2026-04-01"}
+    assert cr.evaluate(case, engine="reference").as_of.isoformat() == "2026-04-01"
+    assert cr.evaluate(case, as_of="2030-01-31", engine="reference").as_of.isoformat() == "2030-01-31"

@@ -86,6 +86,20 @@ def test_several_workers_give_the_same_outcomes_in_the_same_order():
     assert [o.item for o in two if isinstance(o, ItemError)] == [i for i, o in enumerate(one) if isinstance(o, ItemError)]
 
 
+def test_order_holds_when_more_chunks_are_ready_than_may_be_in_flight(monkeypatch):
+    """Small chunks and one chunk in flight per worker: the back-pressure branch runs on every chunk."""
+    from commissioning_rules import batch
+
+    monkeypatch.setattr(batch, "CHUNK_SIZE", 3)
+    monkeypatch.setattr(batch, "CHUNKS_IN_FLIGHT_PER_WORKER", 1)
+    # Each item distinguishable by its date, so any reordering of chunks shows.
+    items = [{**LUNCH_CLUB, "as_of": (dt.date(2026, 4, 1) + dt.timedelta(days=i)).isoformat()} for i in range(45)]
+    items[10] = {"organisation": {"kind": "guild"}}
+    outcomes = list(cr.evaluate_many(items, engine="reference", workers=2))
+    assert outcomes == list(cr.evaluate_many(items, engine="reference"))
+    assert [o.item for o in outcomes if isinstance(o, ItemError)] == [10]
+
+
 def test_a_policy_of_ones_own_travels_to_the_worker_processes():
     policy = cr.Policy("gate only", DEFAULT_RULESETS[:1], default_parameters())
     outcomes = list(cr.evaluate_many(GOOD * 30, policy=policy, engine="reference", workers=2))

@@ -18,7 +18,10 @@ import dataclasses
 import datetime as dt
 import json
 import multiprocessing
+import multiprocessing.connection
+import os
 import pickle
+import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, Iterable, Iterator, Literal, Mapping
 
@@ -194,7 +197,26 @@ def _policy_from_recipe(recipe: tuple[str, Any]) -> Policy:
     return cls(**fields)
 
 
+def _end_with_parent() -> None:
+    """End this worker process as soon as the process that started it ends, however it ended.
+
+    A killed parent never runs the pool's shutdown, and a spawned worker blocked on its task queue would
+    otherwise live on. ``parent_process().sentinel`` is the read end of a pipe only the parent holds open:
+    it becomes ready when the parent is gone (portable, and no polling).
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None or parent.sentinel is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(1)  # no cleanup to run: the parent that would read our results is gone
+
+    threading.Thread(target=watch, name="end-with-parent", daemon=True).start()
+
+
 def _start_worker(recipe: tuple[str, Any], as_of: dt.date | None, engine: str, today: dt.date, as_json: bool) -> None:
+    _end_with_parent()
     policy = _policy_from_recipe(recipe)
     policy.engine(engine)  # compile once per process, before the first case
     _worker.update(policy=policy, as_of=as_of, engine=engine, today=today, as_json=as_json)
@@ -283,7 +305,9 @@ def _in_processes(
     try:
         for chunk in _chunks(items, CHUNK_SIZE):
             pending.append(executor.submit(_work, chunk))
-            if len(pending) >= limit:
+            # The oldest chunk is handed back when the limit is reached, and also as soon as it is finished: what
+            # the caller writes is then everything finished so far, and a kill loses only the chunks in flight.
+            while pending and (len(pending) >= limit or pending[0].done()):
                 yield from pending.popleft().result()
         while pending:
             yield from pending.popleft().result()
@@ -319,15 +343,17 @@ def evaluate_lines(
     as_of: dt.date | str | None = None,
     engine: str | None = None,
     as_json: bool = False,
+    first_line: int = 1,
 ) -> Iterator[Any]:
-    """Evaluate the lines of a JSONL batch, one case per line: one outcome per line, numbered from 1.
+    """Evaluate the lines of a JSONL batch, one case per line: one outcome per line, numbered from 1 (from
+    ``first_line`` when the lines are the rest of a batch that was cut short).
 
     An empty line or a line that is not JSON becomes an :class:`ItemError` too, so the outcomes line up
     with the input line for line. ``policy_file`` lets worker processes load the policy themselves. With
     ``as_json`` each outcome comes as ``(json_line, item_error_or_None)``, written by :func:`to_json_line`
     where it was evaluated.
     """
-    items = ((n, line, True) for n, line in enumerate(lines, start=1))
+    items = ((n, line, True) for n, line in enumerate(lines, start=first_line))
     return _run(items, workers=workers, policy=policy, policy_file=policy_file, as_of=as_of, engine=engine,
                 as_json=as_json)
 

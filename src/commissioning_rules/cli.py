@@ -10,8 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import stat
 import sys
 import textwrap
+import threading
 import traceback
 from dataclasses import asdict, is_dataclass
 from typing import Any, BinaryIO, Iterator, TextIO
@@ -146,11 +148,23 @@ def _count_lines(stream: BinaryIO) -> int | None:
         return None
 
 
-def _same_file(first: str, second: str) -> bool:
+def _same_file(stream: BinaryIO | TextIO, path: str) -> bool:
+    """Whether ``stream`` (the input, or stdout) is the file at ``path``: compared by device and inode, so a
+    redirection (``batch - -o FILE < FILE``), a second name or a link is caught as well as the same name."""
     try:
-        return os.path.samefile(first, second)
-    except (OSError, ValueError):  # "-", "<stdin>", a file not created yet
+        mine, theirs = os.fstat(stream.fileno()), os.stat(path)
+    except (OSError, ValueError, AttributeError):  # not a real file, or ``path`` not created yet
         return False
+    return (mine.st_dev, mine.st_ino) == (theirs.st_dev, theirs.st_ino)
+
+
+def _same_stream(first: BinaryIO | TextIO, second: BinaryIO | TextIO) -> bool:
+    """Whether two open streams are one regular file (``batch FILE >> FILE``)."""
+    try:
+        a, b = os.fstat(first.fileno()), os.fstat(second.fileno())
+    except (OSError, ValueError, AttributeError):
+        return False
+    return stat.S_ISREG(a.st_mode) and (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
 
 
 def _lines(stream: BinaryIO) -> Iterator[bytes]:
@@ -158,43 +172,142 @@ def _lines(stream: BinaryIO) -> Iterator[bytes]:
         yield line.rstrip(b"\r\n")
 
 
+# --- batch output: never over the input, flushed every second, resumable ------------------------------
+
+#: The longest a finished Decision waits in memory before it is in the output file: a kill loses at most the
+#: cases in flight and this much.
+FLUSH_INTERVAL_S = 0.5
+
+
+class _LineWriter:
+    """Writes JSON lines to a binary stream; a helper thread flushes at least every :data:`FLUSH_INTERVAL_S`.
+
+    Flushing per line would cost a system call per case; flushing only at the end would lose everything
+    written so far when the process is killed. A flush error (a full disk) is raised by the next write or by
+    :meth:`close`.
+    """
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._error: OSError | None = None
+        self._flusher = threading.Thread(target=self._flush_periodically, name="batch-output-flush", daemon=True)
+        self._flusher.start()
+
+    def _flush_periodically(self) -> None:
+        while not self._stop.wait(FLUSH_INTERVAL_S):
+            with self._lock:
+                try:
+                    self._stream.flush()
+                except OSError as error:
+                    self._error = error
+                    return
+
+    def write(self, line: str) -> None:
+        with self._lock:
+            if self._error is not None:
+                raise self._error
+            self._stream.write(line.encode("utf-8") + b"\n")
+
+    def close(self) -> None:
+        self._stop.set()
+        self._flusher.join()
+        with self._lock:
+            if self._error is not None:
+                raise self._error
+            self._stream.flush()
+
+
+def _kept_lines(path: str, handle: BinaryIO) -> list[bytes]:
+    """For ``--resume``: the complete lines already in the output; a partial last line is cut off the file."""
+    data = handle.read()
+    complete = data[: data.rfind(b"\n") + 1]
+    kept = complete.splitlines()
+    for number, line in enumerate(kept, start=1):
+        if not (line.startswith(b"{") and line.endswith(b"}")):
+            raise UsageFailure(f"{path} line {number} is not a batch record: not resuming over it")
+    handle.seek(len(complete))
+    handle.truncate()
+    return kept
+
+
+def _open_output(path: str, cases_file: BinaryIO, overwrite: bool, resume: bool) -> tuple[BinaryIO, list[bytes]]:
+    """The batch's output stream, opened before any case is read, and (``--resume``) the lines kept in it."""
+    if path == "-":
+        if resume:
+            raise UsageFailure("--resume continues an output file: give it with -o FILE")
+        stdout = sys.stdout.buffer
+        if _same_stream(cases_file, stdout):
+            raise UsageFailure("the output is the input: write the decisions to another file")
+        return stdout, []
+    if _same_file(cases_file, path):
+        raise UsageFailure(f"the output {path} is the input: write the decisions to another file")
+    exists = os.path.exists(path)
+    if exists and not (overwrite or resume):
+        raise UsageFailure(f"{path} exists: --overwrite replaces it, --resume continues it")
+    try:
+        if resume and exists:
+            handle: BinaryIO = open(path, "r+b")  # noqa: SIM115 -- closed by the batch command
+            return handle, _kept_lines(path, handle)
+        return open(path, "wb"), []  # noqa: SIM115
+    except OSError as error:
+        raise UsageFailure(f"Could not open file {path!r}: {error.strerror or error}") from None
+
+
 @cli.command(epilog=EXIT_CODES)
 @click.argument("cases_file", metavar="CASES.jsonl", type=click.File("rb"))
-@click.option("-o", "--output", type=click.File("w", encoding="utf-8", lazy=True), default="-", show_default=True,
-              metavar="FILE", help="Where to write the decisions, one JSON line per input line.")
+@click.option("-o", "--output", "output_path", type=click.Path(dir_okay=False, allow_dash=True), default="-",
+              show_default=True, metavar="FILE",
+              help="Where to write the decisions, one JSON line per input line. Never the input file itself.")
+@click.option("--overwrite/--no-overwrite", default=True, show_default=True,
+              help="Replace an existing FILE (the default: a batch is rerun whole), or refuse to touch it.")
+@click.option("--resume", is_flag=True,
+              help="Continue a batch that was cut short: keep every complete line already in FILE, drop a partial "
+              "last line, and carry on from the next input line. The finished FILE is byte-identical to an "
+              "uninterrupted run (cases without a date get the resumed run's date: give --as-of to fix it).")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Processes to evaluate in. The output is identical whatever the number.")
 @_as_of_option
 @_policy_option
 @_engine_option
-def batch(cases_file: BinaryIO, output: TextIO, workers: int, as_of: dt.datetime | None, policy_file: str | None,
-          engine: str | None) -> None:
+def batch(cases_file: BinaryIO, output_path: str, overwrite: bool, resume: bool, workers: int,
+          as_of: dt.datetime | None, policy_file: str | None, engine: str | None) -> None:
     """Evaluate a JSONL file of cases (one JSON object per line; '-' reads stdin).
 
     Writes one line per input line, in input order: the Decision as JSON, or for a line that cannot be
     evaluated an error record {"error": {"line": N, "kind": ..., "field": ..., "message": ..., "errors": [...]}}
     naming its line number and the field at fault (kind: empty_line, invalid_json, invalid_case,
-    parameter_error, evaluation_failed). The run goes on past bad lines, whatever went wrong on them; a summary (evaluated, rejected) ends on stderr, and the
-    exit status is 1 if any line was rejected. One engine serves the whole run. A progress bar is shown only
-    when stderr is a terminal.
+    parameter_error, evaluation_failed). The run goes on past bad lines, whatever went wrong on them;
+    a summary (evaluated, rejected) ends on stderr, and the exit status is 1 if any line was rejected. One
+    engine serves the whole run. Finished lines reach FILE at least every second, so a run that is killed
+    loses only the cases in flight: --resume carries on from there. A progress bar is shown only when stderr
+    is a terminal.
     """
     _load_policy(policy_file)  # a bad policy file is a usage error before any case is read
-    if _same_file(cases_file.name, output.name):
-        raise UsageFailure(f"the output {output.name} is the input: write the decisions to another file")
-    if callable(getattr(output, "open", None)):  # click opens a named file lazily: open it now, before any case
-        try:
-            output.open()
-        except click.FileError as error:
-            raise UsageFailure(error.format_message()) from None
+    stream, kept = _open_output(output_path, cases_file, overwrite, resume)
+    try:
+        _run_batch(cases_file, stream, kept, workers=workers, as_of=_date(as_of), policy_file=policy_file,
+                   engine=engine)
+    finally:
+        if stream is not sys.stdout.buffer:
+            stream.close()
+
+
+def _run_batch(cases_file: BinaryIO, stream: BinaryIO, kept: list[bytes], **run: Any) -> None:
     total = _count_lines(cases_file) if sys.stderr.isatty() else None
     lines = _lines(cases_file)
-    outcomes = _start(lambda: evaluate_lines(lines, workers=workers, policy_file=policy_file, as_of=_date(as_of),
-                                             engine=engine, as_json=True))
-    evaluated, rejected = 0, []
-    bar = click.progressbar(length=total, file=sys.stderr, label="evaluating") if total else None
+    for _ in kept:  # --resume: these input lines have their records already
+        if next(lines, None) is None:
+            raise UsageFailure(f"the output has {len(kept)} lines but the input fewer: it is not this batch's output")
+    rejected = [n for n, line in enumerate(kept, start=1) if line.startswith(b'{"error":')]
+    evaluated = len(kept) - len(rejected)
+    outcomes = _start(lambda: evaluate_lines(lines, as_json=True, first_line=len(kept) + 1, **run))
+    bar = click.progressbar(length=total - len(kept), file=sys.stderr, label="evaluating") if total else None
+    writer = _LineWriter(stream)
     try:
         for text, error in outcomes:
-            output.write(text + "\n")
+            writer.write(text)
             if error is not None:
                 if len(rejected) < REJECTIONS_SHOWN:
                     click.echo(_rejection(error, f"line {error.item}"), err=True)
@@ -203,6 +316,7 @@ def batch(cases_file: BinaryIO, output: TextIO, workers: int, as_of: dt.datetime
                 evaluated += 1
             if bar is not None:
                 bar.update(1)
+        writer.close()
     except BrokenPipeError:
         raise  # the reader went away (e.g. `| head`): click ends quietly
     except OSError as error:  # the input could not be read or the output written (a full disk …)
@@ -210,10 +324,6 @@ def batch(cases_file: BinaryIO, output: TextIO, workers: int, as_of: dt.datetime
     finally:
         if bar is not None:
             bar.render_finish()
-    try:
-        output.flush()
-    except OSError as error:
-        raise UsageFailure(f"batch stopped: {error}") from None
     if len(rejected) > REJECTIONS_SHOWN:
         click.echo(f"... and {len(rejected) - REJECTIONS_SHOWN} more rejected lines (see the error records)", err=True)
     click.echo(f"{evaluated} evaluated, {len(rejected)} rejected", err=True)
