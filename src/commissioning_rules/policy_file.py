@@ -40,6 +40,7 @@ import datetime as dt
 import difflib
 import os
 import re
+from dataclasses import dataclass
 from typing import Any, Mapping
 
 import yaml
@@ -62,6 +63,32 @@ from commissioning_rules.parameters import UNITS, Parameter, ParameterError, Par
 from commissioning_rules.policy import Policy
 
 Key = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Limit:
+    """One bound on a policy file: its value, the unit it is counted in, and when and why it was set."""
+
+    name: str
+    value: int
+    unit: str
+    since: dt.date
+    why: str
+
+
+#: The bounds every policy file is held to (docs: guides/adopting.md, "Limits"). The example council file is
+#: 3 KB, 4 levels deep and about 150 nodes; a policy that adds 1,600 rules is about 800 KB.
+LIMITS = (
+    Limit("max_bytes", 1_048_576, "bytes", dt.date(2026, 11, 25),
+          "about 2,000 added rules; reading is refused before the file is parsed (a 100 MB file took a minute)"),
+    Limit("max_depth", 32, "levels of nested mappings and lists", dt.date(2026, 11, 25),
+          "the deepest key of the format is 6 levels down; conditions nest all_of/any_of/not a few levels more"),
+    Limit("max_nodes", 200_000, "YAML nodes after every alias is expanded", dt.date(2026, 11, 25),
+          "anchors and aliases stay usable; an alias bomb (billions of nodes from a few lines) is refused"),
+    Limit("max_number_digits", 20, "characters of a number written unquoted", dt.date(2026, 11, 25),
+          "money is quoted, and at most 13 digits of pounds and 2 of pence; a 5,000-digit integer is refused before it is built"),
+)
+MAX_BYTES, MAX_DEPTH, MAX_NODES, MAX_NUMBER_DIGITS = (limit.value for limit in LIMITS)
 
 
 class PolicyFileError(ValueError):
@@ -125,15 +152,62 @@ def load_policy_file(path: str | os.PathLike[str], base: Policy) -> Policy:
     """Read and layer the policy file at ``path`` over ``base``."""
     origin = os.fspath(path)
     try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_BYTES + 1)  # never more than the bound, however large the file
     except OSError as error:
         raise PolicyFileError(origin, None, "", f"cannot be read ({error.strerror})") from None
+    if len(data) > MAX_BYTES:
+        raise PolicyFileError(origin, None, "", f"the file is larger than {MAX_BYTES:,} bytes, the most a policy file may be")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise PolicyFileError(origin, line, "", f"not UTF-8 text (byte {data[error.start]:#04x} at offset {error.start})") from None
     return load_policy_text(text, origin, base)
+
+
+def _check_bounds(text: str, origin: str) -> None:
+    """Refuse a document past any of :data:`LIMITS`, streaming its YAML events (nothing is built)."""
+    if len(text) > MAX_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+        raise PolicyFileError(origin, None, "", f"the file is larger than {MAX_BYTES:,} bytes, the most a policy file may be")
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when built: the same events, faster
+    depth, nodes = 0, 0
+    open_anchors: list[tuple[str | None, int]] = []  # per open collection: its anchor, and the node count at its start
+    anchored: dict[str, int] = {}  # anchor → nodes it stands for, expanded
+    resolver = yaml.resolver.Resolver()  # how safe_load will type each plain scalar
+    numbers = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+    try:
+        for event in yaml.parse(text, Loader=loader):
+            line = event.start_mark.line + 1 if event.start_mark else None
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise PolicyFileError(origin, line, "", f"nested more than {MAX_DEPTH} levels deep")
+                open_anchors.append((event.anchor, nodes))
+                nodes += 1
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+                anchor, start = open_anchors.pop()
+                if anchor is not None:
+                    anchored[anchor] = nodes - start
+            elif isinstance(event, yaml.ScalarEvent):
+                nodes += 1
+                if event.anchor is not None:
+                    anchored[event.anchor] = 1
+                if (len(event.value) > MAX_NUMBER_DIGITS and event.implicit[0]
+                        and resolver.resolve(yaml.ScalarNode, event.value, event.implicit) in numbers):
+                    raise PolicyFileError(origin, line, "", f"a number written in more than {MAX_NUMBER_DIGITS} characters (money is a quoted string)")
+            elif isinstance(event, yaml.AliasEvent):
+                nodes += anchored.get(event.anchor, 1)  # an unknown alias is the parser's error, below
+            if nodes > MAX_NODES:
+                raise PolicyFileError(origin, line, "", f"more than {MAX_NODES:,} YAML nodes once aliases are expanded")
+    except yaml.YAMLError as error:
+        raise _yaml_error(origin, error) from None
 
 
 def load_policy_text(text: str, origin: str, base: Policy) -> Policy:
     """Layer the policy document ``text`` (named ``origin`` in errors) over ``base``."""
+    _check_bounds(text, origin)
     lines = _Lines(text, origin)
     try:
         data = yaml.safe_load(text)
@@ -150,7 +224,9 @@ _LAYERED_PARAMETER = {"values": False, "placeholder": False, "description": Fals
 _VALUE = {"effective_from": True, "value": True, "source": True}
 _COMPARISONS = ("eq", "neq", "gt", "gte", "lt", "lte")
 _OPERATORS = ("is_true", "is_false", *_COMPARISONS, "one_of", "all_of", "any_of", "not")
-_ID = re.compile(r"^[A-Za-z0-9_.\-]+$")
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]*(\.[A-Za-z0-9][A-Za-z0-9_\-]*)*$")
+#: A parameter name: a letter first (``__class__`` and the like are refused), then letters, digits, underscores.
+_PARAMETER_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,99}$")
 _FACT_PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.]+)\}")
 
 
@@ -234,8 +310,8 @@ class _Layer:
         merged = dict(self.base.parameters)
         for name, body in section.items():
             at = (*key, name)
-            if not isinstance(name, str) or not _ID.match(name):
-                raise self.fail(at, "expected a parameter name (letters, digits and underscores)")
+            if not isinstance(name, str) or not _PARAMETER_NAME.match(name):
+                raise self.fail(at, "expected a parameter name: a letter, then letters, digits and underscores")
             existing = self.base.parameters.get(name)
             if existing is None:
                 body = self.mapping(body, at, _NEW_PARAMETER, f"the definition of new parameter {name!r}")
@@ -306,7 +382,7 @@ class _Layer:
             body = self.mapping(body, at, _RULE, "a rule")
             rule_id = self.text(body["id"], (*at, "id"))
             if not _ID.match(rule_id):
-                raise self.fail((*at, "id"), "expected an id of letters, digits, '.', '_' and '-'")
+                raise self.fail((*at, "id"), "expected an id of letters, digits, '_' and '-' in parts joined by '.', each part starting with a letter or digit")
             if rule_id in existing:
                 raise self.fail((*at, "id"), f"a rule {rule_id!r} already exists (disable it first to replace it)")
             existing.add(rule_id)

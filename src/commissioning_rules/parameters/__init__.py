@@ -71,6 +71,10 @@ class Parameter:
         return str(value)
 
 
+#: No parameter amount reaches this (13 digits of pounds): a sanity bound, not a policy figure.
+_MONEY_BOUND = Decimal(10) ** 13
+
+
 def _convert(name: str, unit: str, raw: Any) -> Any:
     if unit == "GBP":
         if isinstance(raw, bool) or not isinstance(raw, (str, int)):
@@ -79,7 +83,11 @@ def _convert(name: str, unit: str, raw: Any) -> Any:
             value = Decimal(str(raw))
         except InvalidOperation:
             raise ParameterError(f"{name}: {raw!r} is not an amount of money") from None
-        if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")):
+        if not value.is_finite() or value < 0:
+            raise ParameterError(f"{name}: {raw!r} is not a non-negative amount in pounds and pence")
+        if value >= _MONEY_BOUND:  # also keeps quantize within the decimal context (29 digits raised there)
+            raise ParameterError(f"{name}: {raw!r} is more than an amount of money can be (under £10,000,000,000,000)")
+        if value != value.quantize(Decimal("0.01")):
             raise ParameterError(f"{name}: {raw!r} is not a non-negative amount in pounds and pence")
         return value.quantize(Decimal("0.01"))
     if unit in ("months", "integer"):
