@@ -723,6 +723,19 @@ def check_table(policy: Any, ruleset: RuleSet, table: DecisionTable, extra: Sequ
     return findings
 
 
+def _durable_limits(rules: Sequence[Rule]) -> list[CheckFinding]:
+    """Fixed tables of durable_rules' C engine that some case could overflow under this policy (the engine
+    refuses to be built for it). Checked where durable_rules imports; the reference engine has no such limit."""
+    from commissioning_rules.engine import durable_available
+
+    if not durable_available():
+        return []
+    from commissioning_rules.engine.durable import REFERENCE_INSTEAD, durable_limits
+
+    return [CheckFinding(check="durable_limits", subject="engine durable-rules", message=f"{problem}; {REFERENCE_INSTEAD}")
+            for problem in durable_limits(rules)]
+
+
 def _params(condition: Condition) -> set[str]:
     return {c.operand.name for c in _compares(condition) if isinstance(c.operand, Param)}
 
@@ -743,7 +756,7 @@ def check(policy: Any = None, *, as_of: dt.date | str | Sequence[dt.date | str] 
     dates = sorted(set(dates))
     rules = list(policy.rules)
     findings = _citations(rules) + _parameters(policy, rules, dates) + _fields(policy, rules) + _overrides(rules)
-    findings += _never_fires(policy, rules, dates)
+    findings += _never_fires(policy, rules, dates) + _durable_limits(rules)
     for ruleset in policy.rulesets:
         for table in ruleset.tables:
             findings += check_table(policy, ruleset, table, dates)

@@ -16,6 +16,13 @@ session. Every trap measured in ``notes/durable-rules.md`` is defeated here:
   always does one or the other before returning;
 * an unfinished evaluation cannot be returned: :meth:`DurableEngine.run` raises :class:`EngineError` unless
   durable reports the session's action chain complete (the stock loop, when it gives up, reports nothing);
+* fixed-size tables in the C engine: past them durable returns an error part-way through an assertion and
+  leaves a half-built session that crashes the process when it is freed (``munmap_chunk(): invalid
+  pointer``), or it loops for ever, or it writes past an array (a segfault). :func:`durable_limits` finds a
+  policy that could reach one, before durable sees it: :class:`DurableEngine` then refuses to be built
+  (``EngineError``, naming the limit and the reference engine) and ``check`` reports it. A fact with too many
+  keys is refused before it is asserted. Should durable still fail inside an assertion, the session is not
+  freed and the engine refuses every later case.
 * sessions are borrowed from a bounded pool of sids whose 32-bit FNV-1a hashes are checked distinct at
   start-up (durable looks sessions up by that hash), and are deleted in ``finally``;
 * an action's exception is stored by durable as text in the state: we check it and raise;
@@ -51,7 +58,96 @@ _compiled_names = itertools.count()
 
 
 class EngineError(RuntimeError):
-    """durable_rules reported a failure while evaluating a case."""
+    """durable_rules reported a failure while evaluating a case, or cannot run this policy safely."""
+
+
+# --- durable's fixed-size tables ------------------------------------------------------------------------
+# durable_rules 2.0.28's C engine (src/rules/events.c, rete.h, state.h) sizes these tables at compile time.
+# Each figure was measured here at and one past the limit (tests/test_durable_limits.py).
+
+#: ``MAX_STACK_SIZE``: conditions that have matched one fact and wait on durable's stack to be followed. 64 on
+#: the stack is fine; the 65th is error 303 in the middle of an assertion, and the session is then corrupt.
+MAX_MATCH_STACK = 64
+#: ``MAX_OBJECT_PROPERTIES`` (255) less the id durable adds: the keys of one fact, nested keys and objects
+#: included. 253 are fine; 254 write past the table (a segfault, or a corrupt heap).
+MAX_FACT_KEYS = 253
+#: ``BETA_LIST_LENGTH`` (256) less the slot that ends the list: durable rules whose conditions end at one node
+#: (e.g. every rule that reads a parameter ends at the node that matches the parameters fact). 255 are fine;
+#: the 256th fills the end slot and durable reads past the list (a segfault); from 257 it refuses to build.
+MAX_RULES_AT_ONE_NODE = 255
+REFERENCE_INSTEAD = "evaluate this policy with engine='reference' (the same rules, without durable's tables)"
+
+
+def _alpha_network(definition: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """durable's alpha network as it builds it from ``definition``: per fact type, a tree of the conditions
+    (in ``$and`` order, identical conditions under one parent shared, rete.c ``findAlpha``); each node counts
+    the rule patterns ending there under the key ``None``."""
+    roots: dict[str, dict[Any, Any]] = {}
+    for rule in definition.values():
+        for pattern in rule["all"]:
+            ((_alias, body),) = pattern.items()
+            conditions = body["$and"] if "$and" in body else [body]
+            node = roots.setdefault(conditions[0]["t"], {None: 0})
+            for condition in conditions[1:]:
+                node = node.setdefault(json.dumps(condition, sort_keys=True), {None: 0})
+            node[None] += 1
+    return roots
+
+
+def _equality_path(condition: str) -> str | None:
+    """The path an equality with a constant tests (``{"v.kind": "charity"}``), else ``None``."""
+    ((path, value),) = json.loads(condition).items()
+    return None if path.startswith("$") or isinstance(value, dict) else path
+
+
+def _worst_stack(node: Mapping[Any, Any], pending: int = 0) -> int:
+    """The most conditions durable's matching stack can hold below ``node`` (events.c ``handleAlpha``).
+
+    Matching a fact, durable pops a condition and pushes every child condition the fact satisfies. At worst
+    every child is satisfied, except that equalities of one path with different constants exclude each other
+    (one at most); and the child followed first leaves all its siblings waiting.
+    """
+    children = [key for key in node if key is not None]
+    paths = {_equality_path(key) for key in children} - {None}
+    satisfied = sum(1 for key in children if _equality_path(key) is None) + len(paths)
+    return max([pending + satisfied] + [_worst_stack(node[key], pending + satisfied - 1) for key in children])
+
+
+def _most_rules_at_one_node(node: Mapping[Any, Any]) -> int:
+    return max([node[None]] + [_most_rules_at_one_node(node[key]) for key in node if key is not None])
+
+
+def _fact_keys(values: Mapping[str, Any]) -> int:
+    return sum(1 + (_fact_keys(v) if isinstance(v, dict) else 0) for v in values.values())
+
+
+def durable_limits(rules: Sequence[Rule]) -> list[str]:
+    """Why durable_rules cannot run ``rules`` safely (empty when it can): each fixed table of its C engine that
+    some case could overflow. The bounds hold for every case, so a policy that passes never reaches them."""
+    definition = _definition(rules)
+    problems = []
+    for fact_type, root in sorted(_alpha_network(definition).items()):
+        stack = _worst_stack(root)
+        if stack > MAX_MATCH_STACK:
+            problems.append(
+                f"a {fact_type} fact can satisfy {stack} conditions at once in durable's matching stack, which holds "
+                f"{MAX_MATCH_STACK} (MAX_STACK_SIZE): fewer rules on {fact_type} facts, or conditions that exclude "
+                "each other (equal to different values), would fit"
+            )
+        shared = _most_rules_at_one_node(root)
+        if shared > MAX_RULES_AT_ONE_NODE:
+            problems.append(
+                f"{shared} durable rules end at one condition on {fact_type} facts, and durable links at most "
+                f"{MAX_RULES_AT_ONE_NODE} (BETA_LIST_LENGTH)"
+            )
+    parameters = {name for rule in rules for name in rule.cites}  # at most these cross in the parameters fact
+    keys = len(parameters) + 3  # sid, t and the object holding the values
+    if keys > MAX_FACT_KEYS:
+        problems.append(
+            f"the parameters fact would have {keys} keys ({len(parameters)} parameters), and durable holds "
+            f"{MAX_FACT_KEYS} per fact (MAX_OBJECT_PROPERTIES)"
+        )
+    return problems
 
 
 def fnv1a_32(text: str) -> int:
@@ -210,11 +306,19 @@ class DurableEngine:
 
     def __init__(self, rules: Sequence[Rule]) -> None:
         self.rules = tuple(rules)
+        problems = durable_limits(self.rules)
+        if problems:
+            raise EngineError(f"durable-rules cannot run this policy safely: {'; '.join(problems)}. {REFERENCE_INSTEAD}")
         self.ruleset = f"commissioning-{next(_compiled_names)}"
         self._firings: dict[str, list[tuple[int, int]]] = {}
         definition = copy.deepcopy({self.ruleset: _definition(self.rules)})
-        self._host = _QuietHost(definition, self._firings)
+        try:
+            self._host = _QuietHost(definition, self._firings)
+        except _c_engine.error as error:  # a table durable checks itself, when the ruleset is built
+            raise EngineError(f"durable-rules refused this policy ({error}). {REFERENCE_INSTEAD}") from None
         self._sids = _sid_pool(SESSION_POOL_SIZE)
+        #: Set when durable failed inside an assertion: its state is then not to be trusted, nor freed.
+        self._broken: str | None = None
 
     def live_sessions(self) -> list[str]:
         """The sids durable still holds state for (none once every call has returned)."""
@@ -235,12 +339,29 @@ class DurableEngine:
         return self._sids.qsize()
 
     def run(self, facts: Sequence[Fact], parameters: Mapping[str, Any]) -> list[tuple[int, int]]:
+        if self._broken:
+            raise EngineError(f"this durable-rules engine failed earlier ({self._broken}). {REFERENCE_INSTEAD}")
+        batch = [{"sid": "", "t": "parameters", _VALUES: dict(parameters)}]
+        batch += [{"sid": "", "t": f.type, "i": i, _VALUES: _nest(f.values)} for i, f in enumerate(facts)]
+        for fact in batch:
+            if _fact_keys(fact) > MAX_FACT_KEYS:
+                raise EngineError(
+                    f"a {fact['t']} fact has {_fact_keys(fact)} keys and durable holds {MAX_FACT_KEYS} per fact "
+                    f"(MAX_OBJECT_PROPERTIES). {REFERENCE_INSTEAD}"
+                )
         sid = self._sids.get()  # blocks when every session is in use: the pool bounds live sessions
+        for fact in batch:
+            fact["sid"] = sid
+        corrupt = False
         try:
             self._firings[sid] = []
-            batch = [{"sid": sid, "t": "parameters", _VALUES: dict(parameters)}]
-            batch += [{"sid": sid, "t": f.type, "i": i, _VALUES: _nest(f.values)} for i, f in enumerate(facts)]
-            state = self._host.assert_facts(self.ruleset, batch)
+            try:
+                state = self._host.assert_facts(self.ruleset, batch)
+            except _c_engine.error as error:
+                # durable stopped part-way (a table full): freeing this session would crash the process.
+                corrupt = True
+                self._broken = str(error)
+                raise EngineError(f"durable-rules failed part-way through a case ({error}). {REFERENCE_INSTEAD}") from None
             # Our loop hands back the session's final state once durable has no action left for it; anything
             # else (durable's stock loop returns 0 when it drops the remaining actions) is an evaluation
             # that did not finish, and its firings are incomplete.
@@ -254,7 +375,8 @@ class DurableEngine:
             return sorted(set(self._firings[sid]))
         finally:
             self._firings.pop(sid, None)
-            try:
-                self._host.delete_state(self.ruleset, sid)
-            finally:
-                self._sids.put(sid)
+            if not corrupt:  # a corrupt session is left alone, and its sid retired with it
+                try:
+                    self._host.delete_state(self.ruleset, sid)
+                finally:
+                    self._sids.put(sid)
