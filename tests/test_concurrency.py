@@ -11,8 +11,6 @@ from __future__ import annotations
 import itertools
 import json
 import random
-import sys
-import threading
 from importlib.resources import files
 
 import pytest
@@ -21,6 +19,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 import commissioning_rules as cr
 from commissioning_rules.engine import durable_available
 from commissioning_rules.testing import strategies
+from commissioning_rules.testing.threads import released_together
 from gate_cases import AVAILABLE_ENGINES
 
 needs_durable = pytest.mark.skipif(not durable_available(), reason="durable-rules does not import on this Python")
@@ -143,29 +142,8 @@ def test_threads_released_together_agree_with_a_sequential_run(tmp_path):
         return cr.evaluate(case, policy=policy, engine=engine).model_dump_json()
 
     expected = [run(entry) for entry in work]
-    got: list[str | None] = [None] * len(work)
-    failures: list[BaseException] = []
-    barrier = threading.Barrier(THREADS)
-
-    def thread(first: int) -> None:
-        barrier.wait()
-        for i in range(first, len(work), THREADS):
-            try:
-                got[i] = run(work[i])
-            except BaseException as error:  # noqa: BLE001 -- reported below, with the case
-                failures.append(error)
-
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)  # a thread switch every few bytecodes: races show if there are any
-    try:
-        threads = [threading.Thread(target=thread, args=(t,)) for t in range(THREADS)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    finally:
-        sys.setswitchinterval(interval)
-    assert failures == []
+    got = released_together(work, run, threads=THREADS)
+    assert [g for g in got if isinstance(g, BaseException)] == []
     mismatches = [i for i in range(len(work)) if got[i] != expected[i]]
     assert mismatches == [], f"{len(mismatches)} of {len(work)} Decisions differ from the sequential run"
     if durable_available():

@@ -8,6 +8,7 @@ conservatively, as the field's ``when_unstated`` says.
 
 from __future__ import annotations
 
+import collections
 from enum import Enum
 
 from typing import Any
@@ -160,8 +161,8 @@ class Service(BaseModel):
 
     @model_validator(mode="after")
     def _unique_criterion_ids(self) -> Service:
-        ids = [c.id for c in self.additional_criteria]
-        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        counts = collections.Counter(c.id for c in self.additional_criteria)  # linear: a long list cannot stall
+        duplicates = sorted(i for i, n in counts.items() if n > 1)
         if duplicates:
             raise ValueError(f"additional_criteria: ids must be unique, repeated: {', '.join(duplicates)}")
         return self

@@ -86,7 +86,8 @@ def _convert(name: str, unit: str, raw: Any) -> Any:
         if not value.is_finite() or value < 0:
             raise ParameterError(f"{name}: {raw!r} is not a non-negative amount in pounds and pence")
         if value >= _MONEY_BOUND:  # also keeps quantize within the decimal context (29 digits raised there)
-            raise ParameterError(f"{name}: {raw!r} is more than an amount of money can be (under £10,000,000,000,000)")
+            shown = repr(raw) if len(str(raw)) <= 40 else f"an amount of {len(str(raw))} characters"
+            raise ParameterError(f"{name}: {shown} is more than an amount of money can be (under £10,000,000,000,000)")
         if value != value.quantize(Decimal("0.01")):
             raise ParameterError(f"{name}: {raw!r} is not a non-negative amount in pounds and pence")
         return value.quantize(Decimal("0.01"))
