@@ -230,9 +230,13 @@ class _LineWriter:
                 raise self._error
             self._stream.write(line.encode("utf-8") + b"\n")
 
-    def close(self) -> None:
+    def stop(self) -> None:
+        """End the helper thread (also when the run failed: nothing is flushed then)."""
         self._stop.set()
         self._flusher.join()
+
+    def close(self) -> None:
+        self.stop()
         with self._lock:
             if self._error is not None:
                 raise self._error
@@ -354,6 +358,7 @@ def _run_batch(cases_file: BinaryIO, stream: BinaryIO, kept: list[bytes], record
     except OSError as error:  # the input could not be read or the output written (a full disk …)
         raise UsageFailure(f"batch stopped: {error}") from None
     finally:
+        writer.stop()
         if bar is not None:
             bar.render_finish()
     if len(rejected) > REJECTIONS_SHOWN:
