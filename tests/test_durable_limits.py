@@ -1,7 +1,7 @@
 """durable_rules' fixed C tables are fenced: a policy that could overflow one is refused when the engine is built
 (EngineError naming the limit and the reference engine), `check` reports it, and each limit is exact — the
-largest allowed runs, and one past it really does fail inside durable. Whatever can crash or hang runs in a
-subprocess with a timeout."""
+largest allowed runs, and one past it fails inside durable (where durable fails the same way every time).
+Whatever can crash or hang runs in a subprocess with a timeout."""
 
 from __future__ import annotations
 
@@ -106,12 +106,12 @@ def test_at_each_limit_durable_runs_the_case():
 
 
 #: Past each limit with the fence taken away, what durable itself does (measured): the matching stack errs
-#: part-way through the case (error 303; the session is then left alone, not freed); one rule past the list
-#: is undefined (it read past the list and crashed in one build, ran in another), two past is refused when
-#: the ruleset is built (error 108); a fact with one key too many is written past the table (a segfault).
+#: part-way through the case (error 303; the session is then left alone, not freed); a fact with one key too
+#: many is written past the table (a segfault). Past the rules-at-one-node list durable reads and writes beyond
+#: it, so what follows depends on the memory next to it (measured: a segfault, a refusal with error 108, and a
+#: run that seemed fine, in different runs): undefined, so not asserted here, only fenced.
 PAST = [
     (_stacked, "MAX_MATCH_STACK", 1, "error code: 303"),
-    (_shared, "MAX_RULES_AT_ONE_NODE", 2, "error code: 108"),
     (_citing, "PARAMETER_LIMIT", 1, None),
 ]
 

@@ -73,7 +73,8 @@ MAX_MATCH_STACK = 64
 MAX_FACT_KEYS = 253
 #: ``BETA_LIST_LENGTH`` (256) less the slot that ends the list: durable rules whose conditions end at one node
 #: (e.g. every rule that reads a parameter ends at the node that matches the parameters fact). 255 are fine;
-#: the 256th fills the end slot and durable reads past the list (a segfault); from 257 it refuses to build.
+#: past them durable reads and writes beyond the list (undefined: measured a segfault, a refusal with error
+#: 108, and a run that seemed fine).
 MAX_RULES_AT_ONE_NODE = 255
 REFERENCE_INSTEAD = "evaluate this policy with engine='reference' (the same rules, without durable's tables)"
 
