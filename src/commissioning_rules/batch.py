@@ -3,7 +3,7 @@
 A bad item never stops the run: it becomes an :class:`ItemError` naming the item and the field at fault, and
 the next item is evaluated. One policy, one engine and one "today" serve the whole run, so the output is the
 same whatever the number of worker processes (``workers > 1`` uses ``concurrent.futures`` with processes:
-durable_rules holds the GIL, so threads would give no speed, notes/durable-rules.md).
+durable_rules holds the GIL, so threads would give no speed, docs/engines.md).
 
 Errors that concern the whole run (an unknown engine, a policy that cannot be compiled) are raised at once,
 before anything is yielded. Anything else a rule raises is a bug, never an item error: it propagates.
@@ -23,7 +23,7 @@ from typing import Any, Iterable, Iterator, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from commissioning_rules.engine import default_engine
+from commissioning_rules.engine import EngineName, default_engine
 from commissioning_rules.evaluate import evaluate
 from commissioning_rules.models.case import Case
 from commissioning_rules.models.decision import Decision
@@ -280,7 +280,7 @@ def evaluate_many(
     workers: int = 1,
     policy: Policy | None = None,
     as_of: dt.date | str | None = None,
-    engine: str | None = None,
+    engine: EngineName | None = None,
 ) -> Iterator[Outcome]:
     """Evaluate ``cases`` in order, yielding a :class:`Decision` or an :class:`ItemError` for each.
 
@@ -316,7 +316,7 @@ def evaluate_lines(
 
 
 def to_json_line(outcome: Outcome) -> str:
-    """One outcome as one line of JSON: a Decision as its contract (DESIGN.md), an error as ``{"error": …}``."""
+    """One outcome as one line of JSON: a Decision as its JSON contract (docs/json-contract.md), an error as ``{"error": …}``."""
     if isinstance(outcome, ItemError):
         record = outcome.model_dump(mode="json")
         record = {"line": record.pop("item"), **record}

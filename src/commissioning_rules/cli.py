@@ -111,7 +111,7 @@ def evaluate(case_file: BinaryIO, as_of: dt.datetime | None, policy_file: str | 
              output_format: str) -> None:
     """Evaluate one case (a JSON object; '-' reads stdin) and print its Decision.
 
-    --format json prints the Decision as the JSON contract (DESIGN.md); --format text explains it in plain
+    --format json prints the Decision as the JSON contract (docs/json-contract.md); --format text explains it in plain
     English, quoting the framework. A rejected case is reported on stderr, field by field (with --format json,
     also as an {"error": ...} record on stdout), and the exit status is 1.
     """

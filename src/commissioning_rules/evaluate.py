@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from commissioning_rules.engine import default_engine
+from commissioning_rules.engine import EngineName, default_engine
 from commissioning_rules.engine.rule import PARAMETER_PLACEHOLDER, Firing
 from commissioning_rules.facts import case_facts, encode
 from commissioning_rules.models.case import Case
@@ -42,13 +42,15 @@ def evaluate(
     *,
     policy: Policy | None = None,
     as_of: dt.date | str | None = None,
-    engine: str | None = None,
+    engine: EngineName | None = None,
 ) -> Decision:
     """Apply ``policy`` (default: the Norwich framework) to ``case`` at ``as_of``.
 
     ``as_of`` is, in order: the argument, the case's own ``as_of``, today. ``engine`` is ``"durable-rules"``
-    (the default where it imports) or ``"reference"``. A malformed case raises ``pydantic.ValidationError``
-    naming the field; a parameter with no value at ``as_of`` raises ``ParameterError``.
+    (the default where it is installed and imports) or ``"reference"``; an engine that cannot run here raises
+    :class:`~commissioning_rules.engine.EngineUnavailable` saying what to install. A malformed case raises
+    ``pydantic.ValidationError`` naming the field; a parameter with no value at ``as_of`` raises
+    ``ParameterError``.
     """
     case = case if isinstance(case, Case) else Case.model_validate(case)
     if isinstance(as_of, str):

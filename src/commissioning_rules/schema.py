@@ -2,7 +2,7 @@
 before they call us: the case (input), the Decision (output) and the policy file.
 
 The schemas are the models' own (``model_json_schema``), with one refinement: an amount of money given as a
-string must be written plainly in pounds and pence (``"18250.00"``), as the DESIGN.md contract shows. The
+string must be written plainly in pounds and pence (``"18250.00"``), as the JSON contract (docs/json-contract.md) shows. The
 models check what a schema cannot (an award ending before it starts, repeated criterion ids), so a case the
 schema accepts can still be rejected, with a message naming the field.
 """

@@ -1,39 +1,66 @@
-"""Engines that run rule data: durable_rules (the default where it imports) and the reference interpreter."""
+"""Engines that run rule data: durable_rules (the default where it is installed and imports) and the reference
+interpreter (pure Python, always available)."""
 
 from __future__ import annotations
 
-from typing import Sequence
+import sys
+from typing import Literal, Sequence, get_args
 
 from commissioning_rules.engine.reference import ReferenceEngine
 from commissioning_rules.engine.rule import Rule
 
-ENGINES = ("durable-rules", "reference")
+#: The name of an engine, as ``evaluate(engine=...)`` and the command line's ``--engine`` take it.
+EngineName = Literal["durable-rules", "reference"]
+ENGINES: tuple[EngineName, ...] = get_args(EngineName)
+#: What to run to get the durable-rules engine (it is the ``durable`` extra: pip builds it with a C compiler).
+DURABLE_INSTALL = "pip install 'commissioning-rules[durable]'"
+
+
+class EngineUnavailable(RuntimeError):
+    """The engine asked for cannot run here: not installed, or not importable on this Python."""
+
+
+def _durable_import_error() -> ImportError | None:
+    try:
+        import commissioning_rules.engine.durable  # noqa: F401
+    except ImportError as error:
+        return error
+    return None
 
 
 def durable_available() -> bool:
-    """Whether durable_rules imports here (it does not on Python 3.13+: see notes/durable-rules.md)."""
-    try:
-        import commissioning_rules.engine.durable  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """Whether durable_rules is installed and imports here (it does not on Python 3.13+: see the engines page)."""
+    return _durable_import_error() is None
 
 
-def default_engine() -> str:
+def durable_unavailable_reason() -> str | None:
+    """Why the durable-rules engine cannot run here, in one sentence naming what to do; ``None`` when it can."""
+    error = _durable_import_error()
+    if error is None:
+        return None
+    if sys.version_info >= (3, 13):
+        return ("the durable-rules engine does not run on Python 3.13 or later (durable-rules 2.0.28 does not "
+                "import there); use engine 'reference', which gives the same decisions")
+    if isinstance(error, ModuleNotFoundError) and (error.name or "").split(".")[0] in ("durable", "durable_rules"):
+        return (f"the durable-rules engine is not installed: run `{DURABLE_INSTALL}` (it needs a C compiler), "
+                "or use engine 'reference', which gives the same decisions")
+    return f"the durable-rules engine does not import here ({error}); use engine 'reference'"
+
+
+def default_engine() -> EngineName:
+    """``"durable-rules"`` where it is installed and imports, else ``"reference"``."""
     return "durable-rules" if durable_available() else "reference"
 
 
-def build_engine(name: str, rules: Sequence[Rule]):
-    """Compile ``rules`` for the engine called ``name``."""
+def build_engine(name: str, rules: Sequence[Rule]) -> object:
+    """Compile ``rules`` for the engine called ``name``; :class:`EngineUnavailable` if it cannot run here."""
     if name == "reference":
         return ReferenceEngine(rules)
     if name == "durable-rules":
-        try:
-            from commissioning_rules.engine.durable import DurableEngine
-        except ImportError as error:
-            raise RuntimeError(
-                "the durable-rules engine is not available on this Python "
-                f"({error}); use engine='reference'"
-            ) from None
+        reason = durable_unavailable_reason()
+        if reason is not None:
+            raise EngineUnavailable(reason)
+        from commissioning_rules.engine.durable import DurableEngine
+
         return DurableEngine(rules)
-    raise ValueError(f"engine must be one of {ENGINES}, got {name!r}")
+    raise ValueError(f"engine must be one of {', '.join(ENGINES)}; got {name!r}")

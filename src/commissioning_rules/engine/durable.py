@@ -1,7 +1,7 @@
 """The durable_rules engine: the only module that imports durable_rules.
 
 It compiles a policy's rule data into one durable ruleset, once, and evaluates each case in an isolated
-session. Every trap measured in ``notes/durable-rules.md`` is defeated here:
+session. Every trap listed on the docs site's engine notes (``docs/engines.md``) is defeated here:
 
 * facts, not events: a case is one ``assert_facts`` call (events are consumed by the first rule that fires);
 * no background dispatcher: :class:`_QuietHost` never starts the stock host's timer threads, so actions run

@@ -16,11 +16,11 @@ JSON, ready for :func:`commissioning_rules.testing.data_tests.save_example`.
 
 The properties, and the policy text they come from:
 
-* ``deterministic`` — same case, same Decision, whatever was evaluated in between (DESIGN: ``evaluate`` is a
-  pure function of case, policy and as_of);
+* ``deterministic`` — same case, same Decision, whatever was evaluated in between (the JSON contract's
+  guarantees, docs/json-contract.md: ``evaluate`` is a pure function of case, policy and as_of);
 * ``engines_agree`` — durable_rules and the reference interpreter give the same Decision but for ``engine``;
-* ``complete`` — every rule set whose inputs the case has gives its answer (DESIGN, "Anchors": every valid
-  case gets an answer);
+* ``complete`` — every rule set whose inputs the case has gives its answer (the JSON contract's
+  guarantees: every valid case gets an answer);
 * ``gate_monotonic`` — showing one more organisational requirement never turns eligible into ineligible (3.5.1);
 * ``living_wage_never_decides`` — paying the living wage, or not, decides nothing (2.3: "encourages");
 * ``monitoring_never_lighter`` — monitoring is never lighter as the award's value or complexity rises (3.7);
@@ -45,7 +45,7 @@ from commissioning_rules.models.decision import Decision
 from commissioning_rules.models.types import MAX_MONEY
 from commissioning_rules.policy import Policy
 
-#: Monitoring levels from lightest to most intensive (DESIGN: ``monitoring.level``).
+#: Monitoring levels from lightest to most intensive (the JSON contract's ``monitoring.level``).
 MONITORING_LEVELS = ("light", "standard", "intensive")
 #: Ladders of the organisation's graded answers, weakest first: a step up shows more (3.5.1).
 ACCOUNTS_LADDER = ((None, Accounts.none, Accounts.unexamined), (Accounts.independently_examined, Accounts.audited))
