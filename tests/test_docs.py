@@ -287,6 +287,38 @@ def test_the_api_reference_and_schemas_are_generated(site):
     assert "generated: json-schema" not in contract and "when_unstated" in contract
 
 
+API_DIRECTIVE = re.compile(r"^::: ([\w.]+)$", re.MULTILINE)
+
+
+def _resolve(path: str) -> object:
+    """The object a mkdocstrings directive names (``package.module.name`` or a module)."""
+    import importlib
+
+    module, _, name = path.rpartition(".")
+    try:
+        return importlib.import_module(path)
+    except ImportError:
+        return getattr(importlib.import_module(module), name)
+
+
+def test_every_public_name_is_documented_on_the_api_page(site):
+    import commissioning_rules as cr
+
+    page = (DOCS / "reference" / "api.md").read_text("utf-8")
+    documented = {path: _resolve(path) for path in API_DIRECTIVE.findall(page)}
+    public = [name for name in cr.__all__ if name != "__version__"]
+    missing = [name for name in public if not any(obj is getattr(cr, name) for obj in documented.values())]
+    assert not missing, f"in cr.__all__ but not on docs/reference/api.md: {missing}"
+    assert "cr.__version__" in page
+    built = (site / "reference" / "api" / "index.html").read_text("utf-8")
+    rendered = [path for path in documented if f'id="{path}"' not in built]
+    assert not rendered, f"directives mkdocstrings did not render: {rendered}"
+    # the testing kit: every name each module exports is rendered
+    kit = [f"{module.__name__}.{name}" for path, module in documented.items() if path.startswith("commissioning_rules.testing.")
+           for name in getattr(module, "__all__", ())]
+    assert kit and not [path for path in kit if f'id="{path}"' not in built]
+
+
 # --- the pages' examples run -------------------------------------------------------------------------------------
 
 EXECUTED_PAGES = ("index.md", "guides/screening.md", "guides/property-testing.md")
