@@ -112,7 +112,7 @@ def _evaluate_item(
     case: Case | Mapping[str, Any],
     policy: Policy,
     as_of: dt.date | None,
-    engine: str,
+    engine: EngineName,
     today: dt.date,
 ) -> Outcome:
     """One item: validate it, then evaluate it at ``as_of``, else its own ``as_of``, else the run's ``today``."""
@@ -130,7 +130,7 @@ def _evaluate_item(
 
 
 def _evaluate_line(
-    number: int, line: bytes | str, policy: Policy, as_of: dt.date | None, engine: str, today: dt.date
+    number: int, line: bytes | str, policy: Policy, as_of: dt.date | None, engine: EngineName, today: dt.date
 ) -> Outcome:
     """One line of a JSONL batch (``number`` counts from 1): an empty line or bad JSON is an error record."""
     if not line.strip():
@@ -172,12 +172,13 @@ def _policy_from_recipe(recipe: tuple[str, Any]) -> Policy:
     if kind == "default":
         return Policy.default()
     if kind == "file":
-        return Policy.from_file(payload)  # type: ignore[attr-defined]  # lands with issue 5
+        return Policy.from_file(payload)
     cls, fields = pickle.loads(payload)
-    return cls(**fields)
+    policy: Policy = cls(**fields)
+    return policy
 
 
-def _start_worker(recipe: tuple[str, Any], as_of: dt.date | None, engine: str, today: dt.date, as_json: bool) -> None:
+def _start_worker(recipe: tuple[str, Any], as_of: dt.date | None, engine: EngineName, today: dt.date, as_json: bool) -> None:
     policy = _policy_from_recipe(recipe)
     policy.engine(engine)  # compile once per process, before the first case
     _worker.update(policy=policy, as_of=as_of, engine=engine, today=today, as_json=as_json)
@@ -216,7 +217,7 @@ def _run(
     policy: Policy | None,
     policy_file: str | None,
     as_of: dt.date | str | None,
-    engine: str | None,
+    engine: EngineName | None,
     as_json: bool = False,
 ) -> Iterator[Any]:
     """Check the run's settings now (raising at once), then return the iterator of outcomes in input order."""
@@ -229,7 +230,7 @@ def _run(
     if policy is not None and policy_file is not None:
         raise ValueError("give a policy or a policy file, not both")
     if policy_file is not None:
-        policy = Policy.from_file(policy_file)  # type: ignore[attr-defined]  # lands with issue 5
+        policy = Policy.from_file(policy_file)
     policy = policy or Policy.default()
     engine = engine or default_engine()
     policy.engine(engine)  # an unknown or unavailable engine fails here, before any item
@@ -250,7 +251,7 @@ def _in_processes(
     workers: int,
     recipe: tuple[str, Any],
     as_of: dt.date | None,
-    engine: str,
+    engine: EngineName,
     today: dt.date,
     as_json: bool,
 ) -> Iterator[Any]:
@@ -300,7 +301,7 @@ def evaluate_lines(
     policy: Policy | None = None,
     policy_file: str | None = None,
     as_of: dt.date | str | None = None,
-    engine: str | None = None,
+    engine: EngineName | None = None,
     as_json: bool = False,
 ) -> Iterator[Any]:
     """Evaluate the lines of a JSONL batch, one case per line: one outcome per line, numbered from 1.

@@ -14,14 +14,14 @@ import sys
 import textwrap
 import traceback
 from dataclasses import asdict, is_dataclass
-from typing import Any, BinaryIO, Iterator, TextIO
+from typing import Any, BinaryIO, Callable, Iterator, TextIO, TypeVar, cast
 
 import click
 from pydantic import ValidationError
 
 from commissioning_rules import __version__
 from commissioning_rules.batch import ItemError, Outcome, evaluate_lines, evaluate_many, load_json, to_json_line
-from commissioning_rules.engine import ENGINES
+from commissioning_rules.engine import ENGINES, engine_name
 from commissioning_rules.engine.rule import describe
 from commissioning_rules.models import Case, Decision
 from commissioning_rules.policy import Policy
@@ -65,7 +65,10 @@ _engine_option = click.option(
 )
 
 
-def _format_option(default: str, choices: tuple[str, ...]) -> Any:
+_Command = TypeVar("_Command", bound=Callable[..., Any])
+
+
+def _format_option(default: str, choices: tuple[str, ...]) -> Callable[[_Command], _Command]:
     return click.option("--format", "output_format", type=click.Choice(choices), default=default, show_default=True,
                         help="Output format.")
 
@@ -141,7 +144,7 @@ def demo(engine: str | None = None) -> None:
     from importlib import resources
 
     case = json.loads(resources.files("commissioning_rules.examples").joinpath(DEMO_CASE).read_text("utf-8"))
-    outcomes = _start(lambda: evaluate_many([case], engine=engine))
+    outcomes = _start(lambda: evaluate_many([case], engine=engine_name(engine)))
     outcome = next(outcomes)
     if not isinstance(outcome, Decision):  # the bundled case is valid: a rejection is a bug (exit status 3)
         raise RuntimeError(f"the bundled example {DEMO_CASE} was rejected: {outcome.message}")
@@ -164,7 +167,7 @@ def evaluate(case_file: BinaryIO, as_of: dt.datetime | None, policy_file: str | 
     """
     policy = _load_policy(policy_file)
     text = case_file.read()
-    outcomes = _start(lambda: evaluate_lines([text], policy=policy, as_of=_date(as_of), engine=engine))
+    outcomes = _start(lambda: evaluate_lines([text], policy=policy, as_of=_date(as_of), engine=engine_name(engine)))
     outcome = next(outcomes)
     if isinstance(outcome, ItemError):
         if output_format == "json":
@@ -188,7 +191,7 @@ def _json_error_line(text: bytes) -> int | None:
     return None
 
 
-def _start(begin: Any) -> Iterator[Outcome]:
+def _start(begin: Callable[[], Iterator[Any]]) -> Iterator[Any]:
     """Start a run; the run's own settings (engine, policy, date) failing is a usage error."""
     try:
         return begin()
@@ -252,24 +255,25 @@ def batch(cases_file: BinaryIO, output: TextIO, workers: int, as_of: dt.datetime
     _load_policy(policy_file)  # a bad policy file is a usage error before any case is read
     if _same_file(cases_file.name, output.name):
         raise UsageFailure(f"the output {output.name} is the input: write the decisions to another file")
-    if callable(getattr(output, "open", None)):  # click opens a named file lazily: open it now, before any case
+    opener = getattr(output, "open", None)
+    if callable(opener):  # click opens a named file lazily: open it now, before any case
         try:
-            output.open()
+            opener()
         except click.FileError as error:
             raise UsageFailure(error.format_message()) from None
     total = _count_lines(cases_file) if sys.stderr.isatty() else None
     lines = _lines(cases_file)
     outcomes = _start(lambda: evaluate_lines(lines, workers=workers, policy_file=policy_file, as_of=_date(as_of),
-                                             engine=engine, as_json=True))
-    evaluated, rejected = 0, []
+                                             engine=engine_name(engine), as_json=True))
+    evaluated, rejected = 0, cast(list[int], [])
     bar = click.progressbar(length=total, file=sys.stderr, label="evaluating") if total else None
     try:
-        for text, error in outcomes:
+        for text, failure in outcomes:
             output.write(text + "\n")
-            if error is not None:
+            if failure is not None:
                 if len(rejected) < REJECTIONS_SHOWN:
-                    click.echo(_rejection(error, f"line {error.item}"), err=True)
-                rejected.append(error.item)
+                    click.echo(_rejection(failure, f"line {failure.item}"), err=True)
+                rejected.append(failure.item)
             else:
                 evaluated += 1
             if bar is not None:
@@ -473,7 +477,7 @@ def compare(cases_file: BinaryIO, policy_file: str | None, against_file: str, as
                 if isinstance(item, ItemError):
                     rejected.append(item.model_copy(update={"item": number}))
     try:
-        comparison = compare_policies(cases, policy_a, policy_b, as_of=_date(as_of), engine=engine)  # type: ignore[arg-type]
+        comparison = compare_policies(cases, policy_a, policy_b, as_of=_date(as_of), engine=engine_name(engine))
     except (RuntimeError, ValueError) as error:
         raise UsageFailure(str(error)) from None
     differences = [d.model_copy(update={"index": lines[d.index]}) for d in comparison.differences]

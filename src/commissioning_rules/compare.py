@@ -20,6 +20,7 @@ from typing import Any, Iterable, Mapping
 
 from pydantic import BaseModel, ConfigDict
 
+from commissioning_rules.engine import EngineName
 from commissioning_rules.evaluate import evaluate
 from commissioning_rules.models.case import Case
 from commissioning_rules.models.decision import Decision
@@ -141,7 +142,7 @@ def _shown(value: Any) -> str:
     return str(value).replace("_", " ") if isinstance(value, str) else str(value)
 
 
-def _evaluate(case: Case, policy: Policy, as_of: dt.date, engine: str | None) -> tuple[Decision | None, str | None]:
+def _evaluate(case: Case, policy: Policy, as_of: dt.date, engine: EngineName | None) -> tuple[Decision | None, str | None]:
     try:
         return evaluate(case, policy=policy, as_of=as_of, engine=engine), None
     except ParameterError as error:
@@ -154,7 +155,7 @@ def compare_case(
     policy_b: Policy,
     *,
     as_of: dt.date | str | None = None,
-    engine: str | None = None,
+    engine: EngineName | None = None,
     index: int = 0,
 ) -> CaseDifference | None:
     """How one case's decision differs between the two policies; ``None`` when the outcomes are the same.
@@ -213,7 +214,7 @@ def compare(
     policy_b: Policy,
     *,
     as_of: dt.date | str | None = None,
-    engine: str | None = None,
+    engine: EngineName | None = None,
 ) -> Comparison:
     """Every case whose decision differs between ``policy_a`` and ``policy_b``, and how (one case or many)."""
     if isinstance(cases, (Case, Mapping)):

@@ -4,7 +4,7 @@ interpreter (pure Python, always available)."""
 from __future__ import annotations
 
 import sys
-from typing import Literal, Sequence, get_args
+from typing import Any, Literal, Sequence, get_args
 
 from commissioning_rules.engine.reference import ReferenceEngine
 from commissioning_rules.engine.rule import Rule
@@ -14,6 +14,17 @@ EngineName = Literal["durable-rules", "reference"]
 ENGINES: tuple[EngineName, ...] = get_args(EngineName)
 #: What to run to get the durable-rules engine (it is the ``durable`` extra: pip builds it with a C compiler).
 DURABLE_INSTALL = "pip install 'commissioning-rules[durable]'"
+
+
+def engine_name(value: str | None) -> EngineName | None:
+    """``value`` as an :data:`EngineName` (``None`` stays ``None``: the default engine); ``ValueError`` if it names
+    no engine. For names that come from outside (the command line, a request)."""
+    if value is None:
+        return None
+    for name in ENGINES:
+        if value == name:
+            return name
+    raise ValueError(f"engine must be one of {', '.join(ENGINES)}; got {value!r}")
 
 
 class EngineUnavailable(RuntimeError):
@@ -52,7 +63,7 @@ def default_engine() -> EngineName:
     return "durable-rules" if durable_available() else "reference"
 
 
-def build_engine(name: str, rules: Sequence[Rule]) -> object:
+def build_engine(name: str, rules: Sequence[Rule]) -> Any:
     """Compile ``rules`` for the engine called ``name``; :class:`EngineUnavailable` if it cannot run here."""
     if name == "reference":
         return ReferenceEngine(rules)
@@ -63,4 +74,5 @@ def build_engine(name: str, rules: Sequence[Rule]) -> object:
         from commissioning_rules.engine.durable import DurableEngine
 
         return DurableEngine(rules)
-    raise ValueError(f"engine must be one of {', '.join(ENGINES)}; got {name!r}")
+    engine_name(name)  # raises, naming the engines
+    raise AssertionError(name)
