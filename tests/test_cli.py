@@ -371,3 +371,13 @@ def test_compare_lists_each_case_whose_decision_changes_by_line(tmp_path):
 def test_compare_of_a_policy_with_itself_finds_nothing_and_exits_0():
     result = run("compare", "-", "--policy", COUNCIL_POLICY, "--against", COUNCIL_POLICY, stdin="\n".join(GOOD_LINES))
     assert result.returncode == 0 and result.stdout.startswith(f"0 of {len(GOOD_LINES)} cases")
+
+
+def test_a_case_without_as_of_is_evaluated_at_today_with_a_warning():
+    undated = json.dumps({"organisation": {"kind": "charity"}})
+    result = run("evaluate", "-", stdin=undated)
+    assert result.returncode == 0 and json.loads(result.stdout)["as_of_source"] == "today"
+    assert "warning: the case has no as_of" in result.stderr
+    assert "warning" not in run("evaluate", "-", "--as-of", "2026-04-01", stdin=undated).stderr
+    batch = run("batch", "-", stdin="\n".join([undated, GOOD_LINES[0], undated]))
+    assert batch.returncode == 0 and "warning: 2 cases have no as_of" in batch.stderr

@@ -43,11 +43,14 @@ def evaluate(
     policy: Policy | None = None,
     as_of: dt.date | str | None = None,
     engine: EngineName | None = None,
+    today: dt.date | None = None,
 ) -> Decision:
     """Apply ``policy`` (default: the Norwich framework) to ``case`` at ``as_of``.
 
-    ``as_of`` is, in order: the argument, the case's own ``as_of``, today. ``engine`` is ``"durable-rules"``
-    (the default where it is installed and imports) or ``"reference"``; an engine that cannot run here raises
+    ``as_of`` is, in order: the argument, the case's own ``as_of``, today (``today`` stands for the date
+    where a run must use one date throughout, or a replay the date it first ran); the Decision's
+    ``as_of_source`` says which. ``engine`` is ``"durable-rules"`` (the default where it is installed and
+    imports) or ``"reference"``; an engine that cannot run here raises
     :class:`~commissioning_rules.engine.EngineUnavailable` saying what to install. A malformed case raises
     ``pydantic.ValidationError`` naming the field; a parameter with no value at ``as_of`` raises
     ``ParameterError``.
@@ -55,7 +58,8 @@ def evaluate(
     case = case if isinstance(case, Case) else Case.model_validate(case)
     if isinstance(as_of, str):
         as_of = dt.date.fromisoformat(as_of)
-    as_of = as_of or case.as_of or dt.date.today()
+    as_of_source = "argument" if as_of else "case" if case.as_of else "today"
+    as_of = as_of or case.as_of or today or dt.date.today()
     policy = policy or Policy.default()
     engine_name = engine or default_engine()
 
@@ -100,6 +104,7 @@ def evaluate(
     ]
     return Decision(
         as_of=as_of,
+        as_of_source=as_of_source,
         policy=PolicyRef(name=policy.name, version=policy.version),
         engine=engine_name,
         **decided,
