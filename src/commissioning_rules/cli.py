@@ -609,7 +609,8 @@ class _Recorder:
         try:
             drafts = [self.records.Draft.of(Case.model_validate(load_json(line)), decision, self.source,
                                             supersedes=supersedes) for line, decision in items]
-            return self._store.append(drafts)
+            stored: list[Any] = self._store.append(drafts)
+            return stored
         except self.records.RecordsError as error:
             raise UsageFailure(f"not recorded: {error}") from None
 

@@ -16,7 +16,7 @@ that is not valid input is a ``pydantic.ValidationError``, as in ``evaluate``.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, cast
 
 from pydantic import BaseModel, ConfigDict
 
@@ -228,12 +228,12 @@ def compare(
     engine: EngineName | None = None,
 ) -> Comparison:
     """Every case whose decision differs between ``policy_a`` and ``policy_b``, and how (one case or many)."""
-    if isinstance(cases, (Case, Mapping)):
-        cases = [cases]
+    one = isinstance(cases, (Case, Mapping))
+    items = cast(Iterable[Case | Mapping[str, Any]], [cases] if one else cases)
     differences = []
     unevaluated = []
     count = 0
-    for index, case in enumerate(cases):
+    for index, case in enumerate(items):
         count += 1
         try:
             difference = compare_case(case, policy_a, policy_b, as_of=as_of, engine=engine, index=index)

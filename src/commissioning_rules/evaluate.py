@@ -11,7 +11,7 @@ from commissioning_rules.engine import EngineName, default_engine
 from commissioning_rules.engine.rule import PARAMETER_PLACEHOLDER, Firing
 from commissioning_rules.facts import case_facts, encode
 from commissioning_rules.models.case import Case
-from commissioning_rules.models.decision import Decision, Finding, ParameterUsed, PolicyRef
+from commissioning_rules.models.decision import AsOfSource, Decision, Finding, ParameterUsed, PolicyRef
 from commissioning_rules.parameters import ResolvedParameters, resolve
 from commissioning_rules.policy import Policy
 
@@ -58,7 +58,7 @@ def evaluate(
     case = case if isinstance(case, Case) else Case.model_validate(case)
     if isinstance(as_of, str):
         as_of = dt.date.fromisoformat(as_of)
-    as_of_source = "argument" if as_of else "case" if case.as_of else "today"
+    as_of_source: AsOfSource = "argument" if as_of else "case" if case.as_of else "today"
     as_of = as_of or case.as_of or today or dt.date.today()
     policy = policy or Policy.default()
     engine_name = engine or default_engine()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from typing import Any
 
 from commissioning_rules.models.decision import Decision, Status
 
@@ -20,7 +21,7 @@ _PARTS = tuple(
 )
 
 
-def _describe(data: dict, indent: str = "") -> list[str]:
+def _describe(data: dict[str, Any], indent: str = "") -> list[str]:
     """One line per stated field of a Decision part; lists of items one line per item."""
     lines = []
     for key, value in data.items():

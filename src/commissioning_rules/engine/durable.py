@@ -124,7 +124,7 @@ def _definition(rules: Sequence[Rule]) -> dict[str, Any]:
     return definition
 
 
-class _QuietHost(_durable.Host):
+class _QuietHost(_durable.Host):  # type: ignore[misc]  # durable ships no types: Host is Any
     """A durable Host without the background dispatcher; actions record firings for the calling session."""
 
     def __init__(self, definitions: dict[str, Any], firings: dict[str, list[tuple[int, int]]]) -> None:
@@ -181,7 +181,7 @@ class DurableEngine:
         sid = self._sids.get()  # blocks when every session is in use: the pool bounds live sessions
         try:
             self._firings[sid] = []
-            batch = [{"sid": sid, "t": "parameters", _VALUES: dict(parameters)}]
+            batch: list[dict[str, Any]] = [{"sid": sid, "t": "parameters", _VALUES: dict(parameters)}]
             batch += [{"sid": sid, "t": f.type, "i": i, _VALUES: _nest(f.values)} for i, f in enumerate(facts)]
             state = self._host.assert_facts(self.ruleset, batch)
             if isinstance(state, dict) and state.get("exception"):

@@ -40,6 +40,7 @@ from typing import Any, Iterable, Mapping
 
 import yaml
 
+from commissioning_rules.engine import engine_name
 from commissioning_rules.evaluate import evaluate
 from commissioning_rules.models.case import Case
 from commissioning_rules.models.decision import Decision
@@ -141,7 +142,7 @@ class DataTest:
     def run(self, policy: Policy | None = None, engine: str | None = None) -> DataTestResult:
         """Evaluate the case and compare; an invalid case or a failing evaluation is an error, not a crash."""
         try:
-            decision = evaluate(self.case, policy=policy, as_of=self.as_of, engine=engine or self.engine)
+            decision = evaluate(self.case, policy=policy, as_of=self.as_of, engine=engine_name(engine or self.engine))
         except Exception as error:  # noqa: BLE001 - reported as the test's error
             return DataTestResult(self, error=f"{type(error).__name__}: {error}")
         return DataTestResult(self, mismatches=mismatches(_plain(self.expect), decision.model_dump(mode="json")))

@@ -38,7 +38,7 @@ import weakref
 from decimal import Decimal
 from typing import Any, Callable, Iterable, Sequence
 
-from commissioning_rules.engine import durable_available
+from commissioning_rules.engine import durable_available, engine_name
 from commissioning_rules.evaluate import evaluate
 from commissioning_rules.models.case import Accounts, BusinessPlan, Case, Complexity, InsuranceCover
 from commissioning_rules.models.decision import Decision
@@ -91,7 +91,7 @@ def decided(decision: Decision, *, drop: Iterable[str] = ()) -> dict[str, Any]:
 def _evaluate(prop: str, case: Case, policy: Policy, engine: str | None) -> Decision:
     """``evaluate``, with an exception on a valid case reported as a violation (a rule never raises)."""
     try:
-        return evaluate(case, policy=policy, engine=engine)
+        return evaluate(case, policy=policy, engine=engine_name(engine))
     except Exception as error:  # noqa: BLE001 - any exception on valid input is the finding
         text = str(error)
         shown = text if len(text) <= 300 else text[:300] + " …"
