@@ -317,10 +317,10 @@ def test_the_test_command_runs_data_tests_and_fails_on_a_wrong_expectation(tmp_p
 
 def test_a_pretty_printed_case_that_breaks_reports_the_line_in_its_own_file(tmp_path):
     path = tmp_path / "case.json"
-    path.write_text('{\n  "organisation": {\n    "kind": "charity",\n    "annual_turnover": "5000.00",\n  }\n}\n', "utf-8")
+    path.write_text('{\n  "organisation": {\n    "kind": "charity",\n    "annual_turnover" "5000.00"\n  }\n}\n', "utf-8")
     result = run("evaluate", str(path))
-    assert result.returncode == 1 and json.loads(result.stdout)["error"]["line"] == 5
-    assert "line 5" in result.stderr
+    assert result.returncode == 1 and json.loads(result.stdout)["error"]["line"] == 4
+    assert "line 4" in result.stderr
     path.write_text(json.dumps({"organisation": {"kind": "guild"}}, indent=2), "utf-8")
     record = json.loads(run("evaluate", str(path)).stdout)["error"]
     assert record["line"] is None and record["field"] == "organisation.kind"  # the case as a whole: no line 1
