@@ -174,8 +174,8 @@ def evaluate(case_file: BinaryIO, as_of: dt.datetime | None, policy_file: str | 
              output_format: str, record_db: str | None, supersedes: str | None) -> None:
     """Evaluate one case (a JSON object; '-' reads stdin) and print its Decision.
 
-    --format json prints the Decision as the JSON contract (docs/json-contract.md); --format text explains it in plain
-    English, quoting the framework. A rejected case is reported on stderr, field by field (with --format json,
+    --format json prints the Decision as the JSON contract (docs/json-contract.md); --format text explains it
+    in plain English, quoting the framework. A rejected case is reported on stderr, field by field (with --format json,
     also as an {"error": ...} record on stdout), and the exit status is 1. With --record DB the decision is
     stored as a decision record first (its id on stderr); if it cannot be stored, no decision is printed and
     the exit status is 2.
