@@ -268,8 +268,6 @@ def test_python_dash_m_is_the_same_program_as_the_command(tmp_path):
         (("evaluate", str(broken)), None, 1),
         (("evaluate", str(tmp_path / "missing.json")), None, 2),
         (("evaluate", "-", "--format", "text"), good, 0),
-        (("schema", "decision"), None, 0),
-        (("--version",), None, 0),
     ]:
         module, command = python_m(*args, stdin=stdin), run(*args, stdin=stdin)
         assert (module.returncode, module.stdout, module.stderr) == (command.returncode, command.stdout, command.stderr)
