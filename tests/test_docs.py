@@ -407,7 +407,7 @@ def test_the_traceability_matrix_has_a_table_of_contents_by_section(rendered):
 
 # --- the pages' examples run -------------------------------------------------------------------------------------
 
-EXECUTED_PAGES = ("index.md", "guides/screening.md", "guides/property-testing.md")
+EXECUTED_PAGES = ("index.md", "guides/screening.md", "guides/property-testing.md", "guides/records.md")
 PYTHON_BLOCK = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 
