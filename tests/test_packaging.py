@@ -59,8 +59,8 @@ def test_durable_rules_is_the_durable_extra_and_the_test_extra_installs_it():
 
 
 @pytest.mark.skipif(sys.version_info >= (3, 13), reason="durable-rules does not import on 3.13: tested below")
-def test_where_the_extra_is_installed_durable_rules_is_the_default():
-    assert durable_available() and cr.evaluate({}).engine == "durable-rules"
+def test_where_the_extra_is_installed_durable_rules_runs():
+    assert durable_available() and cr.evaluate({}, engine="durable-rules").engine == "durable-rules"
 
 
 def test_without_durable_rules_the_reference_interpreter_runs_and_asking_for_durable_says_what_to_install(tmp_path):
@@ -75,11 +75,11 @@ def test_without_durable_rules_the_reference_interpreter_runs_and_asking_for_dur
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     default, message = result.stdout.splitlines()
-    assert default == "reference"
+    assert default == "compiled"
     if sys.version_info >= (3, 13):
-        assert "Python 3.13" in message and "'reference'" in message
+        assert "Python 3.13" in message and "'compiled'" in message
     else:
-        assert DURABLE_INSTALL in message and "'reference'" in message
+        assert DURABLE_INSTALL in message and "'compiled'" in message
 
 
 def test_the_command_line_reports_a_missing_engine_in_one_sentence_with_exit_status_2(tmp_path):

@@ -20,9 +20,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any, Callable, Protocol, Union
 
 if TYPE_CHECKING:
-    from commissioning_rules.facts import Fact
-    from commissioning_rules.models.case import Case
-    from commissioning_rules.parameters import ResolvedParameters
+    from commissioning_rules.engine.values import Fact
 
 Scalar = Union[bool, int, str, Decimal, _dt.date, Enum]
 
@@ -251,16 +249,18 @@ def _with_presence(when: Condition, presence: list[Compare]) -> Condition:
 
 
 class AssemblyContext(Protocol):
-    """What a rule set's ``assemble`` step may read besides its firings (``evaluate.Context`` is one)."""
+    """What a rule set's ``assemble`` step may read besides its firings (``evaluate.Context`` is one). The case
+    (a ``models.Case``) and the resolved parameters are typed loosely here: the engine layer imports nothing
+    from the layers above it."""
 
     @property
-    def case(self) -> Case: ...
+    def case(self) -> Any: ...
 
     @property
     def as_of(self) -> _dt.date: ...
 
     @property
-    def parameters(self) -> ResolvedParameters: ...
+    def parameters(self) -> Any: ...
 
     def because(self, firing: Firing) -> str:
         """The rule's ``because`` with the facts and parameter values it used filled in."""

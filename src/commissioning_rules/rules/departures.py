@@ -63,7 +63,7 @@ PERMITTED = {"named_example": True, "other_exceptional_reason": True, "not_docum
 
 
 def _departure(context: AssemblyContext) -> Departure:
-    departure = context.case.departure
+    departure: Departure | None = context.case.departure
     assert departure is not None  # the rule set runs only when the case has a departure (its inputs)
     return departure
 
