@@ -23,7 +23,7 @@ import itertools
 import queue
 from typing import Any, Mapping, Sequence
 
-from durable import engine as _durable
+from durable import engine as _durable  # pyright: ignore[reportMissingImports]  # not installed on 3.13+
 
 from commissioning_rules.engine.rule import AllOf, AnyOf, Compare, Condition, Param, Rule
 from commissioning_rules.engine.values import Fact, encode, nested

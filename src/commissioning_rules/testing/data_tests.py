@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 import yaml
 
@@ -345,11 +345,11 @@ def pytest_collect_file(parent: Any, file_path: Path) -> Any:
     return None
 
 
-def _pytest_classes() -> tuple[type, type]:
+def _pytest_classes() -> tuple[Any, Any]:
     import pytest
 
     class DataTestFile(pytest.File):
-        def collect(self):
+        def collect(self) -> Iterator[Any]:
             for test in load_file(self.path):
                 yield DataTestItem.from_parent(self, name=test.name, test=test)
 
@@ -361,7 +361,7 @@ def _pytest_classes() -> tuple[type, type]:
         def runtest(self) -> None:
             self.test.check()
 
-        def repr_failure(self, excinfo: Any, style: Any = None) -> str:
+        def repr_failure(self, excinfo: Any, style: Any = None) -> Any:
             if isinstance(excinfo.value, AssertionError):
                 return str(excinfo.value)
             return super().repr_failure(excinfo)
@@ -375,7 +375,7 @@ def _pytest_classes() -> tuple[type, type]:
 class _Lazy:
     """The pytest node classes, built on first use (pytest is only needed when collecting under pytest)."""
 
-    _classes: tuple[type, type] | None = None
+    _classes: tuple[Any, Any] | None = None
 
     @classmethod
     def from_parent(cls, parent: Any, **kwargs: Any) -> Any:

@@ -37,14 +37,18 @@ import json
 import threading
 import weakref
 from decimal import Decimal
-from typing import Any, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from commissioning_rules.engine import ENGINES, durable_available, engine_name
+from commissioning_rules.engine.rule import AssemblyContext, Firing, RuleSet
 from commissioning_rules.evaluate import evaluate
 from commissioning_rules.models.case import Accounts, BusinessPlan, Case, Complexity, InsuranceCover
 from commissioning_rules.models.decision import Decision
 from commissioning_rules.models.types import MAX_MONEY
 from commissioning_rules.policy import Policy
+
+if TYPE_CHECKING:
+    from hypothesis import settings as Settings
 
 #: Monitoring levels from lightest to most intensive (the JSON contract's ``monitoring.level``).
 MONITORING_LEVELS = ("light", "standard", "intensive")
@@ -173,10 +177,10 @@ def _recording(policy: Policy) -> Policy:
     """``policy`` with each rule set's ``assemble`` wrapped to record what it returned (same rules, same
     parameters, so the same decisions); made once per policy."""
 
-    def wrap(ruleset):
+    def wrap(ruleset: RuleSet) -> RuleSet:
         original = ruleset.assemble
 
-        def assemble(firings, context):
+        def assemble(firings: list[Firing], context: AssemblyContext) -> dict[str, Any]:
             produced = original(firings, context)
             calls = getattr(_recorded, "calls", None)
             if calls is not None:
@@ -276,8 +280,8 @@ def improvements(case: Case) -> list[tuple[str, Case]]:
         rung = next(i for i, step in enumerate(ladder) if now in step)
         if rung + 1 < len(ladder):
             for better in ladder[rung + 1]:
-                shown = now.value if now is not None else None
-                found.append((f"organisation.{name}: {shown} -> {better.value}", with_organisation(**{name: better})))
+                shown = getattr(now, "value", None)
+                found.append((f"organisation.{name}: {shown} -> {getattr(better, 'value', None)}", with_organisation(**{name: better})))
     service = case.service
     if service is not None:
         for i, criterion in enumerate(service.additional_criteria):
@@ -369,7 +373,9 @@ def monitoring_never_lighter(case: Case, policy: Policy | None = None, *, engine
         return MONITORING_LEVELS.index(level)
 
     start = rank(base)
-    variants = [(f"award.value {award.value} -> {v}", {"value": v}) for v in _higher_values(award.value, policy, case.as_of)]
+    variants: list[tuple[str, dict[str, Any]]] = [
+        (f"award.value {award.value} -> {v}", {"value": v}) for v in _higher_values(award.value, policy, case.as_of)
+    ]
     variants += [
         (f"award.complexity {award.complexity.value} -> {c.value}", {"complexity": c})
         for c in COMPLEXITY_LADDER[COMPLEXITY_LADDER.index(award.complexity) + 1 :]
@@ -496,7 +502,7 @@ class PropertiesFailed(AssertionError):
         super().__init__("\n\n".join(str(v) for v in self.violations))
 
 
-def default_settings(max_examples: int = 100, *, derandomize: bool = False):
+def default_settings(max_examples: int = 100, *, derandomize: bool = False) -> Settings:
     """Hypothesis settings for policy properties: no deadline (durable's first compile is slow), quiet (the
     violation carries the minimal case as JSON), one bug per property; ``derandomize`` for the same cases on
     every run."""
@@ -537,7 +543,9 @@ def check(
     others = st.lists(cases(policy, as_of, exclude=exclude), max_size=3) if spec.draws_others else st.just([])
     options: dict[str, Any] = {"engine": engine} if spec.takes_engine else {}
 
-    @(settings or default_settings(max_examples))
+    chosen: Settings = settings or default_settings(max_examples)
+
+    @chosen
     @given(case=strategy, others=others)
     def run(case: Case, others: list[Case]) -> None:
         result.examples += 1
