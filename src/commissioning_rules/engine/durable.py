@@ -1,7 +1,7 @@
 """The durable_rules engine: the only module that imports durable_rules.
 
 It compiles a policy's rule data into one durable ruleset, once, and evaluates each case in an isolated
-session. Every trap measured in ``notes/durable-rules.md`` is defeated here:
+session. Every trap listed on the docs site's engine notes (``docs/engines.md``) is defeated here:
 
 * facts, not events: a case is one ``assert_facts`` call (events are consumed by the first rule that fires);
 * no background dispatcher: :class:`_QuietHost` never starts the stock host's timer threads, so actions run
@@ -41,8 +41,8 @@ import json
 import queue
 from typing import Any, Mapping, Sequence
 
-import durable_rules_engine as _c_engine
-from durable import engine as _durable
+import durable_rules_engine as _c_engine  # pyright: ignore[reportMissingImports]  # not installed on 3.13+
+from durable import engine as _durable  # pyright: ignore[reportMissingImports]  # not installed on 3.13+
 
 from commissioning_rules.engine.rule import AllOf, AnyOf, Compare, Condition, Param, Rule
 from commissioning_rules.engine.values import Fact, encode, nested
@@ -222,7 +222,7 @@ def _definition(rules: Sequence[Rule], fact_types: Sequence[str] = ()) -> dict[s
     return definition
 
 
-class _SynchronousRuleset(_durable.Ruleset):
+class _SynchronousRuleset(_durable.Ruleset):  # type: ignore[misc]  # durable ships no types
     """durable's Ruleset with its action loop replaced by one that reads no clock.
 
     The loop is durable's own (``Ruleset._flush_actions`` in durable 2.0.28) less its wall-clock cut-off
@@ -256,7 +256,7 @@ class _SynchronousRuleset(_durable.Ruleset):
         complete(None, state)
 
 
-class _QuietHost(_durable.Host):
+class _QuietHost(_durable.Host):  # type: ignore[misc]  # durable ships no types: Host is Any
     """A durable Host without the background dispatcher and with :class:`_SynchronousRuleset`; actions record
     firings for the calling session."""
 
