@@ -29,7 +29,7 @@ session. Every trap measured in ``notes/durable-rules.md`` is defeated here:
 * at least one action runs in every session, and every fact type is matched: a ``received`` rule per type;
 * no ``none()``; negation is pushed into comparisons by the rule type; no ``$or`` (see
   :func:`disjunctive_normal_form`);
-* money crosses as integer pence, dates as ordinals (``facts.encode``);
+* money crosses as integer pence, dates as ordinals (``engine.values.encode``);
 * the definition is deep-copied before durable sees it (``Ruleset()`` mutates the dict it is given).
 """
 
@@ -45,7 +45,7 @@ import durable_rules_engine as _c_engine
 from durable import engine as _durable
 
 from commissioning_rules.engine.rule import AllOf, AnyOf, Compare, Condition, Param, Rule
-from commissioning_rules.facts import ITEM_FACTS, Fact, encode
+from commissioning_rules.engine.values import Fact, encode, nested
 
 #: Sessions live at once per compiled policy (durable fails at 1,024 per ruleset).
 SESSION_POOL_SIZE = 256
@@ -122,10 +122,10 @@ def _fact_keys(values: Mapping[str, Any]) -> int:
     return sum(1 + (_fact_keys(v) if isinstance(v, dict) else 0) for v in values.values())
 
 
-def durable_limits(rules: Sequence[Rule]) -> list[str]:
+def durable_limits(rules: Sequence[Rule], fact_types: Sequence[str] = ()) -> list[str]:
     """Why durable_rules cannot run ``rules`` safely (empty when it can): each fixed table of its C engine that
     some case could overflow. The bounds hold for every case, so a policy that passes never reaches them."""
-    definition = _definition(rules)
+    definition = _definition(rules, fact_types)
     problems = []
     for fact_type, root in sorted(_alpha_network(definition).items()):
         stack = _worst_stack(root)
@@ -173,17 +173,6 @@ def _sid_pool(size: int) -> queue.SimpleQueue[str]:
     return pool
 
 
-def _nest(flat: Mapping[str, Any]) -> dict[str, Any]:
-    nested: dict[str, Any] = {}
-    for path, value in flat.items():
-        *parents, leaf = path.split(".")
-        node = nested
-        for p in parents:
-            node = node.setdefault(p, {})
-        node[leaf] = value
-    return nested
-
-
 _JSON_OPERATORS = {"neq": "$neq", "gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte"}
 
 
@@ -215,11 +204,11 @@ def disjunctive_normal_form(condition: Condition) -> list[list[Compare]]:
     return product
 
 
-def _definition(rules: Sequence[Rule]) -> dict[str, Any]:
+def _definition(rules: Sequence[Rule], fact_types: Sequence[str] = ()) -> dict[str, Any]:
     definition: dict[str, Any] = {}
     # Every fact type gets a rule that always matches it, whether or not any policy rule looks at it: a fact no
     # rule matches makes durable refuse the whole batch, and then free a garbage pointer on cleanup.
-    for fact_type in sorted({"case", "parameters", *ITEM_FACTS.values(), *(r.subject for r in rules)}):
+    for fact_type in sorted({"case", "parameters", *fact_types, *(r.subject for r in rules)}):
         definition[f"received {fact_type}"] = {
             "all": [{_SUBJECT_ALIAS: {"t": fact_type}}],
             "run": "received",
@@ -305,14 +294,15 @@ class DurableEngine:
 
     name = "durable-rules"
 
-    def __init__(self, rules: Sequence[Rule]) -> None:
+    def __init__(self, rules: Sequence[Rule], fact_types: Sequence[str] = ()) -> None:
+        """``fact_types``: the kinds of fact ``run`` may be given besides those the rules read."""
         self.rules = tuple(rules)
-        problems = durable_limits(self.rules)
+        problems = durable_limits(self.rules, fact_types)
         if problems:
             raise EngineError(f"durable-rules cannot run this policy safely: {'; '.join(problems)}. {REFERENCE_INSTEAD}")
         self.ruleset = f"commissioning-{next(_compiled_names)}"
         self._firings: dict[str, list[tuple[int, int]]] = {}
-        definition = copy.deepcopy({self.ruleset: _definition(self.rules)})
+        definition = copy.deepcopy({self.ruleset: _definition(self.rules, fact_types)})
         try:
             self._host = _QuietHost(definition, self._firings)
         except _c_engine.error as error:  # a table durable checks itself, when the ruleset is built
@@ -343,7 +333,7 @@ class DurableEngine:
         if self._broken:
             raise EngineError(f"this durable-rules engine failed earlier ({self._broken}). {REFERENCE_INSTEAD}")
         batch = [{"sid": "", "t": "parameters", _VALUES: dict(parameters)}]
-        batch += [{"sid": "", "t": f.type, "i": i, _VALUES: _nest(f.values)} for i, f in enumerate(facts)]
+        batch += [{"sid": "", "t": f.type, "i": i, _VALUES: nested(f.values)} for i, f in enumerate(facts)]
         for fact in batch:
             if _fact_keys(fact) > MAX_FACT_KEYS:
                 raise EngineError(
