@@ -284,7 +284,7 @@ def _open_output(path: str, cases_file: BinaryIO, overwrite: bool, resume: bool)
 
 @cli.command(epilog=EXIT_CODES)
 @click.argument("cases", metavar="CASES.jsonl", nargs=-1, required=True)
-@click.option("-o", "--output", "output_path", type=click.Path(dir_okay=False, allow_dash=True), default="-",
+@click.option("-o", "--output", "output_path", type=click.Path(allow_dash=True), default="-",
               show_default=True, metavar="FILE",
               help="Where to write the decisions, one JSON line per input line (with --dask: a directory for one "
               "output per input file). Never the input file itself.")
