@@ -80,7 +80,7 @@ PROBE = """
     from commissioning_rules.facts import case_facts
     from test_durable_limits import {build}
     if {bypass}:
-        durable.durable_limits = lambda rules: []
+        durable.durable_limits = lambda *args: []
         durable.MAX_FACT_KEYS = 10_000
     case = cr.Case.model_validate({{"organisation": {{"kind": "charity", "annual_turnover": "1000000.00"}}}})
     parameters = {{f"p{{i}}": i for i in range({count})}} if "{build}" == "_citing" else {{}}

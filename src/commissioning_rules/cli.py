@@ -237,11 +237,13 @@ def _count_lines(stream: BinaryIO) -> int | None:
         return None
 
 
-def _same_file(stream: BinaryIO | TextIO, path: str) -> bool:
-    """Whether ``stream`` (the input, or stdout) is the file at ``path``: compared by device and inode, so a
-    redirection (``batch - -o FILE < FILE``), a second name or a link is caught as well as the same name."""
+def _same_file(stream: BinaryIO | TextIO | str, path: str) -> bool:
+    """Whether ``stream`` (an open input, stdout, or a path) is the file at ``path``: compared by device and
+    inode, so a redirection (``batch - -o FILE < FILE``), a second name or a link is caught as well as the same
+    name."""
     try:
-        mine, theirs = os.fstat(stream.fileno()), os.stat(path)
+        mine = os.stat(stream) if isinstance(stream, str) else os.fstat(stream.fileno())
+        theirs = os.stat(path)
     except (OSError, ValueError, AttributeError):  # not a real file, or ``path`` not created yet
         return False
     return (mine.st_dev, mine.st_ino) == (theirs.st_dev, theirs.st_ino)
@@ -367,10 +369,10 @@ def _open_output(path: str, cases_file: BinaryIO, overwrite: bool, resume: bool)
 
 @cli.command(epilog=EXIT_CODES)
 @click.argument("cases", metavar="CASES.jsonl", nargs=-1, required=True)
-@click.option("-o", "--output", "output_path", type=click.Path(allow_dash=True), default="-", show_default=True,
-              metavar="FILE",
-              help="Where to write the decisions, one JSON line per input line; never the input file itself "
-              "(with --dask: a directory for one output per input file).")
+@click.option("-o", "--output", "output_path", type=click.Path(allow_dash=True), default="-",
+              show_default=True, metavar="FILE",
+              help="Where to write the decisions, one JSON line per input line (with --dask: a directory for one "
+              "output per input file). Never the input file itself.")
 @click.option("--overwrite/--no-overwrite", default=True, show_default=True,
               help="Replace an existing FILE (the default: a batch is rerun whole), or refuse to touch it.")
 @click.option("--resume", is_flag=True,
@@ -415,6 +417,8 @@ def batch(ctx: click.Context, cases: tuple[str, ...], output_path: str, overwrit
     if dask_address is not None:
         if record_db:
             raise UsageFailure("--record is not available with --dask: record a run on one machine")
+        if resume:
+            raise UsageFailure("--resume is not available with --dask: resume a run on one machine")
         explicit = ctx.get_parameter_source("workers") is not click.core.ParameterSource.DEFAULT
         _batch_on_dask(cases, output_path, dask_address, workers if explicit else None, _date(as_of), policy, engine)
         return

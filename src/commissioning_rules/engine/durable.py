@@ -122,10 +122,10 @@ def _fact_keys(values: Mapping[str, Any]) -> int:
     return sum(1 + (_fact_keys(v) if isinstance(v, dict) else 0) for v in values.values())
 
 
-def durable_limits(rules: Sequence[Rule]) -> list[str]:
+def durable_limits(rules: Sequence[Rule], fact_types: Sequence[str] = ()) -> list[str]:
     """Why durable_rules cannot run ``rules`` safely (empty when it can): each fixed table of its C engine that
     some case could overflow. The bounds hold for every case, so a policy that passes never reaches them."""
-    definition = _definition(rules)
+    definition = _definition(rules, fact_types)
     problems = []
     for fact_type, root in sorted(_alpha_network(definition).items()):
         stack = _worst_stack(root)
@@ -297,7 +297,7 @@ class DurableEngine:
     def __init__(self, rules: Sequence[Rule], fact_types: Sequence[str] = ()) -> None:
         """``fact_types``: the kinds of fact ``run`` may be given besides those the rules read."""
         self.rules = tuple(rules)
-        problems = durable_limits(self.rules)
+        problems = durable_limits(self.rules, fact_types)
         if problems:
             raise EngineError(f"durable-rules cannot run this policy safely: {'; '.join(problems)}. {REFERENCE_INSTEAD}")
         self.ruleset = f"commissioning-{next(_compiled_names)}"
