@@ -249,14 +249,6 @@ def _same_file(stream: BinaryIO | TextIO | str, path: str) -> bool:
     return (mine.st_dev, mine.st_ino) == (theirs.st_dev, theirs.st_ino)
 
 
-def _same_path(first: str, second: str) -> bool:
-    """Whether two paths name one file (``--dask``: an output that is one of the inputs)."""
-    try:
-        return os.path.samefile(first, second)
-    except (OSError, ValueError):  # "-", a URL, a file not created yet
-        return False
-
-
 def _same_stream(first: BinaryIO | TextIO, second: BinaryIO | TextIO) -> bool:
     """Whether two open streams are one regular file (``batch FILE >> FILE``)."""
     try:
@@ -538,7 +530,7 @@ def _dask_targets(files: list[str], output: str) -> dict[str, str]:
     else:
         raise UsageFailure(f"{len(files)} input files: give -o a directory (ending in /) for one output per file")
     for file, target in targets.items():
-        if _same_path(file, target):
+        if _same_file(file, target):
             raise UsageFailure(f"the output {target} is the input: write the decisions to another place")
     return targets
 
