@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 import sys
 import textwrap
@@ -20,8 +21,9 @@ import click
 
 from commissioning_rules import __version__
 from commissioning_rules.batch import ItemError, Outcome, evaluate_lines, to_json_line
+from commissioning_rules.catalogue import catalogue
 from commissioning_rules.engine import ENGINES
-from commissioning_rules.engine.rule import describe
+from commissioning_rules.engine import default_engine as _default_engine
 from commissioning_rules.policy import Policy
 from commissioning_rules.schema import KINDS, SchemaUnavailable, schema_for
 
@@ -236,59 +238,6 @@ def schema(kind: str) -> None:
 # --- the rule catalogue -------------------------------------------------------------------------------
 
 
-def _shown(value: Any) -> Any:
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, (bool, int, str)):
-        return value
-    return str(value)  # Decimal and anything else: exact text, never a float
-
-
-def catalogue(policy: Policy) -> dict[str, Any]:
-    """Every rule of ``policy`` by rule set: id, section, the quoted source, the condition in words, the
-    conclusion, the ``because`` template and the parameters it reads (with their dated values)."""
-    cited = sorted({name for rule in policy.rules for name in rule.cites})
-    return {
-        "policy": {"name": policy.name, "version": policy.version},
-        "rulesets": [
-            {
-                "name": ruleset.name,
-                "section": ruleset.section,
-                "title": ruleset.title,
-                "inputs": list(ruleset.inputs),
-                "rules": [
-                    {
-                        "id": rule.id,
-                        "section": rule.section,
-                        "source": rule.source,
-                        "subject": rule.subject,
-                        "condition": describe(rule.when),
-                        "conclusion": {"topic": rule.then.topic, "outcome": rule.then.outcome},
-                        "because": rule.because,
-                        "parameters": sorted(rule.cites),
-                    }
-                    for rule in ruleset.rules
-                ],
-            }
-            for ruleset in policy.rulesets
-        ],
-        "parameters": {
-            name: {
-                "description": policy.parameters[name].description,
-                "unit": policy.parameters[name].unit,
-                "section": policy.parameters[name].section,
-                "placeholder": policy.parameters[name].placeholder,
-                "values": [
-                    {"effective_from": v.effective_from.isoformat(), "value": _shown(v.value), "source": v.source}
-                    for v in policy.parameters[name].values
-                ],
-            }
-            for name in cited
-            if name in policy.parameters
-        },
-    }
-
-
 def _wrap(label: str, text: str, indent: str = "    ") -> str:
     return textwrap.fill(text, _WRAP, initial_indent=f"{indent}{label}", subsequent_indent=indent + "  ")
 
@@ -378,6 +327,64 @@ def test_command(directory: str, policy_file: str | None, engine: str | None, ve
         raise UsageFailure(f"{directory}: no data tests (*.yaml, *.yml, *.json)")
     click.echo(format_results(results, verbose=verbose))
     sys.exit(EXIT_OK if all(r.passed for r in results) else EXIT_REJECTED)
+
+
+# --- the HTTP service ----------------------------------------------------------------------------------
+
+
+def _limit_setting(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, int]:
+    limits = {}
+    for value in values:
+        name, _, number = value.partition("=")
+        if not number.isdigit():
+            raise click.BadParameter(f"expected NAME=WHOLE_NUMBER, got {value!r}")
+        limits[name.strip()] = int(number)
+    return limits
+
+
+@cli.command(epilog=EXIT_CODES)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: every interface).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on.")
+@_policy_option
+@click.option("--records", metavar="DB", default=None,
+              help="Store a record of every decision in this database (a SQLite file path or a database URL).")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Worker processes (each compiles the policy; use about one per core).")
+@click.option("--tokens-file", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              envvar="COMMISSIONING_RULES_TOKENS_FILE",
+              help="Access tokens, one per line (also: COMMISSIONING_RULES_TOKENS, separated by commas). The records "
+              "endpoints need one and are off without any.")
+@click.option("--protect-evaluation", is_flag=True, help="Require an access token on the evaluation endpoints too.")
+@click.option("--limit", "limits", multiple=True, metavar="NAME=VALUE", callback=_limit_setting,
+              help="Change one of the service's limits (max_body_bytes, max_batch_bytes, ...; see the guide).")
+@_engine_option
+@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info", show_default=True)
+def serve(host: str, port: int, policy_file: str | None, records: str | None, workers: int, tokens_file: str | None,
+          protect_evaluation: bool, limits: dict[str, int], engine: str | None, log_level: str) -> None:
+    """Serve decisions over HTTP (FastAPI on uvicorn): POST /v1/decisions and more; the OpenAPI document at
+    /openapi.json and the API pages at /docs. Needs the server extra: pip install "commissioning-rules[server]".
+    """
+    try:
+        from commissioning_rules.server import Settings, SettingsError
+        from commissioning_rules.server.settings import TOKENS_VARIABLE, read_tokens
+    except ImportError as error:  # ServerUnavailable: one sentence naming the pip install to run
+        raise UsageFailure(str(error)) from None
+    import uvicorn
+    try:
+        settings = Settings.build(policy_file=policy_file, records=records,
+                                  tokens=read_tokens(tokens_file, os.environ.get(TOKENS_VARIABLE)),
+                                  protect_evaluation=protect_evaluation, engine=engine, limits=limits)
+        settings.policy.engine(settings.engine or _default_engine())  # fail here, not in every worker
+    except (SettingsError, OSError, ValueError, RuntimeError) as error:
+        raise UsageFailure(f"{policy_file}: {error}" if policy_file and "tokens" not in str(error) else str(error)) from None
+    if records and not settings.token_digests:
+        click.echo("note: no access tokens configured, so the records endpoints are off "
+                   f"(--tokens-file FILE or {TOKENS_VARIABLE})", err=True)
+    os.environ.update(settings.to_environment(tokens_file))
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    uvicorn.run("commissioning_rules.server:app_from_environment", factory=True, host=host, port=port,
+                workers=workers, access_log=False, log_level=log_level, timeout_graceful_shutdown=30,
+                log_config=None)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,7 +13,7 @@ import importlib
 from typing import Any
 
 from pydantic import BaseModel
-from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, JsonSchemaValue
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, JsonSchemaValue, models_json_schema
 from pydantic_core import core_schema
 
 from commissioning_rules.models.case import Case
@@ -81,6 +81,14 @@ def policy_schema() -> dict[str, Any]:
         "commissioning_rules.policy_file defines neither json_schema() nor a pydantic model PolicyFile, "
         "so no policy file schema can be generated"
     )
+
+
+def openapi_components(ref_template: str = "#/components/schemas/{model}") -> dict[str, Any]:
+    """The case (validation) and the Decision (serialization) as named schemas for an OpenAPI document's
+    ``components``, from the same models and generator as :func:`case_schema` and :func:`decision_schema`."""
+    _, top = models_json_schema([(Case, "validation"), (Decision, "serialization")], ref_template=ref_template,
+                                schema_generator=_ContractSchema)
+    return dict(top.get("$defs", {}))
 
 
 def schema_for(kind: str) -> dict[str, Any]:

@@ -1,0 +1,296 @@
+"""Batches streamed both ways: cases are evaluated as they arrive and each result is sent as it is ready.
+
+The input is a JSON array or JSON lines; the output has the same form, one result per item in order: the
+Decision, or the item's error as the command line's ``batch`` writes it (``{"error": {"line": N, ...}}`` for
+JSON lines, numbered from 1; ``{"error": {"item": N, ...}}`` for an array, counted from 0). When the stream must
+end early (the body passes ``max_batch_bytes``, an item passes ``max_item_bytes``, more than
+``max_batch_items``, an array that stops being JSON, a client that stops sending), the results so far stand and
+the last element is ``{"problem": {...}}``: RFC 9457 problem details, as the status line has already been sent.
+
+Three things make this safe:
+
+* **the body is read by a task of its own**, as fast as the client sends it, into a queue (bounded by
+  ``max_batch_bytes``): most HTTP clients (curl, requests, httpx) send the whole body before they read any of
+  the response, so a server that stopped reading while its own writes were blocked would deadlock with them;
+* **one reader of ``receive``**: Starlette's ``StreamingResponse`` listens for the disconnect by calling
+  ``receive`` itself under ASGI < 2.4 (uvicorn's HTTP is 2.3), which would swallow the body; :class:`BatchResponse`
+  does not, and the reader task notices the disconnect and stops the evaluation;
+* **evaluation off the event loop**: each chunk of items is evaluated by ``evaluate_lines`` (the CLI's batch: the
+  same parsing, the same error records) in the thread pool.
+
+Array elements are framed with the standard library's JSON scanner (``JSONDecoder.raw_decode``) and then parsed
+again by the library's strict parser; a framing library (ijson) would bring its own, laxer, number and
+duplicate-key handling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import json
+from dataclasses import dataclass, field
+from typing import AsyncIterator, Callable
+
+import anyio
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
+
+from commissioning_rules.batch import ItemError, Outcome, evaluate_lines, to_json_line
+from commissioning_rules.models.decision import Decision
+from commissioning_rules.server.dependencies import (
+    JSON_TYPES, JSONL_TYPES, body_chunks, check_declared_length, media_type, too_large,
+)
+from commissioning_rules.server.problems import Problem, problem_record
+from commissioning_rules.server.settings import Settings
+
+#: Items evaluated per trip to the thread pool.
+CHUNK_ITEMS = 32
+_END = object()
+_WHITESPACE = " \t\r\n"
+
+
+@dataclass
+class _Body:
+    """The request body, read into a queue by a task of its own (see the module docstring)."""
+
+    request: Request
+    limit: int
+    idle: float
+    queue: asyncio.Queue[object] = field(default_factory=asyncio.Queue)
+    disconnected: bool = False
+    task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self.task = asyncio.get_running_loop().create_task(self._read())
+
+    async def _read(self) -> None:
+        total = 0
+        try:
+            async for chunk in body_chunks(self.request, self.idle):
+                total += len(chunk)
+                if total > self.limit:
+                    self.queue.put_nowait(too_large(self.limit, "max_batch_bytes"))
+                    return
+                self.queue.put_nowait(chunk)
+            self.queue.put_nowait(_END)
+            # then wait for the client to go away, so an abandoned stream stops being evaluated
+            while (await self.request.receive())["type"] != "http.disconnect":
+                pass
+            self.disconnected = True
+        except Problem as problem:
+            self.queue.put_nowait(problem)
+        except ClientDisconnect:
+            self.disconnected = True
+            self.queue.put_nowait(Problem(400, "the client went away before the request body was complete",
+                                          kind="incomplete-body", title="Request body incomplete"))
+
+    async def next(self) -> bytes | None:
+        """The next chunk, ``None`` at the end; a problem reading it is raised."""
+        item = await self.queue.get()
+        if item is _END:
+            return None
+        if isinstance(item, Problem):
+            raise item
+        return item  # type: ignore[return-value]
+
+    def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+
+
+async def _lines(body: _Body, max_item: int) -> AsyncIterator[bytes]:
+    """JSON lines: each line (``\r\n`` or ``\n``) of the body. Blank lines at the very end are ignored (a blank
+    line between cases is that line's error, as in the command line's batch)."""
+    pending, blanks = b"", 0
+    while (chunk := await body.next()) is not None:
+        pending += chunk
+        *complete, pending = pending.split(b"\n")
+        for line in complete:
+            line = line.removesuffix(b"\r")
+            if not line.strip():
+                blanks += 1
+                continue
+            for _ in range(blanks):
+                yield b""
+            blanks = 0
+            yield line
+        if len(pending) > max_item:
+            raise _item_too_large(max_item)
+    if pending.strip():
+        for _ in range(blanks):
+            yield b""
+        yield pending.removesuffix(b"\r")
+
+
+async def _elements(body: _Body, max_item: int) -> AsyncIterator[str]:
+    """A JSON array: the text of each element, as soon as it is complete."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    scanner = json.JSONDecoder()
+    text, pos, offset, done = "", 0, 0, False  # offset: characters dropped from the front of ``text``
+
+    async def more() -> bool:
+        nonlocal text, pos, offset, done
+        chunk = await body.next()
+        try:
+            piece = decoder.decode(chunk or b"", final=chunk is None)
+        except UnicodeDecodeError as error:
+            raise _invalid(f"the body is not UTF-8 text ({error.reason})") from None
+        text, offset, pos = text[pos:] + piece, offset + pos, 0
+        done = chunk is None
+        return not done
+
+    async def skip_space() -> None:
+        nonlocal pos
+        while True:
+            while pos < len(text) and text[pos] in _WHITESPACE:
+                pos += 1
+            if pos < len(text) or not await more():
+                return
+
+    await skip_space()
+    if text[pos:pos + 1] != "[":
+        raise _invalid("expected a JSON array of cases (or send JSON lines as application/x-ndjson)")
+    pos += 1
+    await skip_space()
+    if text[pos:pos + 1] == "]":
+        pos += 1
+    else:
+        while True:
+            while True:
+                try:
+                    _, end = scanner.raw_decode(text, pos)
+                except json.JSONDecodeError as error:
+                    if done:
+                        raise _invalid(f"not valid JSON at character {offset + error.pos}: {error.msg}") from None
+                else:
+                    if end < len(text) or done:
+                        break
+                if len(text) - pos > max_item:
+                    raise _item_too_large(max_item)
+                await more()
+            yield text[pos:end]
+            pos = end
+            await skip_space()
+            separator = text[pos:pos + 1]
+            pos += 1
+            if separator == "]":
+                break
+            if separator != ",":
+                raise _invalid(f"expected ',' or ']' after an element at character {offset + pos - 1}")
+            await skip_space()
+    await skip_space()
+    if pos < len(text):
+        raise _invalid(f"unexpected text after the array at character {offset + pos}")
+
+
+def _invalid(detail: str) -> Problem:
+    return Problem(400, detail, kind="invalid-json", title="The body is not valid JSON")
+
+
+def _item_too_large(limit: int) -> Problem:
+    return Problem(413, f"one item of the batch is larger than the limit of {limit:,} bytes (max_item_bytes)",
+                   kind="item-too-large", title="Batch item too large")
+
+
+class BatchResponse(StreamingResponse):
+    """A streamed response that leaves ``receive`` to the body reader (see the module docstring)."""
+
+    def __init__(self, chunks: AsyncIterator[str], media: str, on_close: Callable[[], None]) -> None:
+        super().__init__(chunks, media_type=media, headers={"cache-control": "no-store"})
+        self.on_close = on_close
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self.stream_response(send)
+        except OSError:  # the client went away while we were writing (ASGI 2.4 servers)
+            pass
+        finally:
+            self.on_close()
+            await self.body_iterator.aclose()  # type: ignore[attr-defined]
+
+
+async def batch_response(request: Request, settings: Settings, as_of: object) -> BatchResponse:
+    """Start streaming the results of a batch request. Errors found before the first item (wrong media type, a
+    declared length over the limit, a body that is not an array) are raised, to be answered with their status."""
+    media = media_type(request, JSON_TYPES + JSONL_TYPES)
+    check_declared_length(request, settings.limit("max_batch_bytes"), "max_batch_bytes")
+    body = _Body(request, settings.limit("max_batch_bytes"), settings.limit("body_idle_seconds"))
+    body.start()
+    lines = media in JSONL_TYPES
+    max_item = settings.limit("max_item_bytes")
+    items: AsyncIterator[bytes | str] = _lines(body, max_item) if lines else _elements(body, max_item)
+    try:
+        first = await items.__anext__()
+    except StopAsyncIteration:
+        first = _END
+    except BaseException:
+        body.stop()
+        raise
+    run = _Run(settings, as_of, lines, first_number=1 if lines else 0, path=request.url.path)
+    return BatchResponse(run.results(first, items, body), media, body.stop)
+
+
+@dataclass
+class _Run:
+    settings: Settings
+    as_of: object
+    lines: bool
+    first_number: int
+    path: str
+
+    def _evaluate(self, raw: list[bytes | str], first: int) -> str:
+        """One chunk, in a worker thread: the results written out, numbered from ``first``."""
+        outcomes = evaluate_lines(raw, policy=self.settings.policy, as_of=self.as_of,  # type: ignore[arg-type]
+                                  engine=self.settings.engine)
+        return ("" if self.lines else ",").join(self._write(o, first) for o in outcomes)
+
+    def _write(self, outcome: Outcome, first: int) -> str:
+        if isinstance(outcome, Decision):
+            text = outcome.model_dump_json()
+        else:
+            numbered = outcome.model_copy(update={"item": first + outcome.item - 1})
+            text = to_json_line(numbered) if self.lines else json.dumps(
+                {"error": numbered.model_dump(mode="json")}, ensure_ascii=False, separators=(",", ":"))
+        return text + "\n" if self.lines else text
+
+    def _joined(self, text: str, started: bool) -> str:
+        if self.lines or not text:
+            return text
+        return ("," if started else "[") + text
+
+    async def results(self, first: object, items: AsyncIterator[bytes | str], body: _Body) -> AsyncIterator[str]:
+        started = False
+        number = self.first_number
+        limit = self.settings.limit("max_batch_items")
+        chunk: list[bytes | str] = [] if first is _END else [first]  # type: ignore[list-item]
+        ending: Problem | None = None
+        exhausted = first is _END
+        while not exhausted or chunk:
+            try:
+                while not exhausted and len(chunk) < CHUNK_ITEMS:
+                    if number - self.first_number + len(chunk) >= limit:
+                        ending = Problem(413, f"the batch has more than {limit:,} items (max_batch_items): "
+                                              "the items after it were not evaluated",
+                                         kind="too-many-items", title="Too many items")
+                        exhausted = True
+                        break
+                    chunk.append(await items.__anext__())
+            except StopAsyncIteration:
+                exhausted = True
+            except Problem as problem:
+                ending, exhausted = problem, True
+            if body.disconnected:
+                return
+            if chunk:
+                text = await anyio.to_thread.run_sync(self._evaluate, chunk, number)
+                number += len(chunk)
+                chunk = []
+                yield self._joined(text, started)
+                started = True
+        if ending is not None:
+            record = json.dumps(problem_record(ending, self.path), ensure_ascii=False, separators=(",", ":"))
+            yield self._joined(record + ("\n" if self.lines else ""), started)
+            started = True
+        if not self.lines:
+            yield "]" if started else "[]"
