@@ -124,7 +124,7 @@ async def problem_response(request: Request, error: Exception) -> Response:
     problem = as_problem(error)
     if problem.status >= 500 and not isinstance(error, Problem):
         log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=error)
-    body = problem.details(instance=request.url.path).model_dump_json(exclude_none=True)
+    body = problem.details(instance=request.url.path).model_dump_json()
     return Response(body, status_code=problem.status, media_type=MEDIA_TYPE, headers=problem.headers)
 
 
@@ -135,4 +135,4 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 def problem_record(problem: Problem, instance: str | None = None) -> dict[str, Any]:
     """A problem as the JSON value that ends a batch stream early (``{"problem": …}``)."""
-    return {"problem": problem.details(instance).model_dump(mode="json", exclude_none=True)}
+    return {"problem": problem.details(instance).model_dump(mode="json")}

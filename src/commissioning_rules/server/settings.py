@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import hmac
+import importlib.util
 import json
 import os
 from dataclasses import dataclass, field
@@ -104,6 +105,9 @@ class Settings:
                 raise SettingsError(f"limit {name} must be a whole number of at least 1, got {value!r}")
             known[name] = dataclasses.replace(known[name], value=value)
         token_list = tuple(tokens)
+        if records is not None and importlib.util.find_spec("commissioning_rules.records") is None:
+            raise SettingsError("--records needs the decision records store (commissioning_rules.records), "
+                                "which this version of commissioning-rules does not have")
         if protect_evaluation and not token_list:
             raise SettingsError("protecting the evaluation endpoints needs at least one access token "
                                 f"(a tokens file, or {TOKENS_VARIABLE})")

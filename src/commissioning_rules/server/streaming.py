@@ -41,7 +41,7 @@ from commissioning_rules.models.decision import Decision
 from commissioning_rules.server.dependencies import (
     JSON_TYPES, JSONL_TYPES, body_chunks, check_declared_length, media_type, too_large,
 )
-from commissioning_rules.server.problems import Problem, problem_record
+from commissioning_rules.server.problems import Problem, as_problem, log, problem_record
 from commissioning_rules.server.settings import Settings
 
 #: Items evaluated per trip to the thread pool.
@@ -52,17 +52,20 @@ _WHITESPACE = " \t\r\n"
 
 @dataclass
 class _Body:
-    """The request body, read into a queue by a task of its own (see the module docstring)."""
+    """The request body, read by a task of its own into a queue of chunks, which a second task frames into a
+    queue of items (see the module docstring). Both queues end with ``_END`` or a :class:`Problem`."""
 
     request: Request
     limit: int
     idle: float
-    queue: asyncio.Queue[object] = field(default_factory=asyncio.Queue)
+    chunks: asyncio.Queue[object] = field(default_factory=asyncio.Queue)
+    items: asyncio.Queue[object] = field(default_factory=asyncio.Queue)
     disconnected: bool = False
-    task: asyncio.Task[None] | None = None
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
-    def start(self) -> None:
-        self.task = asyncio.get_running_loop().create_task(self._read())
+    def start(self, framer: Callable[[_Body], AsyncIterator[bytes | str]]) -> None:
+        loop = asyncio.get_running_loop()
+        self.tasks = [loop.create_task(self._read()), loop.create_task(self._frame(framer(self)))]
 
     async def _read(self) -> None:
         total = 0
@@ -70,33 +73,44 @@ class _Body:
             async for chunk in body_chunks(self.request, self.idle):
                 total += len(chunk)
                 if total > self.limit:
-                    self.queue.put_nowait(too_large(self.limit, "max_batch_bytes"))
+                    self.chunks.put_nowait(too_large(self.limit, "max_batch_bytes"))
                     return
-                self.queue.put_nowait(chunk)
-            self.queue.put_nowait(_END)
+                self.chunks.put_nowait(chunk)
+            self.chunks.put_nowait(_END)
             # then wait for the client to go away, so an abandoned stream stops being evaluated
             while (await self.request.receive())["type"] != "http.disconnect":
                 pass
             self.disconnected = True
         except Problem as problem:
-            self.queue.put_nowait(problem)
+            self.chunks.put_nowait(problem)
         except ClientDisconnect:
             self.disconnected = True
-            self.queue.put_nowait(Problem(400, "the client went away before the request body was complete",
-                                          kind="incomplete-body", title="Request body incomplete"))
+            self.chunks.put_nowait(Problem(400, "the client went away before the request body was complete",
+                                           kind="incomplete-body", title="Request body incomplete"))
+
+    async def _frame(self, items: AsyncIterator[bytes | str]) -> None:
+        try:
+            async for item in items:
+                self.items.put_nowait(item)
+            self.items.put_nowait(_END)
+        except Problem as problem:
+            self.items.put_nowait(problem)
+        except Exception as error:  # a bug: end the stream with a 500 rather than leave it waiting
+            log.error("batch framing failed on %s", self.request.url.path, exc_info=error)
+            self.items.put_nowait(as_problem(error))
 
     async def next(self) -> bytes | None:
         """The next chunk, ``None`` at the end; a problem reading it is raised."""
-        item = await self.queue.get()
-        if item is _END:
+        chunk = await self.chunks.get()
+        if chunk is _END:
             return None
-        if isinstance(item, Problem):
-            raise item
-        return item  # type: ignore[return-value]
+        if isinstance(chunk, Problem):
+            raise chunk
+        return chunk  # type: ignore[return-value]
 
     def stop(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
+        for task in self.tasks:
+            task.cancel()
 
 
 async def _lines(body: _Body, max_item: int) -> AsyncIterator[bytes]:
@@ -215,20 +229,16 @@ async def batch_response(request: Request, settings: Settings, as_of: object) ->
     declared length over the limit, a body that is not an array) are raised, to be answered with their status."""
     media = media_type(request, JSON_TYPES + JSONL_TYPES)
     check_declared_length(request, settings.limit("max_batch_bytes"), "max_batch_bytes")
-    body = _Body(request, settings.limit("max_batch_bytes"), settings.limit("body_idle_seconds"))
-    body.start()
     lines = media in JSONL_TYPES
     max_item = settings.limit("max_item_bytes")
-    items: AsyncIterator[bytes | str] = _lines(body, max_item) if lines else _elements(body, max_item)
-    try:
-        first = await items.__anext__()
-    except StopAsyncIteration:
-        first = _END
-    except BaseException:
+    body = _Body(request, settings.limit("max_batch_bytes"), settings.limit("body_idle_seconds"))
+    body.start(lambda b: _lines(b, max_item) if lines else _elements(b, max_item))
+    first = await body.items.get()
+    if isinstance(first, Problem):
         body.stop()
-        raise
+        raise first
     run = _Run(settings, as_of, lines, first_number=1 if lines else 0, path=request.url.path)
-    return BatchResponse(run.results(first, items, body), media, body.stop)
+    return BatchResponse(run.results(first, body), media, body.stop)
 
 
 @dataclass
@@ -255,39 +265,38 @@ class _Run:
         return text + "\n" if self.lines else text
 
     def _joined(self, text: str, started: bool) -> str:
-        if self.lines or not text:
-            return text
-        return ("," if started else "[") + text
+        return text if self.lines else ("," if started else "[") + text
 
-    async def results(self, first: object, items: AsyncIterator[bytes | str], body: _Body) -> AsyncIterator[str]:
-        started = False
-        number = self.first_number
+    async def results(self, first: object, body: _Body) -> AsyncIterator[str]:
+        """Evaluate the items as they come: whatever has arrived (up to ``CHUNK_ITEMS``) goes to the thread pool at
+        once, so a slow sender gets each result as soon as its case is complete."""
         limit = self.settings.limit("max_batch_items")
-        chunk: list[bytes | str] = [] if first is _END else [first]  # type: ignore[list-item]
-        ending: Problem | None = None
-        exhausted = first is _END
-        while not exhausted or chunk:
-            try:
-                while not exhausted and len(chunk) < CHUNK_ITEMS:
-                    if number - self.first_number + len(chunk) >= limit:
-                        ending = Problem(413, f"the batch has more than {limit:,} items (max_batch_items): "
-                                              "the items after it were not evaluated",
-                                         kind="too-many-items", title="Too many items")
-                        exhausted = True
-                        break
-                    chunk.append(await items.__anext__())
-            except StopAsyncIteration:
-                exhausted = True
-            except Problem as problem:
-                ending, exhausted = problem, True
+        number, started, ending, done = self.first_number, False, None, False
+        item: object = first
+        while not done:
+            chunk: list[bytes | str] = []
+            while True:
+                if item is _END or isinstance(item, Problem):
+                    ending, done = (item if isinstance(item, Problem) else None), True
+                    break
+                if number - self.first_number + len(chunk) >= limit:
+                    ending = Problem(413, f"the batch has more than {limit:,} items (max_batch_items): the items after "
+                                          "them were not evaluated", kind="too-many-items", title="Too many items")
+                    done = True
+                    break
+                chunk.append(item)  # type: ignore[arg-type]
+                if len(chunk) == CHUNK_ITEMS or body.items.empty():
+                    break
+                item = body.items.get_nowait()
             if body.disconnected:
                 return
             if chunk:
                 text = await anyio.to_thread.run_sync(self._evaluate, chunk, number)
                 number += len(chunk)
-                chunk = []
                 yield self._joined(text, started)
                 started = True
+            if not done:
+                item = await body.items.get()
         if ending is not None:
             record = json.dumps(problem_record(ending, self.path), ensure_ascii=False, separators=(",", ":"))
             yield self._joined(record + ("\n" if self.lines else ""), started)
