@@ -3,8 +3,8 @@
 This package imports the library; nothing in the library imports it. Every trap of FastAPI, Starlette and
 uvicorn that bears on this service, and how it is defeated:
 
-* **Body size.** Neither FastAPI, Starlette nor uvicorn limits a request body: a body parameter reads it all
-  into memory. We never use body parameters; ``dependencies.read_body`` refuses a declared ``Content-Length``
+* **Body size.** uvicorn does not limit a request body, nor does FastAPI unless told (``max_body_size``, new in
+  recent releases and off by default): a body parameter reads it all into memory. We never use body parameters; ``dependencies.read_body`` refuses a declared ``Content-Length``
   over the limit before reading (413) and counts bytes as they arrive (``limits.yaml``).
 * **Slow bodies.** uvicorn has no body read timeout, so a client that stops sending holds a connection for
   ever: each chunk must arrive within ``body_idle_seconds`` (408).
@@ -36,6 +36,9 @@ uvicorn that bears on this service, and how it is defeated:
   served by this server at ``/docs/assets``, ReDoc without web fonts, and Swagger UI's ``validatorUrl`` is off.
 * **Logging.** uvicorn's access log prints the full URL with its query string; ``serve`` turns it off and
   ``app.RequestLog`` logs method, path, status, duration and record id only, never a body.
+* **Choosing the engine per request.** ``default_engine()`` asks whether durable_rules imports; asked from many
+  threads at once it can see a half-imported module and answer wrongly (seen on Python 3.13 under load). The app
+  resolves the engine once, at start-up, into its settings.
 * **Access tokens.** ``==`` on secrets leaks by timing: tokens are held as SHA-256 digests and compared with
   ``hmac.compare_digest``, against every configured token.
 * **Location header.** Built from the Host header, an absolute URL would be the client's to choose: the

@@ -3,6 +3,7 @@ OpenAPI document and the interactive API pages (served from this machine, never 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from contextlib import asynccontextmanager
@@ -80,8 +81,11 @@ def _openapi(app: FastAPI) -> Any:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The HTTP service for ``settings`` (default: the Norwich framework, no records, no tokens)."""
+    # The engine is chosen once, here: default_engine() asks whether durable_rules imports, and asking from many
+    # threads at once can see a half-imported module (a race in the import system, seen on Python 3.13).
     settings = settings or Settings()
     engine = settings.engine or default_engine()
+    settings = dataclasses.replace(settings, engine=engine)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
