@@ -412,3 +412,98 @@ def test_serve_usage_errors(args, message, capsys):
     assert main(["serve", *args]) == 2
     stderr = capsys.readouterr().err
     assert message in stderr and "Traceback" not in stderr
+
+
+# --- decision records ---------------------------------------------------------------------------------------------
+
+AUTH = {"authorization": f"Bearer {TOKEN}"}
+
+
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory):
+    pytest.importorskip("sqlalchemy", reason="the records extra is not installed")
+    database = tmp_path_factory.mktemp("records") / "decisions.db"
+    with TestClient(create_app(Settings.build(records=str(database), tokens=[TOKEN])),
+                    raise_server_exceptions=False) as client:
+        yield client
+
+
+def test_a_recorded_decision_is_201_with_its_record(recording):
+    response = recording.post("/v1/decisions?explain=text", json=CASE)
+    assert response.status_code == 201
+    body = response.json()
+    record_id = body.pop("record_id")
+    assert response.headers["location"] == f"/v1/records/{record_id}"
+    body.pop("explanation")
+    assert body == cr.evaluate(CASE).model_dump(mode="json")
+    record = recording.get(f"/v1/records/{record_id}", headers=AUTH).json()
+    assert record["record_id"] == record_id and json.loads(record["decision_json"]) == body
+    replay = recording.post(f"/v1/records/{record_id}/replay", headers=AUTH).json()
+    assert replay["identical"] is True and replay["record_id"] == record_id
+
+
+def test_a_correction_names_the_record_it_supersedes(recording):
+    first = recording.post("/v1/decisions", json=CASE).json()["record_id"]
+    assert recording.post(f"/v1/decisions?supersedes={first}", json=CASE).status_code == 401  # needs a token
+    second = recording.post(f"/v1/decisions?supersedes={first}", json=CASE, headers=AUTH).json()["record_id"]
+    assert recording.get(f"/v1/records/{second}", headers=AUTH).json()["supersedes"] == first
+    missing = "3f2b0000-0000-0000-0000-000000000000"
+    is_problem(recording.post(f"/v1/decisions?supersedes={missing}", json=CASE, headers=AUTH), 422, "unknown-record")
+
+
+def test_batch_decisions_are_recorded(recording):
+    lines = "\n".join(json.dumps(c) for c in [CASE, {"x": 1}, *CASES]).encode()
+    results = [json.loads(line) for line in recording.post("/v1/decisions:batch", content=lines, headers=NDJSON).text.splitlines()]
+    assert "error" in results[1]
+    for result in results[:1] + results[2:]:
+        record = recording.get(f"/v1/records/{result.pop('record_id')}", headers=AUTH).json()
+        assert json.loads(record["decision_json"]) == result
+
+
+def test_records_need_a_token_and_name_what_is_missing(recording):
+    record_id = recording.post("/v1/decisions", json=CASE).json()["record_id"]
+    for method, path in [("get", f"/v1/records/{record_id}"), ("post", f"/v1/records/{record_id}/replay"),
+                         ("get", "/v1/records/verify")]:
+        is_problem(getattr(recording, method)(path), 401, "unauthorized")
+        is_problem(getattr(recording, method)(path, headers={"authorization": "Bearer wrong-token-0123456789"}), 401)
+    is_problem(recording.get("/v1/records/not-a-uuid", headers=AUTH), 404, "unknown-record")
+    is_problem(recording.get("/v1/records/3f2b0000-0000-0000-0000-000000000000", headers=AUTH), 404, "unknown-record")
+
+
+def test_verify_the_chain(recording):
+    verification = recording.get("/v1/records/verify", headers=AUTH).json()
+    assert verification["intact"] is True and verification["records"] >= 1 and verification["problems"] == []
+    assert recording.get("/readyz").json()["records"] is True
+
+
+def test_records_endpoints_are_off_without_tokens_or_a_store(tmp_path, client):
+    pytest.importorskip("sqlalchemy", reason="the records extra is not installed")
+    with make_client(records=str(tmp_path / "decisions.db")) as tokenless:
+        assert tokenless.post("/v1/decisions", json=CASE).status_code == 201  # still recorded
+        is_problem(tokenless.get("/v1/records/verify", headers=AUTH), 403, "records-off")
+    is_problem(client.get("/v1/records/verify", headers=AUTH), 404, "records-off")
+    is_problem(client.post("/v1/decisions?supersedes=x", json=CASE, headers=AUTH), 422, "invalid-request")
+
+
+def test_a_store_that_fails_gives_no_decision(tmp_path, monkeypatch):
+    pytest.importorskip("sqlalchemy", reason="the records extra is not installed")
+    from commissioning_rules import records
+
+    with make_client(records=str(tmp_path / "decisions.db"), tokens=[TOKEN]) as failing:
+        def down(self, drafts):
+            raise records.StoreUnavailable("the database went away")
+
+        monkeypatch.setattr(records.Store, "append", down)
+        response = failing.post("/v1/decisions", json=CASE)
+        problem = is_problem(response, 503, "records-unavailable")
+        assert "eligibility" not in response.text and "went away" in problem["detail"]
+        results = failing.post("/v1/decisions:batch", content=json.dumps([CASE]), headers=JSON).json()
+        assert results == [{"problem": results[0]["problem"]}] and results[0]["problem"]["status"] == 503
+
+
+def test_a_wrong_store_stops_the_start(capsys):
+    from commissioning_rules.cli import main
+
+    assert main(["serve", "--records", "postgresql://nobody@127.0.0.1:1/none"]) == 2
+    stderr = capsys.readouterr().err
+    assert "127.0.0.1:1" in stderr and "Traceback" not in stderr

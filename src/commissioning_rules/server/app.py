@@ -20,7 +20,8 @@ from commissioning_rules import __version__
 from commissioning_rules.engine import default_engine
 from commissioning_rules.schema import openapi_components
 from commissioning_rules.server.problems import Problem, problem_response
-from commissioning_rules.server.routers import decisions, health, policy, rules, schemas
+from commissioning_rules.server.recording import Recorder
+from commissioning_rules.server.routers import decisions, health, policy, records, rules, schemas
 from commissioning_rules.server.settings import Settings
 
 log = logging.getLogger("commissioning_rules.server")
@@ -87,19 +88,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     engine = settings.engine or default_engine()
     settings = dataclasses.replace(settings, engine=engine)
 
+    recorder = Recorder(settings.records, settings.policy, settings.policy_text) if settings.records else None
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.policy.engine(engine)  # compile before the first request, and fail at start-up if it cannot
         log.info("serving %s (version %s) on %s%s", settings.policy.name, settings.policy.version, engine,
-                 f", records in {settings.records}" if settings.records else "")
+                 f", records in {recorder.store.url}" if recorder else "")
         yield
+        if recorder is not None:
+            recorder.close()
 
     app = FastAPIOffline(
         title="commissioning_rules", version=__version__, description=DESCRIPTION, lifespan=lifespan,
         static_url="/docs/assets", swagger_ui_parameters={"validatorUrl": None},
     )
     app.state.settings = settings
-    for router in (decisions.router, policy.router, rules.router, schemas.router, health.router):
+    app.state.recorder = recorder
+    for router in (decisions.router, records.router, policy.router, rules.router, schemas.router, health.router):
         app.include_router(router)
     for error in (Problem, RequestValidationError, HTTPException, Exception):
         app.add_exception_handler(error, problem_response)

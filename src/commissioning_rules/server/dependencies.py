@@ -17,6 +17,7 @@ from starlette.requests import ClientDisconnect
 
 from commissioning_rules.models.types import IsoDate
 from commissioning_rules.server.problems import Problem
+from commissioning_rules.server.recording import Recorder
 from commissioning_rules.server.settings import TOKENS_FILE_VARIABLE, TOKENS_VARIABLE, Settings
 
 JSON_TYPES = ("application/json",)
@@ -30,6 +31,14 @@ def settings(request: Request) -> Settings:
 
 
 SettingsDep = Annotated[Settings, Depends(settings)]
+
+
+def recorder(request: Request) -> Recorder | None:
+    """The records store (``--records``), or ``None``."""
+    return request.app.state.recorder  # type: ignore[no-any-return]
+
+
+RecorderDep = Annotated[Recorder | None, Depends(recorder)]
 #: ``?as_of=YYYY-MM-DD``: apply the policy at this date instead of the case's own (a real calendar date only).
 AsOf = Annotated[IsoDate | None, Query(description="Apply the policy at this date (YYYY-MM-DD), overriding the case's own as_of.")]
 Explain = Annotated[Literal["text"] | None, Query(description="`text` adds `explanation`: the decision in plain English.")]

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import hmac
-import importlib.util
 import json
 import os
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from typing import Any, Iterable, Mapping
 import yaml
 
 from commissioning_rules.policy import Policy
+from commissioning_rules.server.recording import Recorder, RecorderError
 
 #: Environment variables read by the server.
 TOKENS_VARIABLE = "COMMISSIONING_RULES_TOKENS"
@@ -79,6 +79,8 @@ class Settings:
 
     policy: Policy = field(default_factory=Policy.default)
     policy_file: str | None = None
+    #: The policy file's text, as loaded (a decision record keeps it, so the record can be replayed).
+    policy_text: str | None = None
     records: str | None = None
     token_digests: frozenset[bytes] = frozenset()
     protect_evaluation: bool = False
@@ -105,15 +107,25 @@ class Settings:
                 raise SettingsError(f"limit {name} must be a whole number of at least 1, got {value!r}")
             known[name] = dataclasses.replace(known[name], value=value)
         token_list = tuple(tokens)
-        if records is not None and importlib.util.find_spec("commissioning_rules.records") is None:
-            raise SettingsError("--records needs the decision records store (commissioning_rules.records), "
-                                "which this version of commissioning-rules does not have")
         if protect_evaluation and not token_list:
             raise SettingsError("protecting the evaluation endpoints needs at least one access token "
                                 f"(a tokens file, or {TOKENS_VARIABLE})")
+        text = None
+        if policy_file is not None:
+            try:
+                text = Path(policy_file).read_text("utf-8")
+            except (OSError, UnicodeDecodeError) as error:
+                raise SettingsError(f"{policy_file}: {error}") from None
+        policy = Policy.from_yaml(text, origin=policy_file) if text is not None else Policy.default()
+        if records is not None:  # open the store once now, so a wrong URL or a missing extra stops the start
+            try:
+                Recorder(records, policy, text).close()
+            except RecorderError as error:
+                raise SettingsError(str(error)) from None
         return cls(
-            policy=Policy.from_file(policy_file) if policy_file else Policy.default(),
+            policy=policy,
             policy_file=policy_file,
+            policy_text=text,
             records=records,
             token_digests=frozenset(_digest(t) for t in token_list),
             protect_evaluation=protect_evaluation,

@@ -29,7 +29,7 @@ import asyncio
 import codecs
 import json
 from dataclasses import dataclass, field
-from typing import AsyncIterator, Callable
+from typing import Any, AsyncIterator, Callable
 
 import anyio
 from starlette.requests import ClientDisconnect, Request
@@ -42,6 +42,7 @@ from commissioning_rules.server.dependencies import (
     JSON_TYPES, JSONL_TYPES, body_chunks, check_declared_length, media_type, too_large,
 )
 from commissioning_rules.server.problems import Problem, as_problem, log, problem_record
+from commissioning_rules.server.recording import Recorder
 from commissioning_rules.server.settings import Settings
 
 #: Items evaluated per trip to the thread pool.
@@ -224,7 +225,14 @@ class BatchResponse(StreamingResponse):
             await self.body_iterator.aclose()  # type: ignore[attr-defined]
 
 
-async def batch_response(request: Request, settings: Settings, as_of: object) -> BatchResponse:
+def with_members(decision_json: str, members: dict[str, Any]) -> str:
+    """The Decision's own JSON with members added at the end (its bytes otherwise unchanged)."""
+    extra = "".join(f",{json.dumps(k)}:{json.dumps(v, ensure_ascii=False)}" for k, v in members.items())
+    return decision_json[:-1] + extra + "}"
+
+
+async def batch_response(request: Request, settings: Settings, as_of: object,
+                         recorder: Recorder | None = None) -> BatchResponse:
     """Start streaming the results of a batch request. Errors found before the first item (wrong media type, a
     declared length over the limit, a body that is not an array) are raised, to be answered with their status."""
     media = media_type(request, JSON_TYPES + JSONL_TYPES)
@@ -237,7 +245,7 @@ async def batch_response(request: Request, settings: Settings, as_of: object) ->
     if isinstance(first, Problem):
         body.stop()
         raise first
-    run = _Run(settings, as_of, lines, first_number=1 if lines else 0, path=request.url.path)
+    run = _Run(settings, as_of, lines, first_number=1 if lines else 0, path=request.url.path, recorder=recorder)
     return BatchResponse(run.results(first, body), media, body.stop)
 
 
@@ -248,16 +256,25 @@ class _Run:
     lines: bool
     first_number: int
     path: str
+    recorder: Recorder | None = None
 
     def _evaluate(self, raw: list[bytes | str], first: int) -> str:
-        """One chunk, in a worker thread: the results written out, numbered from ``first``."""
-        outcomes = evaluate_lines(raw, policy=self.settings.policy, as_of=self.as_of,  # type: ignore[arg-type]
-                                  engine=self.settings.engine)
-        return ("" if self.lines else ",").join(self._write(o, first) for o in outcomes)
+        """One chunk, in a worker thread: the results written out, numbered from ``first``; with a records
+        store, the chunk's Decisions are stored first, in one transaction (a failure raises a problem)."""
+        outcomes = list(evaluate_lines(raw, policy=self.settings.policy, as_of=self.as_of,  # type: ignore[arg-type]
+                                       engine=self.settings.engine))
+        ids: dict[int, str] = {}
+        if self.recorder is not None:
+            decided = [(k, o) for k, o in enumerate(outcomes) if isinstance(o, Decision)]
+            stored = self.recorder.store_decisions([(raw[k], o) for k, o in decided])  # type: ignore[misc]
+            ids = {k: record_id for (k, _), record_id in zip(decided, stored)}
+        return ("" if self.lines else ",").join(self._write(o, first, ids.get(k)) for k, o in enumerate(outcomes))
 
-    def _write(self, outcome: Outcome, first: int) -> str:
+    def _write(self, outcome: Outcome, first: int, record_id: str | None) -> str:
         if isinstance(outcome, Decision):
             text = outcome.model_dump_json()
+            if record_id is not None:
+                text = with_members(text, {"record_id": record_id})
         else:
             numbered = outcome.model_copy(update={"item": first + outcome.item - 1})
             text = to_json_line(numbered) if self.lines else json.dumps(
@@ -291,7 +308,11 @@ class _Run:
             if body.disconnected:
                 return
             if chunk:
-                text = await anyio.to_thread.run_sync(self._evaluate, chunk, number)
+                try:
+                    text = await anyio.to_thread.run_sync(self._evaluate, chunk, number)
+                except Problem as problem:  # the records store failed: nothing unrecorded is sent
+                    ending = problem
+                    break
                 number += len(chunk)
                 yield self._joined(text, started)
                 started = True
