@@ -1,8 +1,9 @@
 """The rule catalogue and the traceability matrix, built from the rule data so they cannot drift from it.
 
 ``catalogue(policy)`` is the catalogue as JSON-ready data (``commissioning-rules rules --format json`` and the
-HTTP service's ``GET /v1/rules``); ``rule_catalogue(policy, as_of)`` lists every rule with its section, the framework sentence it quotes, its
-condition in words and the parameters it reads (value in force at ``as_of``, source, effective date).
+HTTP service's ``GET /v1/rules``). ``rule_catalogue(policy, as_of)`` lists every rule with its section, the
+framework sentence it quotes, its condition in words and the parameters it reads (value in force at ``as_of``,
+source, effective date).
 
 ``normative.yaml`` beside this module lists every normative sentence of the framework (its "must", "will",
 "should" and "required" sentences and the rows of charts 3.4.1, 3.4.2 and 3.5.1), each mapped to the rules or

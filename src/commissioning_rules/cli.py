@@ -632,6 +632,8 @@ def records_purge(db: str, before: str, reason: str, yes: bool, output_format: s
         click.echo(f"{marker.count} records evaluated before {before} would be purged: run again with --yes")
     else:
         click.echo(f"purged {marker.count} records; purge marker {marker.marker_id} (position {marker.seq})")
+
+
 # --- the HTTP service ----------------------------------------------------------------------------------
 
 
@@ -679,7 +681,7 @@ def serve(host: str, port: int, policy_file: str | None, records: str | None, wo
                                   protect_evaluation=protect_evaluation, engine=engine, limits=limits)
         settings.policy.engine(settings.engine or _default_engine())  # fail here, not in every worker
     except (SettingsError, OSError, ValueError, RuntimeError) as error:
-        raise UsageFailure(f"{policy_file}: {error}" if policy_file and "tokens" not in str(error) else str(error)) from None
+        raise UsageFailure(str(error)) from None  # each names its file, database or setting
     if records and not settings.token_digests:
         click.echo("note: no access tokens configured, so the records endpoints are off "
                    f"(--tokens-file FILE or {TOKENS_VARIABLE})", err=True)

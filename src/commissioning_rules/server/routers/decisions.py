@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -12,6 +13,7 @@ from commissioning_rules.server.dependencies import (
     JSON_TYPES, JSONL_TYPES, AsOf, Explain, JsonBody, RecorderDep, SettingsDep, evaluation_access, records_access,
 )
 from commissioning_rules.server.problems import Problem, responses
+from commissioning_rules.server.settings import Settings
 from commissioning_rules.server.streaming import BatchResponse, batch_response, with_members
 
 Supersedes = Annotated[str | None, Query(description="With records: the id of the record this decision corrects.")]
@@ -26,13 +28,7 @@ class DecisionResponse(Decision):
     record_id: str | None = None
 
 
-def _body_of(model: str, media_types: tuple[str, ...] = JSON_TYPES, description: str = "") -> dict[str, Any]:
-    schema = {"$ref": f"#/components/schemas/{model}"}
-    return {"requestBody": {"required": True, "description": description,
-                            "content": {m: {"schema": schema} for m in media_types}}}
-
-
-def decide(body: bytes, settings: SettingsDep, as_of: AsOf) -> Decision:
+def decide(body: bytes, settings: Settings, as_of: dt.date | None) -> Decision:
     """Evaluate one JSON body exactly as ``commissioning-rules evaluate`` does; a bad one is raised as a problem."""
     outcome = next(evaluate_lines([body], policy=settings.policy, as_of=as_of, engine=settings.engine))
     if isinstance(outcome, ItemError):
@@ -45,7 +41,8 @@ def decide(body: bytes, settings: SettingsDep, as_of: AsOf) -> Decision:
     response_model=DecisionResponse,
     response_model_exclude_none=True,
     summary="Evaluate one case",
-    openapi_extra=_body_of("Case", description="One case (the JSON contract)."),
+    openapi_extra={"requestBody": {"required": True, "description": "One case (the JSON contract).", "content": {
+        "application/json": {"schema": {"$ref": "#/components/schemas/Case"}}}}},
     responses={201: {"description": "Recorded (a server keeping records): the Decision with its `record_id`.",
                      "model": DecisionResponse}, **responses(400, 401, 413, 415, 422, 503)},
 )
