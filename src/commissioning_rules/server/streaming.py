@@ -16,7 +16,9 @@ Three things make this safe:
   ``receive`` itself under ASGI < 2.4 (uvicorn's HTTP is 2.3), which would swallow the body; :class:`BatchResponse`
   does not, and the reader task notices the disconnect and stops the evaluation;
 * **evaluation off the event loop**: each chunk of items is evaluated by ``evaluate_lines`` (the CLI's batch: the
-  same parsing, the same error records) in the thread pool.
+  same parsing, the same error records) in the thread pool. (A case without ``as_of`` is evaluated at the date
+  its chunk is; on a server keeping records, each chunk's Decisions are stored in one transaction before any of
+  them is sent.)
 
 Array elements are framed with the standard library's JSON scanner (``JSONDecoder.raw_decode``) and then parsed
 again by the library's strict parser; a framing library (ijson) would bring its own, laxer, number and
