@@ -225,3 +225,22 @@ def test_guide_curl_examples(server, command, shown):
     assert result.stdout.strip()
     if shown is not None:
         assert contains(json.loads(result.stdout), json.loads(shown)), result.stdout[:2000]
+
+
+def test_worker_processes_share_the_settings(tmp_path):
+    """--workers 2: each worker rebuilds the settings from the environment (policy file, tokens file, protection)."""
+    tokens = tmp_path / "tokens"
+    tokens.write_text(f"# test\n{TOKEN}\n")
+    council = EXAMPLES / "council-policy.yaml"
+    policy = cr.Policy.from_file(council)
+    with LiveServer(["--workers", "2", "--policy", str(council), "--tokens-file", str(tokens),
+                     "--protect-evaluation"]) as live:
+        with httpx.Client(base_url=live.url) as client:
+            assert client.post("/v1/decisions", json=CASE).status_code == 401
+            for _ in range(6):  # connections land on either worker
+                with httpx.Client(base_url=live.url, headers={"authorization": f"Bearer {TOKEN}"}) as fresh:
+                    response = fresh.post("/v1/decisions", json=CASE)
+                    assert response.text == cr.evaluate(CASE, policy=policy).model_dump_json()
+            assert client.get("/v1/policy").json()["version"] == policy.version
+    assert live.log.count("Application startup complete") == 2, live.log
+    assert live.log.count("POST /v1/decisions 200 ") == 6  # each worker logs its own requests

@@ -11,7 +11,6 @@ import collections
 import contextlib
 import datetime as dt
 import json
-import logging
 import os
 import sys
 import textwrap
@@ -676,10 +675,16 @@ def serve(host: str, port: int, policy_file: str | None, records: str | None, wo
         click.echo("note: no access tokens configured, so the records endpoints are off "
                    f"(--tokens-file FILE or {TOKENS_VARIABLE})", err=True)
     os.environ.update(settings.to_environment(tokens_file))
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # uvicorn applies log_config in every worker process (spawned workers do not inherit the parent's logging)
+    logging_config = {
+        "version": 1, "disable_existing_loggers": False,
+        "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain", "stream": "ext://sys.stderr"}},
+        "root": {"handlers": ["stderr"], "level": log_level.upper()},
+    }
     uvicorn.run("commissioning_rules.server:app_from_environment", factory=True, host=host, port=port,
                 workers=workers, access_log=False, log_level=log_level, timeout_graceful_shutdown=30,
-                log_config=None)
+                log_config=logging_config)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,6 +18,8 @@ uvicorn that bears on this service, and how it is defeated:
 * **Worker processes.** uvicorn starts workers only from an import string, never from an application object:
   ``serve`` passes the settings through the environment (``Settings.to_environment``, never the tokens
   themselves) and each worker builds its app with ``app.app_from_environment`` and compiles its own policy.
+  Spawned workers do not inherit the parent's logging set-up either: ``serve`` hands uvicorn a ``log_config``,
+  which uvicorn applies in every worker, so the request log is not lost with ``--workers 2``.
 * **Streaming.** Starlette's ``StreamingResponse`` calls ``receive`` itself to watch for a disconnect under ASGI
   < 2.4 (uvicorn's HTTP speaks 2.3), which would swallow a body still being read; and most clients send the
   whole body before reading anything, which deadlocks a server that reads only as fast as it writes. The batch
