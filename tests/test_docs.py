@@ -289,7 +289,7 @@ def test_the_api_reference_and_schemas_are_generated(site):
 
 # --- the pages' examples run -------------------------------------------------------------------------------------
 
-EXECUTED_PAGES = ("index.md", "guides/screening.md", "guides/property-testing.md")
+EXECUTED_PAGES = ("index.md", "guides/screening.md", "guides/property-testing.md", "guides/records.md")
 PYTHON_BLOCK = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 

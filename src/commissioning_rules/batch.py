@@ -17,6 +17,8 @@ import datetime as dt
 import json
 import multiprocessing
 import pickle
+import sys
+import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from decimal import Decimal
 from typing import Any, Iterable, Iterator, Literal, Mapping
@@ -245,6 +247,18 @@ def _run(
     return _in_processes(items, workers, recipe, as_of, engine, today, as_json)
 
 
+def _start_method(engine: str) -> str:
+    """How worker processes start: ``fork`` on Linux where it is safe (workers start at once, sharing the
+    imported library and the compiled default policy), else ``spawn`` (each worker starts clean).
+
+    Not ``fork`` for durable-rules (its C state and locks must not be copied into a child), nor from a process
+    running other threads (a lock one of them holds would stay held in the child for ever), nor on macOS
+    (system libraries there are not fork-safe)."""
+    if engine != "durable-rules" and sys.platform == "linux" and threading.active_count() == 1:
+        return "fork"
+    return "spawn"
+
+
 def _in_processes(
     items: Iterable[tuple[int, Any, bool]],
     workers: int,
@@ -254,10 +268,9 @@ def _in_processes(
     today: dt.date,
     as_json: bool,
 ) -> Iterator[Any]:
-    # "spawn": every worker starts clean, so no durable_rules state or held lock is copied across a fork.
     executor = ProcessPoolExecutor(
         max_workers=workers,
-        mp_context=multiprocessing.get_context("spawn"),
+        mp_context=multiprocessing.get_context(_start_method(engine)),
         initializer=_start_worker,
         initargs=(recipe, as_of, engine, today, as_json),
     )

@@ -60,7 +60,7 @@ _policy_option = click.option(
 )
 _engine_option = click.option(
     "--engine", type=click.Choice(ENGINES), default=None,
-    help="The rules engine (default: durable-rules where it imports, else reference). Decisions differ only "
+    help="The rules engine (default: compiled; durable-rules where it imports). Decisions differ only "
     "in their 'engine' field.",
 )
 
