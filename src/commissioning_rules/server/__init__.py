@@ -38,9 +38,9 @@ uvicorn that bears on this service, and how it is defeated:
   served by this server at ``/docs/assets``, ReDoc without web fonts, and Swagger UI's ``validatorUrl`` is off.
 * **Logging.** uvicorn's access log prints the full URL with its query string; ``serve`` turns it off and
   ``app.RequestLog`` logs method, path, status, duration and record id only, never a body.
-* **Choosing the engine per request.** ``default_engine()`` asks whether durable_rules imports; asked from many
-  threads at once it can see a half-imported module and answer wrongly (seen on Python 3.13 under load). The app
-  resolves the engine once, at start-up, into its settings.
+* **Import races in the thread pool.** Probing from many threads at once whether an optional module imports
+  can see a half-imported module and answer wrongly (seen with durable_rules on Python 3.13 under load): the app
+  resolves its engine once, at start-up, into its settings, and no request probes anything.
 * **Access tokens.** ``==`` on secrets leaks by timing: tokens are held as SHA-256 digests and compared with
   ``hmac.compare_digest``, against every configured token.
 * **Location header.** Built from the Host header, an absolute URL would be the client's to choose: the

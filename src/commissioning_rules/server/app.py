@@ -82,8 +82,7 @@ def _openapi(app: FastAPI) -> Any:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The HTTP service for ``settings`` (default: the Norwich framework, no records, no tokens)."""
-    # The engine is chosen once, here: default_engine() asks whether durable_rules imports, and asking from many
-    # threads at once can see a half-imported module (a race in the import system, seen on Python 3.13).
+    # The engine is chosen once, here, never per request (see the package notes: import races in the thread pool).
     settings = settings or Settings()
     engine = settings.engine or default_engine()
     settings = dataclasses.replace(settings, engine=engine)
