@@ -6,8 +6,10 @@ Starts ``commissioning-rules serve`` on a free port of 127.0.0.1 (stopped at the
 POST /v1/decisions from ``--clients`` concurrent clients (threads, each with its own keep-alive connection), and
 checks every answer: 0 errors and every Decision identical, byte for byte, to the library's. Then it evaluates the
 same cases with the library in this process (one after another, then from the same number of threads) and
-prints requests/s and the median and 99th percentile latency of each, with the ratios. Responses are checked and
-discarded as they come (only their latencies are kept).
+prints requests/s and the median and 99th percentile latency of each, and the CPU time each request costs (the
+server process's for HTTP, this process's for the library): on a busy machine wall-clock figures measure the
+scheduler as much as the code, CPU time per request does not. Responses are checked and discarded as they come
+(only their latencies are kept).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import platform
 import statistics
 import sys
@@ -31,6 +34,22 @@ from bench_evaluate import make_cases  # noqa: E402
 import commissioning_rules as cr  # noqa: E402
 from commissioning_rules.engine import default_engine  # noqa: E402
 from commissioning_rules.server.process import LiveServer  # noqa: E402
+
+
+def cpu_seconds(pid: int | None = None) -> float:
+    """CPU time (user + system) used so far by this process, or by process ``pid`` and its children (Linux)."""
+    if pid is None:
+        return time.process_time()
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if stat.parent.name == str(pid) or fields[1] == str(pid):  # the process, or one of its children
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
 
 
 def percentile(latencies: list[float], fraction: float) -> float:
@@ -102,24 +121,31 @@ def main() -> int:
         return work
 
     server_args = ["--workers", str(args.workers), "--log-level", "warning"] + (["--engine", engine] if args.engine else [])
-    results = {}
+    results: dict[str, tuple[float, list[float], float]] = {}
+
+    def measured(name: str, clients: int, make: Callable[[], Callable[[int], None]], pid: int | None = None) -> None:
+        before = cpu_seconds(pid)
+        seconds, latencies = run_concurrently(args.requests, clients, make)
+        results[name] = (seconds, latencies, cpu_seconds(pid) - before)
+
     with LiveServer(server_args) as server:
+        assert server.process is not None
         run_concurrently(min(200, args.requests), args.clients, http_worker(server.url))  # warm-up
-        results[f"HTTP, {args.clients} clients, {args.workers} worker(s)"] = run_concurrently(
-            args.requests, args.clients, http_worker(server.url))
+        measured(f"HTTP, {args.clients} clients, {args.workers} worker(s)", args.clients, http_worker(server.url),
+                 server.process.pid)
     run_concurrently(min(200, args.requests), 1, library_worker)  # warm-up
-    results["library, one thread"] = run_concurrently(args.requests, 1, library_worker)
-    results[f"library, {args.clients} threads"] = run_concurrently(args.requests, args.clients, library_worker)
+    measured("library, one thread", 1, library_worker)
+    measured(f"library, {args.clients} threads", args.clients, library_worker)
 
     kind = "whole" if args.whole else "gate"
     print(f"# {args.requests} requests ({args.distinct} distinct {kind} cases), {engine}; Python "
           f"{platform.python_version()} on {platform.machine()}; errors: {len(errors)}")
-    print("| variant | requests/s | p50 latency | p99 latency | time × library |")
-    print("|---|---|---|---|---|")
-    floor = results["library, one thread"][0]
-    for name, (seconds, latencies) in results.items():
+    print("| variant | requests/s | p50 latency | p99 latency | CPU per request | CPU × library |")
+    print("|---|---|---|---|---|---|")
+    floor = results["library, one thread"][2]
+    for name, (seconds, latencies, cpu) in results.items():
         print(f"| {name} | {args.requests / seconds:,.0f} | {statistics.median(latencies) * 1e3:,.1f} ms | "
-              f"{percentile(latencies, 0.99) * 1e3:,.1f} ms | {seconds / floor:,.2f} |")
+              f"{percentile(latencies, 0.99) * 1e3:,.1f} ms | {cpu / args.requests * 1e3:,.2f} ms | {cpu / floor:,.1f} |")
     for error in errors[:10]:
         print(error, file=sys.stderr)
     return 1 if errors else 0
