@@ -36,11 +36,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 import yaml
 
-from commissioning_rules.engine import ENGINES
+from commissioning_rules.engine import ENGINES, engine_name
 from commissioning_rules.evaluate import evaluate
 from commissioning_rules.models.case import Case
 from commissioning_rules.models.decision import Decision
@@ -142,7 +142,7 @@ class DataTest:
     def run(self, policy: Policy | None = None, engine: str | None = None) -> DataTestResult:
         """Evaluate the case and compare; an invalid case or a failing evaluation is an error, not a crash."""
         try:
-            decision = evaluate(self.case, policy=policy, as_of=self.as_of, engine=engine or self.engine)
+            decision = evaluate(self.case, policy=policy, as_of=self.as_of, engine=engine_name(engine or self.engine))
         except Exception as error:  # noqa: BLE001 - reported as the test's error
             return DataTestResult(self, error=f"{type(error).__name__}: {error}")
         return DataTestResult(self, mismatches=mismatches(_plain(self.expect), decision.model_dump(mode="json")))
@@ -345,11 +345,11 @@ def pytest_collect_file(parent: Any, file_path: Path) -> Any:
     return None
 
 
-def _pytest_classes() -> tuple[type, type]:
+def _pytest_classes() -> tuple[Any, Any]:
     import pytest
 
     class DataTestFile(pytest.File):
-        def collect(self):
+        def collect(self) -> Iterator[Any]:
             for test in load_file(self.path):
                 yield DataTestItem.from_parent(self, name=test.name, test=test)
 
@@ -361,7 +361,7 @@ def _pytest_classes() -> tuple[type, type]:
         def runtest(self) -> None:
             self.test.check()
 
-        def repr_failure(self, excinfo: Any, style: Any = None) -> str:
+        def repr_failure(self, excinfo: Any, style: Any = None) -> Any:
             if isinstance(excinfo.value, AssertionError):
                 return str(excinfo.value)
             return super().repr_failure(excinfo)
@@ -375,7 +375,7 @@ def _pytest_classes() -> tuple[type, type]:
 class _Lazy:
     """The pytest node classes, built on first use (pytest is only needed when collecting under pytest)."""
 
-    _classes: tuple[type, type] | None = None
+    _classes: tuple[Any, Any] | None = None
 
     @classmethod
     def from_parent(cls, parent: Any, **kwargs: Any) -> Any:
