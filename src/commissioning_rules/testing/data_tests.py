@@ -21,9 +21,10 @@ Optional keys: ``engine`` (``reference`` or ``durable-rules``), ``as_of`` (overr
 one test, or several as a list under ``tests:``.
 
 Run a folder with ``commissioning-rules test DIR`` (:func:`main`), from Python with :func:`run_data_tests`, or
-under pytest with :func:`parametrize` (or ``-p commissioning_rules.testing.data_tests``, which collects
-``test_*.yaml``/``test_*.yml``/``test_*.json`` files). :func:`save_example` turns a counterexample (e.g. a
-property's shrunk case) into such a file in one call.
+under pytest: with :func:`parametrize`, or by this module's pytest plugin (registered when the package is
+installed), which collects ``test_*.yaml``/``test_*.yml``/``test_*.json`` data-test files and runs them under
+``--cr-policy FILE`` (else the Norwich framework); its ``cr_policy`` fixture gives your own tests the same
+policy. :func:`save_example` turns a counterexample (e.g. a property's shrunk case) into such a file in one call.
 """
 
 from __future__ import annotations
@@ -337,11 +338,43 @@ def parametrize(directory: str | Path, argname: str = "data_test") -> Any:
     return pytest.mark.parametrize(argname, tests, ids=[t.id for t in tests])
 
 
+def pytest_addoption(parser: Any) -> None:
+    from commissioning_rules.testing.pytest_policy import add_policy_option
+
+    add_policy_option(parser)
+
+
+def _looks_like_data_tests(path: Path) -> bool:
+    """Whether a ``test_*`` YAML/JSON file is meant as data tests (a mapping with ``case``, ``expect`` or
+    ``tests``), so another tool's ``test_*.json`` is left alone; a malformed data test is still collected and
+    reported, not skipped."""
+    try:
+        data = _read(path)
+    except (DataTestError, OSError, UnicodeDecodeError):
+        return True  # reported as the file's error when collected
+    return isinstance(data, dict) and bool({"case", "expect", "tests"} & set(data))
+
+
 def pytest_collect_file(parent: Any, file_path: Path) -> Any:
-    """With ``-p commissioning_rules.testing.data_tests``: collect ``test_*.yaml``/``.yml``/``.json`` files."""
-    if file_path.suffix in SUFFIXES and file_path.name.startswith("test_"):
+    """Collect ``test_*.yaml``/``.yml``/``.json`` data-test files; each test runs under the session's policy
+    (``--cr-policy FILE``, else the Norwich framework)."""
+    if file_path.suffix in SUFFIXES and file_path.name.startswith("test_") and _looks_like_data_tests(file_path):
         return _DataTestFile.from_parent(parent, path=file_path)
     return None
+
+
+def _cr_policy(request: Any) -> Policy:
+    """The policy the session tests: ``--cr-policy FILE`` (or the ``cr_policy`` setting), else the Norwich
+    framework. Use it in your own tests, e.g. ``properties.check_all(cr_policy)``."""
+    from commissioning_rules.testing.pytest_policy import session_policy
+
+    return session_policy(request.config)
+
+
+if "pytest" in sys.modules:  # loaded as a plugin (the command line imports this module without pytest)
+    import pytest
+
+    cr_policy = pytest.fixture(scope="session", name="cr_policy")(_cr_policy)
 
 
 def _pytest_classes() -> tuple[type, type]:
@@ -358,7 +391,9 @@ def _pytest_classes() -> tuple[type, type]:
             self.test = test
 
         def runtest(self) -> None:
-            self.test.check()
+            from commissioning_rules.testing.pytest_policy import session_policy
+
+            self.test.check(session_policy(self.config))
 
         def repr_failure(self, excinfo: Any, style: Any = None) -> str:
             if isinstance(excinfo.value, AssertionError):
