@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-COUNTY = Path(__file__).parent / "data" / "county" / "county-policy.yaml"
+COUNTY = Path(__file__).parent / "policies" / "county-policy.yaml"
 
 ORGANISATION = {
     "kind": "charity", "constitution_adopted": True, "regular_committee_meetings": True,
