@@ -285,21 +285,3 @@ def test_the_api_reference_and_schemas_are_generated(site):
     assert "Apply" in api and "evaluate" in api  # the docstring of evaluate, rendered by mkdocstrings
     contract = (site / "json-contract/index.html").read_text("utf-8")
     assert "generated: json-schema" not in contract and "when_unstated" in contract
-
-
-# --- the pages' examples run -------------------------------------------------------------------------------------
-
-EXECUTED_PAGES = ("index.md", "guides/screening.md", "guides/property-testing.md")
-PYTHON_BLOCK = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
-
-
-@pytest.mark.parametrize("page", EXECUTED_PAGES)
-def test_the_python_examples_of_the_page_run(page):
-    markdown = (DOCS / page).read_text("utf-8")
-    blocks = list(PYTHON_BLOCK.finditer(markdown))
-    assert blocks
-    namespace: dict = {"__name__": f"docs_{page}"}
-    for block in blocks:
-        # pad with the lines before the block, so a failure's traceback points at the page's own line
-        padded = "\n" * markdown.count("\n", 0, block.start(1)) + block.group(1)
-        exec(compile(padded, f"docs/{page}", "exec"), namespace)  # each block's assertions are the test
