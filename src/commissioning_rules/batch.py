@@ -121,7 +121,7 @@ def _evaluate_item(
     except ValidationError as error:
         return _validation_error(item, error)
     try:
-        return evaluate(case, policy=policy, as_of=as_of or case.as_of or today, engine=engine)
+        return evaluate(case, policy=policy, as_of=as_of, engine=engine, today=today)
     except ParameterError as error:
         return ItemError(
             item=item, kind="parameter_error", field="as_of", message=str(error),

@@ -7,6 +7,7 @@ progress bar of its own (shown only when stderr is a terminal).
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import json
 import os
@@ -62,6 +63,13 @@ _engine_option = click.option(
 )
 
 
+_record_option = click.option(
+    "--record", "record_db", default=None, metavar="DB",
+    help="Store a decision record of each decision in DB: an SQLite file path or a database URL "
+    "(postgresql://user@host/db). Needs the records extra.",
+)
+
+
 def _format_option(default: str, choices: tuple[str, ...]) -> Any:
     return click.option("--format", "output_format", type=click.Choice(choices), default=default, show_default=True,
                         help="Output format.")
@@ -107,22 +115,34 @@ def cli() -> None:
 @_policy_option
 @_engine_option
 @_format_option("json", ("json", "text"))
+@_record_option
+@click.option("--supersedes", default=None, metavar="RECORD_ID",
+              help="With --record: the id of the record this decision corrects.")
 def evaluate(case_file: BinaryIO, as_of: dt.datetime | None, policy_file: str | None, engine: str | None,
-             output_format: str) -> None:
+             output_format: str, record_db: str | None, supersedes: str | None) -> None:
     """Evaluate one case (a JSON object; '-' reads stdin) and print its Decision.
 
     --format json prints the Decision as the JSON contract (DESIGN.md); --format text explains it in plain
     English, quoting the framework. A rejected case is reported on stderr, field by field (with --format json,
-    also as an {"error": ...} record on stdout), and the exit status is 1.
+    also as an {"error": ...} record on stdout), and the exit status is 1. With --record DB the decision is
+    stored as a decision record first (its id on stderr); if it cannot be stored, no decision is printed and
+    the exit status is 2.
     """
-    policy = _load_policy(policy_file)
-    outcomes = _start(lambda: evaluate_lines([case_file.read()], policy=policy, as_of=_date(as_of), engine=engine))
+    if supersedes is not None and record_db is None:
+        raise UsageFailure("--supersedes needs --record DB")
+    recorder = _Recorder(record_db, policy_file) if record_db else None
+    policy = recorder.policy if recorder else _load_policy(policy_file)
+    data = case_file.read()
+    outcomes = _start(lambda: evaluate_lines([data], policy=policy, as_of=_date(as_of), engine=engine))
     outcome = next(outcomes)
     if isinstance(outcome, ItemError):
         if output_format == "json":
             click.echo(to_json_line(outcome))
         click.echo(_rejection(outcome, case_file.name), err=True)
         sys.exit(EXIT_REJECTED)
+    if recorder is not None:
+        (record,) = recorder.store([(data, outcome)], supersedes=supersedes)
+        click.echo(f"recorded {record.record_id} (position {record.seq}) in {recorder.url}", err=True)
     click.echo(outcome.model_dump_json(indent=2) if output_format == "json" else outcome.explain(), nl=output_format == "json")
 
 
@@ -167,8 +187,9 @@ def _lines(stream: BinaryIO) -> Iterator[bytes]:
 @_as_of_option
 @_policy_option
 @_engine_option
+@_record_option
 def batch(cases_file: BinaryIO, output: TextIO, workers: int, as_of: dt.datetime | None, policy_file: str | None,
-          engine: str | None) -> None:
+          engine: str | None, record_db: str | None) -> None:
     """Evaluate a JSONL file of cases (one JSON object per line; '-' reads stdin).
 
     Writes one line per input line, in input order: the Decision as JSON, or for a line that cannot be
@@ -177,7 +198,12 @@ def batch(cases_file: BinaryIO, output: TextIO, workers: int, as_of: dt.datetime
     parameter_error). The run goes on past bad lines; a summary (evaluated, rejected) ends on stderr, and the
     exit status is 1 if any line was rejected. One engine serves the whole run. A progress bar is shown only
     when stderr is a terminal.
+
+    With --record DB, every decision is stored as a decision record, one transaction per chunk of lines, and a
+    chunk's lines are written only once its records are committed; if the database fails, the run stops
+    (exit status 2) and the output holds exactly the lines whose records were stored.
     """
+    recorder = _Recorder(record_db, policy_file) if record_db else None
     _load_policy(policy_file)  # a bad policy file is a usage error before any case is read
     if _same_file(cases_file.name, output.name):
         raise UsageFailure(f"the output {output.name} is the input: write the decisions to another file")
@@ -188,8 +214,12 @@ def batch(cases_file: BinaryIO, output: TextIO, workers: int, as_of: dt.datetime
             raise UsageFailure(error.format_message()) from None
     total = _count_lines(cases_file) if sys.stderr.isatty() else None
     lines = _lines(cases_file)
-    outcomes = _start(lambda: evaluate_lines(lines, workers=workers, policy_file=policy_file, as_of=_date(as_of),
-                                             engine=engine, as_json=True))
+    if recorder is not None:
+        outcomes = recorder.batch(lines, lambda teed: _start(lambda: evaluate_lines(
+            teed, workers=workers, policy=recorder.policy, as_of=_date(as_of), engine=engine, as_json=True)))
+    else:
+        outcomes = _start(lambda: evaluate_lines(lines, workers=workers, policy_file=policy_file,
+                                                 as_of=_date(as_of), engine=engine, as_json=True))
     evaluated, rejected = 0, []
     bar = click.progressbar(length=total, file=sys.stderr, label="evaluating") if total else None
     try:
@@ -378,6 +408,281 @@ def test_command(directory: str, policy_file: str | None, engine: str | None, ve
         raise UsageFailure(f"{directory}: no data tests (*.yaml, *.yml, *.json)")
     click.echo(format_results(results, verbose=verbose))
     sys.exit(EXIT_OK if all(r.passed for r in results) else EXIT_REJECTED)
+
+
+# --- decision records ---------------------------------------------------------------------------------
+
+#: Batch lines whose records are stored in one transaction.
+RECORD_CHUNK = 256
+
+
+def _records() -> Any:
+    """The records package, or a usage error naming the extra to install."""
+    try:
+        from commissioning_rules import records
+    except ImportError as error:
+        raise UsageFailure(str(error)) from None
+    return records
+
+
+def _open_store(db: str) -> Any:
+    records = _records()
+    try:
+        return records.Store(db)
+    except records.RecordsError as error:
+        raise UsageFailure(str(error)) from None
+
+
+class _Recorder:
+    """Records the decisions of ``evaluate``/``batch --record``: the store, and the policy with its text."""
+
+    def __init__(self, db: str, policy_file: str | None) -> None:
+        self.records = _records()
+        self.policy: Policy | None = None
+        text = None
+        if policy_file is not None:
+            try:
+                with open(policy_file, encoding="utf-8") as file:
+                    text = file.read()
+                self.policy = Policy.from_yaml(text, origin=policy_file)
+            except (OSError, ValueError) as error:
+                raise UsageFailure(f"{policy_file}: {error}") from None
+        self._store = _open_store(db)
+        self.url = self._store.url
+        try:
+            self.source = self.records.PolicySource.of(self.policy, text)
+        except self.records.RecordsError as error:
+            raise UsageFailure(str(error)) from None
+
+    def store(self, items: list[tuple[bytes, Any]], supersedes: str | None = None) -> list[Any]:
+        """Store one record per (case line, Decision or its JSON data), in one transaction."""
+        from commissioning_rules.batch import load_json
+        from commissioning_rules.models.case import Case
+
+        try:
+            drafts = [self.records.Draft.of(Case.model_validate(load_json(line)), decision, self.source,
+                                            supersedes=supersedes) for line, decision in items]
+            return self._store.append(drafts)
+        except self.records.RecordsError as error:
+            raise UsageFailure(f"not recorded: {error}") from None
+
+    def batch(self, lines: Iterator[bytes], start: Any) -> Iterator[tuple[str, ItemError | None]]:
+        """Run ``start(lines)`` (a batch of JSON outcomes) and yield its outcomes a chunk at a time, each chunk
+        only once the records of its decisions are committed."""
+        pending: collections.deque[bytes] = collections.deque()
+
+        def teed() -> Iterator[bytes]:
+            for line in lines:
+                pending.append(line)
+                yield line
+
+        outcomes = start(teed())
+
+        def recorded() -> Iterator[tuple[str, ItemError | None]]:
+            chunk: list[tuple[str, ItemError | None, bytes]] = []
+            for text, error in outcomes:
+                chunk.append((text, error, pending.popleft()))
+                if len(chunk) == RECORD_CHUNK:
+                    yield from self._commit(chunk)
+                    chunk = []
+            yield from self._commit(chunk)
+
+        return recorded()
+
+    def _commit(self, chunk: list[tuple[str, ItemError | None, bytes]]) -> Iterator[tuple[str, ItemError | None]]:
+        self.store([(line, json.loads(text)) for text, error, line in chunk if error is None])
+        for text, error, _ in chunk:
+            yield text, error
+
+
+_db_option = click.option(
+    "--db", "db", required=True, envvar="COMMISSIONING_RULES_DB", metavar="DB",
+    help="The decision records: an SQLite file path or a database URL (default: $COMMISSIONING_RULES_DB).",
+)
+
+
+def _moment(value: str, option: str) -> dt.datetime:
+    """A date (the start of that day, UTC) or a date and time with its offset, as an aware datetime."""
+    try:
+        if len(value) == 10:
+            return dt.datetime.combine(dt.date.fromisoformat(value), dt.time(), tzinfo=dt.timezone.utc)
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageFailure(f"{option}: expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS+00:00, got {value!r}") from None
+    if moment.tzinfo is None:
+        raise UsageFailure(f"{option}: {value!r} has no time zone: add Z (UTC) or an offset such as +01:00")
+    return moment
+
+
+def _echo_json(value: Any, indent: int | None = 2) -> None:
+    click.echo(json.dumps(value, indent=indent, ensure_ascii=False, default=str))
+
+
+@cli.group(epilog=EXIT_CODES)
+def records() -> None:
+    """Decision records: list, show, replay, verify, export and purge them (needs the records extra).
+
+    Decisions are recorded by 'evaluate --record DB' and 'batch --record DB'. DB is an SQLite file path or a
+    database URL such as postgresql://user@host/council_decisions.
+    """
+
+
+@records.command("list", epilog=EXIT_CODES)
+@_db_option
+@click.option("--reference", default=None, help="Only the records of this application reference.")
+@click.option("--since", default=None, metavar="DATE", help="Only records evaluated on or after DATE (UTC).")
+@click.option("--until", default=None, metavar="DATE", help="Only records evaluated before DATE (UTC).")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many records.")
+@_format_option("text", ("text", "json"))
+def records_list(db: str, reference: str | None, since: str | None, until: str | None, limit: int | None,
+                 output_format: str) -> None:
+    """List records in chain order, one a line (--format json: one JSON object a line, without the texts)."""
+    store = _open_store(db)
+    found = store.records(reference=reference, since=_moment(since, "--since") if since else None,
+                          until=_moment(until, "--until") if until else None, limit=limit)
+    for record in _guarded(found):
+        if output_format == "json":
+            _echo_json(record.summary(), indent=None)
+        else:
+            extra = f"  supersedes {record.supersedes}" if record.supersedes else ""
+            click.echo(f"{record.seq:>7}  {record.record_id}  {record.evaluated_at:%Y-%m-%d %H:%M:%S}Z  as of "
+                       f"{record.as_of}  {record.reference or '-'}  policy {record.policy_version}{extra}")
+
+
+def _guarded(items: Any) -> Iterator[Any]:
+    """Iterate a store's results, a database failure on the way being a usage error."""
+    records = _records()
+    try:
+        yield from items
+    except records.RecordsError as error:
+        raise UsageFailure(str(error)) from None
+
+
+@records.command("show", epilog=EXIT_CODES)
+@_db_option
+@click.argument("record_id")
+@_format_option("text", ("text", "json"))
+def records_show(db: str, record_id: str, output_format: str) -> None:
+    """Show one record: what was decided, on which input, under which policy and code (--format json: all of
+    it, the input and decision as JSON, the policy file's text included)."""
+    records = _records()
+    store = _open_store(db)
+    try:
+        record = store.get(record_id)
+    except records.RecordsError as error:
+        raise UsageFailure(str(error)) from None
+    if output_format == "json":
+        data = record.model_dump(mode="json", exclude={"input_json", "decision_json"})
+        _echo_json({**data, "input": record.input, "decision": record.decision})
+        return
+    lines = [f"record {record.record_id} (position {record.seq})",
+             f"  evaluated at {record.evaluated_at:%Y-%m-%d %H:%M:%S.%f}Z as of {record.as_of} ({record.as_of_source})",
+             f"  reference: {record.reference or '-'}"]
+    if record.supersedes:
+        lines.append(f"  supersedes: {record.supersedes}")
+    lines += [f"  policy: {record.policy_name} (version {record.policy_version}, from {record.policy_origin})",
+              f"  commissioning-rules {record.library_version} (code {record.code_sha256[:12]}), engine {record.engine}",
+              f"  input sha256 {record.input_sha256}", f"  decision sha256 {record.decision_sha256}",
+              f"  entry hash {record.entry_hash}", ""]
+    click.echo("\n".join(lines))
+    try:
+        from commissioning_rules.models.decision import Decision
+
+        click.echo(Decision.model_validate(record.decision).explain(), nl=False)
+    except ValueError:  # recorded by another version whose Decision this one does not read
+        _echo_json(record.decision)
+
+
+@records.command("replay", epilog=EXIT_CODES)
+@_db_option
+@click.argument("record_ids", nargs=-1, metavar="[RECORD_ID]...")
+@click.option("--all", "replay_all", is_flag=True, help="Replay every record.")
+@_engine_option
+@_format_option("text", ("text", "json"))
+def records_replay(db: str, record_ids: tuple[str, ...], replay_all: bool, engine: str | None,
+                   output_format: str) -> None:
+    """Evaluate records again, from their stored input, policy, date and engine, and report identical or the
+    differences (the path, the recorded value → the replayed one). Exit status 1 if any differs or cannot be
+    replayed."""
+    records = _records()
+    if bool(record_ids) == replay_all:
+        raise UsageFailure("name the records to replay, or give --all")
+    store = _open_store(db)
+    try:
+        chosen = store.records() if replay_all else (store.get(r) for r in record_ids)
+        results = [records.replay(record, engine=engine) for record in _guarded(chosen)]
+    except records.RecordsError as error:
+        raise UsageFailure(str(error)) from None
+    for result in results:
+        if output_format == "json":
+            _echo_json(result.model_dump(mode="json"), indent=None)
+        else:
+            click.echo(str(result))
+    same = sum(r.identical for r in results)
+    click.echo(f"{same} of {len(results)} replayed identically", err=True)
+    sys.exit(EXIT_OK if same == len(results) else EXIT_REJECTED)
+
+
+@records.command("verify", epilog=EXIT_CODES)
+@_db_option
+@_format_option("text", ("text", "json"))
+def records_verify(db: str, output_format: str) -> None:
+    """Walk the chain and check every hash. Exit status 0 intact, 1 broken (naming each record at fault).
+
+    Keep the head hash it prints somewhere else: it shows later that no newer records were removed."""
+    records = _records()
+    store = _open_store(db)
+    try:
+        result = records.verify(store)
+    except records.RecordsError as error:
+        raise UsageFailure(str(error)) from None
+    if output_format == "json":
+        _echo_json(result.model_dump(mode="json"))
+    else:
+        click.echo(str(result))
+    sys.exit(EXIT_OK if result.intact else EXIT_REJECTED)
+
+
+@records.command("export", epilog=EXIT_CODES)
+@_db_option
+@click.option("-o", "--output", type=click.File("w", encoding="utf-8", lazy=True), default="-", show_default=True,
+              metavar="FILE", help="Where to write the export.")
+def records_export(db: str, output: TextIO) -> None:
+    """Export the whole chain as JSON Lines: every record and purge marker in order, exactly as stored (the
+    input and decision as the canonical JSON text that was hashed), then the head. Enough to verify offline
+    and to answer a subject access request or an FOI."""
+    store = _open_store(db)
+    for entry in _guarded(store.chain()):
+        output.write(json.dumps(entry.model_dump(mode="json"), ensure_ascii=False, sort_keys=True) + "\n")
+    seq, entry_hash = store.head()
+    output.write(json.dumps({"kind": "head", "seq": seq, "entry_hash": entry_hash}) + "\n")
+
+
+@records.command("purge", epilog=EXIT_CODES)
+@_db_option
+@click.option("--before", required=True, metavar="DATE",
+              help="Remove every record evaluated before DATE (YYYY-MM-DD: the start of that day, UTC; or a date "
+              "and time with its offset).")
+@click.option("--reason", required=True, help="Why (a retention rule): kept in the chain's purge marker.")
+@click.option("--yes", is_flag=True, help="Purge. Without it, only say what would be purged.")
+@_format_option("text", ("text", "json"))
+def records_purge(db: str, before: str, reason: str, yes: bool, output_format: str) -> None:
+    """Remove whole records evaluated before a date (personal data is not kept for ever), leaving a purge marker
+    in the chain (the runs removed, when, why, the hash of what went), so the chain still verifies."""
+    records = _records()
+    store = _open_store(db)
+    try:
+        marker = store.purge(_moment(before, "--before"), reason, dry_run=not yes)
+    except records.RecordsError as error:
+        raise UsageFailure(str(error)) from None
+    if output_format == "json":
+        _echo_json({"purged": bool(marker) and yes, "marker": marker.model_dump(mode="json") if marker else None})
+    elif marker is None:
+        click.echo(f"no records evaluated before {before}")
+    elif not yes:
+        click.echo(f"{marker.count} records evaluated before {before} would be purged: run again with --yes")
+    else:
+        click.echo(f"purged {marker.count} records; purge marker {marker.marker_id} (position {marker.seq})")
 
 
 def main(argv: list[str] | None = None) -> int:

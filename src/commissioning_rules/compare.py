@@ -27,7 +27,7 @@ from commissioning_rules.parameters import ParameterError
 from commissioning_rules.policy import Policy
 
 #: Decision fields that explain an outcome rather than being one.
-EXPLANATIONS = frozenset({"as_of", "policy", "engine", "findings", "parameters", "reasons", "because", "message", "source"})
+EXPLANATIONS = frozenset({"as_of", "as_of_source", "policy", "engine", "findings", "parameters", "reasons", "because", "message", "source"})
 #: Keys that identify an item of a list of outcomes.
 IDENTIFIERS = ("criterion", "id", "name", "rule")
 
@@ -110,27 +110,48 @@ class Comparison(BaseModel):
 
 def outcomes(decision: Decision) -> dict[str, Any]:
     """A decision's outcomes as ``{path: value}``, explanations left out (see the module docstring)."""
+    return flatten(decision.model_dump(mode="json"))
+
+
+def flatten(data: Any, skip: frozenset[str] = EXPLANATIONS) -> dict[str, Any]:
+    """Decision JSON data as ``{path: value}``, leaving out the keys in ``skip`` (by default the explanations;
+    a replay, which must reproduce every byte, skips nothing)."""
     flat: dict[str, Any] = {}
-    _flatten(decision.model_dump(mode="json"), "", flat)
+    _flatten(data, "", flat, skip)
     return flat
 
 
-def _flatten(value: Any, path: str, flat: dict[str, Any]) -> None:
+def _flatten(value: Any, path: str, flat: dict[str, Any], skip: frozenset[str]) -> None:
     if isinstance(value, dict):
         for key, item in value.items():
-            if key not in EXPLANATIONS:
-                _flatten(item, f"{path}.{key}" if path else key, flat)
+            if key not in skip:
+                _flatten(item, f"{path}.{key}" if path else key, flat, skip)
         return
     if isinstance(value, list):
         for i, item in enumerate(value):
             label = next((str(item[k]) for k in IDENTIFIERS if isinstance(item, dict) and k in item), None)
             if label is None:
-                _flatten(item, f"{path}[{i}]", flat)
+                _flatten(item, f"{path}[{i}]", flat, skip)
                 continue
             flat[f"{path}[{label}]"] = "given"  # the item's presence is an outcome (an advisory given …)
-            _flatten({k: v for k, v in item.items() if k not in IDENTIFIERS}, f"{path}[{label}]", flat)
+            _flatten({k: v for k, v in item.items() if k not in IDENTIFIERS}, f"{path}[{label}]", flat, skip)
         return
     flat[path] = value
+
+
+def changes(flat_a: Mapping[str, Any], flat_b: Mapping[str, Any]) -> list[Change]:
+    """Every path whose value differs between two flattened decisions, in the order they list them; an item
+    given under one only is one change, not one per field of it."""
+    differing = [
+        path for path in sorted(flat_a.keys() | flat_b.keys(), key=_order(flat_a, flat_b))
+        if flat_a.get(path) != flat_b.get(path)
+    ]
+    items = [path for path in differing if path.endswith("]")]
+    return [
+        Change(path=path, a=flat_a.get(path), b=flat_b.get(path))
+        for path in differing
+        if not any(path.startswith(item) and path != item for item in items)
+    ]
 
 
 def _shown(value: Any) -> str:
@@ -169,18 +190,8 @@ def compare_case(
     b, error_b = _evaluate(case, policy_b, as_of, engine)
     flat_a = outcomes(a) if a else {}
     flat_b = outcomes(b) if b else {}
-    differing = [
-        path for path in sorted(flat_a.keys() | flat_b.keys(), key=_order(flat_a, flat_b))
-        if flat_a.get(path) != flat_b.get(path)
-    ]
-    # an item given under one policy only is one change, not one per field of it
-    items = [path for path in differing if path.endswith("]")]
-    changes = [
-        Change(path=path, a=flat_a.get(path), b=flat_b.get(path))
-        for path in differing
-        if not any(path.startswith(item) and path != item for item in items)
-    ]
-    if not changes and error_a == error_b:
+    found = changes(flat_a, flat_b)
+    if not found and error_a == error_b:
         if error_a is not None:
             raise _Unevaluated(error_a)
         return None
@@ -189,7 +200,7 @@ def compare_case(
     return CaseDifference(
         index=index,
         as_of=as_of,
-        changes=changes,
+        changes=found,
         rules_only_a=sorted(fired_a - fired_b),
         rules_only_b=sorted(fired_b - fired_a),
         error_a=error_a,

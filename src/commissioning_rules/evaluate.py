@@ -43,17 +43,21 @@ def evaluate(
     policy: Policy | None = None,
     as_of: dt.date | str | None = None,
     engine: str | None = None,
+    today: dt.date | None = None,
 ) -> Decision:
     """Apply ``policy`` (default: the Norwich framework) to ``case`` at ``as_of``.
 
-    ``as_of`` is, in order: the argument, the case's own ``as_of``, today. ``engine`` is ``"durable-rules"``
+    ``as_of`` is, in order: the argument, the case's own ``as_of``, today (``today`` stands for the date
+    where a run must use one date throughout, or a replay the date it first ran); the Decision's
+    ``as_of_source`` says which. ``engine`` is ``"durable-rules"``
     (the default where it imports) or ``"reference"``. A malformed case raises ``pydantic.ValidationError``
     naming the field; a parameter with no value at ``as_of`` raises ``ParameterError``.
     """
     case = case if isinstance(case, Case) else Case.model_validate(case)
     if isinstance(as_of, str):
         as_of = dt.date.fromisoformat(as_of)
-    as_of = as_of or case.as_of or dt.date.today()
+    as_of_source = "argument" if as_of else "case" if case.as_of else "today"
+    as_of = as_of or case.as_of or today or dt.date.today()
     policy = policy or Policy.default()
     engine_name = engine or default_engine()
 
@@ -98,6 +102,7 @@ def evaluate(
     ]
     return Decision(
         as_of=as_of,
+        as_of_source=as_of_source,
         policy=PolicyRef(name=policy.name, version=policy.version),
         engine=engine_name,
         **decided,

@@ -16,7 +16,7 @@ def _wrap(text: str, indent: str) -> str:
 #: The Decision's parts other than eligibility, in contract order.
 _PARTS = tuple(
     name for name in Decision.model_fields
-    if name not in {"as_of", "policy", "engine", "eligibility", "advisories", "findings", "parameters"}
+    if name not in {"as_of", "as_of_source", "policy", "engine", "eligibility", "advisories", "findings", "parameters"}
 )
 
 

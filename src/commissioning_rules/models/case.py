@@ -250,6 +250,9 @@ class Case(BaseModel):
     model_config = STRICT_MODEL
 
     as_of: IsoDate | None = Field(None, description="Date the policy is applied at (default: today)")
+    reference: Text | None = Field(
+        None, description="The caller's own reference for the application (kept with its decision record)"
+    )
     organisation: Organisation | None = None
     service: Service | None = None
     delivery: Delivery | None = None
@@ -260,7 +263,7 @@ class Case(BaseModel):
     departure: Departure | None = None
 
 
-#: The case parts, in contract order.
-CASE_PARTS = tuple(name for name in Case.model_fields if name != "as_of")
+#: The case parts, in contract order (what the rules read: not the date or the caller's reference).
+CASE_PARTS = tuple(name for name in Case.model_fields if name not in {"as_of", "reference"})
 
 

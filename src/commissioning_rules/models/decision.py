@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from enum import Enum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -256,12 +257,17 @@ class DepartureDecision(BaseModel):
     basis: str
 
 
+#: Where a Decision's ``as_of`` came from: the caller's argument, the case's own ``as_of``, or today's date.
+AsOfSource = Literal["argument", "case", "today"]
+
+
 class Decision(BaseModel):
     """The decision on one case, with every rule that fired and the parameters it used."""
 
     model_config = _OUTPUT
 
     as_of: dt.date
+    as_of_source: AsOfSource
     policy: PolicyRef
     engine: str
     eligibility: Eligibility | None = None

@@ -63,7 +63,7 @@ __all__ = [
 
 SUFFIXES = (".yaml", ".yml", ".json")
 #: Decision keys that say how a decision was made, not what was decided: left out of a saved expectation.
-NOT_EXPECTED = ("as_of", "policy", "engine", "findings", "parameters")
+NOT_EXPECTED = ("as_of", "as_of_source", "policy", "engine", "findings", "parameters")
 _TEST_KEYS = {"name", "description", "case", "expect", "engine", "as_of"}
 
 

@@ -52,7 +52,7 @@ ACCOUNTS_LADDER = ((None, Accounts.none, Accounts.unexamined), (Accounts.indepen
 BUSINESS_PLAN_LADDER = ((None, BusinessPlan.none), (BusinessPlan.in_development,), (BusinessPlan.in_place,))
 COMPLEXITY_LADDER = (Complexity.low, Complexity.medium, Complexity.high)
 #: Decision fields that record how a decision was made rather than what was decided.
-BOOKKEEPING = ("as_of", "policy", "engine", "findings", "parameters")
+BOOKKEEPING = ("as_of", "as_of_source", "policy", "engine", "findings", "parameters")
 
 
 class PropertyViolation(AssertionError):
