@@ -9,6 +9,7 @@ conservatively, as the field's ``when_unstated`` says.
 from __future__ import annotations
 
 from enum import Enum
+from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -261,6 +262,11 @@ class Case(BaseModel):
     award: Award | None = None
     review: Review | None = None
     departure: Departure | None = None
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """How hypothesis (and IPython) print a case: its minimal JSON (what is not stated left out), as a call
+        that rebuilds it, instead of thirty ``None`` fields."""
+        printer.text(f"Case.model_validate_json({self.model_dump_json(exclude_none=True)!r})")
 
 
 #: The case parts, in contract order (what the rules read: not the date or the caller's reference).
