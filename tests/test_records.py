@@ -156,6 +156,13 @@ def test_an_edit_covered_by_rehashing_still_breaks_the_link_to_the_next_record(s
                                                         ("broken_link", made[2].record_id)}
 
 
+def test_an_edited_policy_text_is_named_by_verify(store):
+    stored = record(store, LUNCH_CLUB, policy=Policy.from_file(COUNCIL_POLICY))
+    sql(store, "UPDATE cr_policy_texts SET text = :text", text="name: edited afterwards\n")
+    problems = records.verify(store).problems
+    assert [(p.kind, p.entry_id) for p in problems] == [("policy_text", stored.record_id)]
+
+
 # --- retention ---------------------------------------------------------------------------------------------
 
 

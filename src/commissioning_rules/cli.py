@@ -8,6 +8,7 @@ progress bar of its own (shown only when stderr is a terminal).
 from __future__ import annotations
 
 import collections
+import contextlib
 import datetime as dt
 import json
 import os
@@ -425,12 +426,19 @@ def _records() -> Any:
     return records
 
 
-def _open_store(db: str) -> Any:
+@contextlib.contextmanager
+def _as_usage_errors() -> Iterator[None]:
+    """A records operation failing (a database error, an unknown record) is a usage error, in one sentence."""
     records = _records()
     try:
-        return records.Store(db)
+        yield
     except records.RecordsError as error:
         raise UsageFailure(str(error)) from None
+
+
+def _open_store(db: str) -> Any:
+    with _as_usage_errors():
+        return _records().Store(db)
 
 
 class _Recorder:
@@ -449,10 +457,8 @@ class _Recorder:
                 raise UsageFailure(f"{policy_file}: {error}") from None
         self._store = _open_store(db)
         self.url = self._store.url
-        try:
+        with _as_usage_errors():
             self.source = self.records.PolicySource.of(self.policy, text)
-        except self.records.RecordsError as error:
-            raise UsageFailure(str(error)) from None
 
     def store(self, items: list[tuple[bytes, Any]], supersedes: str | None = None) -> list[Any]:
         """Store one record per (case line, Decision or its JSON data), in one transaction."""
@@ -463,7 +469,7 @@ class _Recorder:
             drafts = [self.records.Draft.of(Case.model_validate(load_json(line)), decision, self.source,
                                             supersedes=supersedes) for line, decision in items]
             return self._store.append(drafts)
-        except self.records.RecordsError as error:
+        except self.records.RecordsError as error:  # not a bare usage error: say the decision was not recorded
             raise UsageFailure(f"not recorded: {error}") from None
 
     def batch(self, lines: Iterator[bytes], start: Any) -> Iterator[tuple[str, ItemError | None]]:
@@ -551,11 +557,8 @@ def records_list(db: str, reference: str | None, since: str | None, until: str |
 
 def _guarded(items: Any) -> Iterator[Any]:
     """Iterate a store's results, a database failure on the way being a usage error."""
-    records = _records()
-    try:
+    with _as_usage_errors():
         yield from items
-    except records.RecordsError as error:
-        raise UsageFailure(str(error)) from None
 
 
 @records.command("show", epilog=EXIT_CODES)
@@ -565,12 +568,8 @@ def _guarded(items: Any) -> Iterator[Any]:
 def records_show(db: str, record_id: str, output_format: str) -> None:
     """Show one record: what was decided, on which input, under which policy and code (--format json: all of
     it, the input and decision as JSON, the policy file's text included)."""
-    records = _records()
-    store = _open_store(db)
-    try:
-        record = store.get(record_id)
-    except records.RecordsError as error:
-        raise UsageFailure(str(error)) from None
+    with _as_usage_errors():
+        record = _open_store(db).get(record_id)
     if output_format == "json":
         data = record.model_dump(mode="json", exclude={"input_json", "decision_json"})
         _echo_json({**data, "input": record.input, "decision": record.decision})
@@ -608,11 +607,9 @@ def records_replay(db: str, record_ids: tuple[str, ...], replay_all: bool, engin
     if bool(record_ids) == replay_all:
         raise UsageFailure("name the records to replay, or give --all")
     store = _open_store(db)
-    try:
+    with _as_usage_errors():
         chosen = store.records() if replay_all else (store.get(r) for r in record_ids)
-        results = [records.replay(record, engine=engine) for record in _guarded(chosen)]
-    except records.RecordsError as error:
-        raise UsageFailure(str(error)) from None
+        results = [records.replay(record, engine=engine) for record in chosen]
     for result in results:
         if output_format == "json":
             _echo_json(result.model_dump(mode="json"), indent=None)
@@ -631,11 +628,8 @@ def records_verify(db: str, output_format: str) -> None:
 
     Keep the head hash it prints somewhere else: it shows later that no newer records were removed."""
     records = _records()
-    store = _open_store(db)
-    try:
-        result = records.verify(store)
-    except records.RecordsError as error:
-        raise UsageFailure(str(error)) from None
+    with _as_usage_errors():
+        result = records.verify(_open_store(db))
     if output_format == "json":
         _echo_json(result.model_dump(mode="json"))
     else:
@@ -669,12 +663,8 @@ def records_export(db: str, output: TextIO) -> None:
 def records_purge(db: str, before: str, reason: str, yes: bool, output_format: str) -> None:
     """Remove whole records evaluated before a date (personal data is not kept for ever), leaving a purge marker
     in the chain (the runs removed, when, why, the hash of what went), so the chain still verifies."""
-    records = _records()
-    store = _open_store(db)
-    try:
-        marker = store.purge(_moment(before, "--before"), reason, dry_run=not yes)
-    except records.RecordsError as error:
-        raise UsageFailure(str(error)) from None
+    with _as_usage_errors():
+        marker = _open_store(db).purge(_moment(before, "--before"), reason, dry_run=not yes)
     if output_format == "json":
         _echo_json({"purged": bool(marker) and yes, "marker": marker.model_dump(mode="json") if marker else None})
     elif marker is None:

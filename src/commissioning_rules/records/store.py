@@ -369,7 +369,8 @@ class Store:
             return row.text if row is not None else None
 
     def _record(self, session: Session, row: RecordRow) -> Record:
-        policy_text = session.get(PolicyTextRow, row.policy_sha256).text if row.policy_sha256 else None  # type: ignore[union-attr]
+        stored = session.get(PolicyTextRow, row.policy_sha256) if row.policy_sha256 else None
+        policy_text = stored.text if stored is not None else None  # a missing text is for verify to report
         return Record(
             record_id=row.record_id, reference=row.reference, supersedes=row.supersedes,
             evaluated_at=parse_utc(row.evaluated_at), as_of=row.as_of, as_of_source=row.as_of_source,
