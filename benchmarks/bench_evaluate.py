@@ -1,22 +1,27 @@
 """Speed of evaluate(), reported as ratios measured in one run (machines are noisy; compare ratios, not seconds).
 
-    python benchmarks/bench_evaluate.py [--cases N] [--repeat R]
+    python benchmarks/bench_evaluate.py [--cases N] [--repeat R] [--batch 20000 [--workers 2]]
 
-Measures, on the same deterministic mix of cases: validation alone (the floor: ``Case.model_validate``),
-``evaluate`` on the reference interpreter, and ``evaluate`` on durable-rules (where it imports). Each figure is
-the best of R timed passes over N cases, after one warm-up pass.
+Measures, on the same deterministic cases (gate cases: organisation and service; whole cases: every part),
+each from JSON-shaped data: validation alone (the floor: ``Case.model_validate``); ``evaluate`` (a Decision
+with its outcomes); ``evaluate`` + ``model_dump_json()`` (the full explained JSON); ``evaluate`` +
+``explain()``; and ``evaluate`` on each engine. Every figure is the best of R timed passes over N cases, after
+one warm-up pass, with each result dropped as it is made; ratios are to validation in the same run.
+``--batch N`` also times ``batch`` (JSONL lines in, JSON lines out) with 1 and ``--workers`` processes.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import platform
 import random
 import sys
 import time
 
 import commissioning_rules as cr
-from commissioning_rules.engine import durable_available
+from commissioning_rules.engine import default_engine, durable_available
 from commissioning_rules.models.case import Accounts, BusinessPlan, InsuranceCover, Organisation, OrganisationKind
 
 FLAGS = [n for n, f in Organisation.model_fields.items() if "bool" in str(f.annotation).lower()]
@@ -71,38 +76,139 @@ def make_cases(n: int, seed: int = 2014, whole: bool = False) -> list[dict]:
     return cases
 
 
-def best_of(repeat: int, run) -> float:
-    run()  # warm-up: compiles the policy for the engine, fills caches
+def best_of(repeat: int, step, items) -> float:
+    """The best of ``repeat`` timed passes of ``step`` over ``items``, after a warm-up pass. Each result is
+    dropped as soon as it is made (a retained list makes the garbage collector walk a growing heap)."""
+    for item in items:
+        step(item)  # warm-up: compiles the policy for the engine, fills caches
     timings = []
     for _ in range(repeat):
         start = time.perf_counter()
-        run()
+        for item in items:
+            step(item)
         timings.append(time.perf_counter() - start)
     return min(timings)
+
+
+def variants(engines: list[str]) -> dict[str, object]:
+    """What is timed, each a function of one case as JSON-shaped data (what a caller or a batch line gives)."""
+    chosen = {
+        "validation alone (Case.model_validate)": cr.Case.model_validate,
+        "evaluate: Decision with outcomes": cr.evaluate,
+        "evaluate + model_dump_json (full explained JSON)": lambda c: cr.evaluate(c).model_dump_json(),
+        "evaluate + explain()": lambda c: cr.evaluate(c).explain(),
+    }
+    for engine in engines:
+        chosen[f"evaluate, {engine} engine"] = lambda c, engine=engine: cr.evaluate(c, engine=engine)
+    return chosen
+
+
+def batch_scaling(n: int, workers: int) -> None:
+    """``batch`` on ``n`` whole cases as JSONL, ``--workers 1`` then ``--workers N``: wall-clock ratio."""
+    from commissioning_rules.batch import evaluate_lines
+
+    lines = [json.dumps(c).encode() for c in make_cases(n, whole=True)]
+    timings = {}
+    for w in (1, workers):
+        start = time.perf_counter()
+        for _ in evaluate_lines(lines, workers=w, as_json=True):
+            pass
+        timings[w] = time.perf_counter() - start
+    print(f"\n| batch of {n:,} whole cases (JSONL in, JSON lines out) | wall clock | cases/s |")
+    print("|---|---|---|")
+    for w, seconds in timings.items():
+        print(f"| --workers {w} | {seconds:,.1f} s | {n / seconds:,.0f} |")
+    print(f"| --workers {workers} ÷ --workers 1 speed-up | {timings[1] / timings[workers]:.2f}× | |")
+
+
+def _zen_expression(condition, parameters: dict) -> str:
+    """A rule condition in Zen's expression language, parameters written in as the values in force."""
+    from commissioning_rules.engine.rule import AllOf, Compare, Param
+    from commissioning_rules.engine.values import encode
+
+    if isinstance(condition, Compare):
+        operand = condition.operand
+        value = parameters[operand.name] if isinstance(operand, Param) else encode(operand)
+        symbol = {"eq": "==", "neq": "!=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}[condition.operator]
+        return f"{condition.path} {symbol} {json.dumps(value)}"
+    joiner = " and " if isinstance(condition, AllOf) else " or "
+    return "(" + joiner.join(_zen_expression(c, parameters) for c in condition.conditions) + ")"
+
+
+def zen_side_by_side(n: int, repeat: int) -> None:
+    """The 3.5.1 gate as a GoRules Zen decision graph (one expression per rule, from the same rule data) against
+    this library on the same gate cases: matching alone, and the whole ``evaluate``."""
+    try:
+        import zen
+    except ImportError:
+        print("\n(zen-engine is not installed: `pip install zen-engine` adds the Zen side-by-side)")
+        return
+    import datetime as dt
+
+    from commissioning_rules.engine.values import nested
+    from commissioning_rules.evaluate import _match, _parameters
+    from commissioning_rules.rules import organisation_criteria
+
+    policy = cr.Policy("gate", (organisation_criteria.RULESET,), cr.Policy.default().parameters)
+    as_of = dt.date(2026, 4, 1)
+    encoded = _parameters(policy, (0,), as_of).encoded
+    case_rules = [(i, r) for i, r in enumerate(policy.rules) if r.subject == "case"]
+    expressions = [{"id": f"e{i}", "key": f"r{i}", "value": _zen_expression(r.when, encoded)} for i, r in case_rules]
+    graph = {
+        "nodes": [
+            {"id": "in", "type": "inputNode", "name": "case", "position": {"x": 0, "y": 0}},
+            {"id": "rules", "type": "expressionNode", "name": "3.5.1", "position": {"x": 1, "y": 0},
+             "content": {"expressions": expressions}},
+            {"id": "out", "type": "outputNode", "name": "fired", "position": {"x": 2, "y": 0}},
+        ],
+        "edges": [{"id": "a", "sourceId": "in", "targetId": "rules", "type": "edge"},
+                  {"id": "b", "sourceId": "rules", "targetId": "out", "type": "edge"}],
+    }
+    decision = zen.ZenEngine().create_decision(json.dumps(graph))
+    cases = [cr.Case.model_validate(c) for c in make_cases(n)]
+    matched = [_match(c, policy, as_of, "compiled") for c in cases]
+    inputs = [nested(facts[0].values) for facts, *_ in matched]
+    for (facts, _, _, fired), given in zip(matched, inputs):  # the graph is equivalent: same rules fire
+        ours = sorted(r for r, f in fired if f == 0)
+        theirs = sorted(int(k[1:]) for k, v in decision.evaluate(given)["result"].items() if v is True)
+        assert ours == theirs, "the Zen graph is not equivalent to the rule set"
+    engine = policy.engine("compiled")
+    timings = {
+        "validation alone (Case.model_validate)": best_of(repeat, cr.Case.model_validate, make_cases(n)),
+        "Zen: evaluate the gate graph (input prepared)": best_of(repeat, decision.evaluate, inputs),
+        "compiled engine: match the gate (facts prepared)": best_of(repeat, lambda f: engine.run(f, encoded),
+                                                                    [facts for facts, *_ in matched]),
+        "evaluate: Decision with outcomes": best_of(repeat, lambda c: cr.evaluate(c, policy=policy), make_cases(n)),
+    }
+    floor = timings["validation alone (Case.model_validate)"]
+    print(f"\n| gate, {len(expressions)} rules, {n:,} cases | per case | × validation |")
+    print("|---|---|---|")
+    for name, seconds in timings.items():
+        print(f"| {name} | {seconds / n * 1e6:,.1f} µs | {seconds / floor:,.2f} |")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--batch", type=int, default=0, metavar="N", help="also time batch on N whole cases")
+    parser.add_argument("--workers", type=int, default=2, help="workers for --batch (against 1)")
     args = parser.parse_args()
-    engines = ["reference"] + (["durable-rules"] if durable_available() else [])
-    print(f"# {args.cases} cases per mix, best of {args.repeat}; Python {platform.python_version()} on {platform.machine()}")
+    engines = ["compiled", "reference"] + (["durable-rules"] if durable_available() else [])
+    print(f"# {args.cases} cases per mix, best of {args.repeat}; Python {platform.python_version()} on "
+          f"{platform.machine()}, {os.cpu_count()} CPUs; default engine {default_engine()}")
     print("| cases | variant | per case | cases/s | × validation |")
     print("|---|---|---|---|---|")
-    for label, whole in (("gate (organisation, service)", False), ("whole case (every part)", True)):
+    for label, whole in (("gate", False), ("whole", True)):
         cases = make_cases(args.cases, whole=whole)
-        variants = {"validation alone": lambda: [cr.Case.model_validate(c) for c in cases]}
-        for engine in engines:
-            variants[f"evaluate, {engine}"] = lambda engine=engine: [cr.evaluate(c, engine=engine) for c in cases]
-        results = {name: best_of(args.repeat, run) for name, run in variants.items()}
-        floor = results["validation alone"]
+        results = {name: best_of(args.repeat, step, cases) for name, step in variants(engines).items()}
+        floor = results["validation alone (Case.model_validate)"]
         for name, seconds in results.items():
             per_case = seconds / len(cases)
-            print(f"| {label} | {name} | {per_case * 1e6:,.1f} µs | {len(cases) / seconds:,.0f} | {seconds / floor:,.1f} |")
-        if "evaluate, durable-rules" in results:
-            ratio = results["evaluate, durable-rules"] / results["evaluate, reference"]
-            print(f"| {label} | durable-rules ÷ reference | | | {ratio:.1f} |")
+            print(f"| {label} | {name} | {per_case * 1e6:,.1f} µs | {len(cases) / seconds:,.0f} | {seconds / floor:,.2f} |")
+    zen_side_by_side(args.cases, args.repeat)
+    if args.batch:
+        batch_scaling(args.batch, args.workers)
     return 0
 
 

@@ -12,13 +12,13 @@ from typing import Any, Iterable
 import pytest
 
 import commissioning_rules as cr
-from commissioning_rules.engine import durable_available
 from commissioning_rules.engine.reference import holds
 from commissioning_rules.engine.rule import RuleSet
 from commissioning_rules.facts import case_facts
+from gate_cases import AVAILABLE_ENGINES
 
 #: Every engine that runs here (durable_rules does not import on Python 3.13+).
-ENGINES = ("reference", "durable-rules") if durable_available() else ("reference",)
+ENGINES = tuple(AVAILABLE_ENGINES)
 
 #: The framework's text, beside the project (``../shared/policy``); absent in a bare clone.
 POLICY_TEXT = Path(__file__).resolve().parents[1] / "docs" / "framework" / "commissioning-framework-2014.txt"

@@ -16,7 +16,7 @@ from commissioning_rules.engine import durable_available
 from commissioning_rules.models.case import DepartureReason
 from commissioning_rules.rules import DEFAULT_RULESETS, departures
 
-ENGINES = ["reference"] + (["durable-rules"] if durable_available() else [])
+ENGINES = ["reference", "compiled"] + (["durable-rules"] if durable_available() else [])
 AS_OF = dt.date(2026, 4, 1)
 POLICY_TEXT = Path(__file__).resolve().parents[1] / "docs" / "framework" / "commissioning-framework-2014.txt"
 

@@ -20,7 +20,7 @@ from commissioning_rules.parameters import ParameterError
 from commissioning_rules.policy_file import PolicyFileError
 from gate_cases import SMALL_COMPLIANT_ORGANISATION
 
-ENGINES = ["reference"] + (["durable-rules"] if durable_available() else [])
+ENGINES = ["reference", "compiled"] + (["durable-rules"] if durable_available() else [])
 EXAMPLE = Path(str(resources.files("commissioning_rules.examples").joinpath("council-policy.yaml")))
 
 #: An organisation meeting every 3.5.1 requirement except, possibly, published accounts.

@@ -10,6 +10,7 @@ from commissioning_rules.batch import evaluate_many
 from commissioning_rules.check import CheckFinding, check
 from commissioning_rules.compare import Comparison, compare
 from commissioning_rules.evaluate import evaluate
+import commissioning_rules.explain  # noqa: F401 - installs Decision.explain's wording (models never import prose)
 from commissioning_rules.models import Case, Decision
 from commissioning_rules.parameters import ParameterError
 from commissioning_rules.policy import Policy

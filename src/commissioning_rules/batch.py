@@ -17,6 +17,8 @@ import datetime as dt
 import json
 import multiprocessing
 import pickle
+import sys
+import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from decimal import Decimal
 from typing import Any, Iterable, Iterator, Literal, Mapping
@@ -129,21 +131,26 @@ def _evaluate_item(
         )
 
 
-def _evaluate_line(
-    number: int, line: bytes | str, policy: Policy, as_of: dt.date | None, engine: str, today: dt.date
-) -> Outcome:
-    """One line of a JSONL batch (``number`` counts from 1): an empty line or bad JSON is an error record."""
+def _read_line(number: int, line: bytes | str) -> Any:
+    """One line of a JSONL batch parsed (``number`` counts from 1), or its error record: empty or not JSON."""
     if not line.strip():
         message = "empty line: expected one case as a JSON object"
         return ItemError(item=number, kind="empty_line", field=None, message=message,
                          errors=(FieldError(field=None, message=message, type="empty_line"),))
     try:
-        data = load_json(line)
+        return load_json(line)
     except ValueError as error:  # JSONDecodeError, UnicodeDecodeError and our own rejections
         message = f"not valid JSON: {error}"
         return ItemError(item=number, kind="invalid_json", field=None, message=message,
                          errors=(FieldError(field=None, message=message, type="invalid_json"),))
-    return _evaluate_item(number, data, policy, as_of, engine, today)
+
+
+def _evaluate_line(
+    number: int, line: bytes | str, policy: Policy, as_of: dt.date | None, engine: str, today: dt.date
+) -> Outcome:
+    """One line of a JSONL batch (``number`` counts from 1): an empty line or bad JSON is an error record."""
+    data = _read_line(number, line)
+    return data if isinstance(data, ItemError) else _evaluate_item(number, data, policy, as_of, engine, today)
 
 
 # --- running a whole input, in one process or several --------------------------------------------------
@@ -222,6 +229,22 @@ def _run(
     """Check the run's settings now (raising at once), then return the iterator of outcomes in input order."""
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a whole number of at least 1, got {workers!r}")
+    policy, as_of, engine, today = _settings(policy, policy_file, as_of, engine)
+    if workers == 1:
+        outcomes = (
+            _evaluate_line(n, x, policy, as_of, engine, today) if is_line
+            else _evaluate_item(n, x, policy, as_of, engine, today)
+            for n, x, is_line in items
+        )
+        return (_as_json(o) for o in outcomes) if as_json else outcomes
+    recipe = _policy_recipe(policy, policy_file)
+    return _in_processes(items, workers, recipe, as_of, engine, today, as_json)
+
+
+def _settings(
+    policy: Policy | None, policy_file: str | None, as_of: dt.date | str | None, engine: str | None
+) -> tuple[Policy, dt.date | None, str, dt.date]:
+    """A run's policy (compiled), date, engine and "today", checked: any of them wrong raises here, at once."""
     if isinstance(as_of, str):
         as_of = dt.date.fromisoformat(as_of)
     if as_of is not None and (not isinstance(as_of, dt.date) or isinstance(as_of, dt.datetime)):
@@ -234,15 +257,19 @@ def _run(
     engine = engine or default_engine()
     policy.engine(engine)  # an unknown or unavailable engine fails here, before any item
     today = dt.date.today()  # read once: every item of the run without a date gets the same one
-    if workers == 1:
-        outcomes = (
-            _evaluate_line(n, x, policy, as_of, engine, today) if is_line
-            else _evaluate_item(n, x, policy, as_of, engine, today)
-            for n, x, is_line in items
-        )
-        return (_as_json(o) for o in outcomes) if as_json else outcomes
-    recipe = _policy_recipe(policy, policy_file)
-    return _in_processes(items, workers, recipe, as_of, engine, today, as_json)
+    return policy, as_of, engine, today
+
+
+def _start_method(engine: str) -> str:
+    """How worker processes start: ``fork`` on Linux where it is safe (workers start at once, sharing the
+    imported library and the compiled default policy), else ``spawn`` (each worker starts clean).
+
+    Not ``fork`` for durable-rules (its C state and locks must not be copied into a child), nor from a process
+    running other threads (a lock one of them holds would stay held in the child for ever), nor on macOS
+    (system libraries there are not fork-safe)."""
+    if engine != "durable-rules" and sys.platform == "linux" and threading.active_count() == 1:
+        return "fork"
+    return "spawn"
 
 
 def _in_processes(
@@ -254,10 +281,9 @@ def _in_processes(
     today: dt.date,
     as_json: bool,
 ) -> Iterator[Any]:
-    # "spawn": every worker starts clean, so no durable_rules state or held lock is copied across a fork.
     executor = ProcessPoolExecutor(
         max_workers=workers,
-        mp_context=multiprocessing.get_context("spawn"),
+        mp_context=multiprocessing.get_context(_start_method(engine)),
         initializer=_start_worker,
         initargs=(recipe, as_of, engine, today, as_json),
     )

@@ -48,7 +48,8 @@ from commissioning_rules.engine.rule import (
     RuleSet,
     paths_of,
 )
-from commissioning_rules.facts import ITEM_FACTS, _base_types, _enum_of, _plan, encode
+from commissioning_rules.engine.values import encode
+from commissioning_rules.facts import ITEM_FACTS, base_types, enum_of, field_plans
 from commissioning_rules.models.case import CASE_PARTS, Case
 from commissioning_rules.models.types import MAX_MONEY
 
@@ -104,10 +105,10 @@ class FactSchema:
 
 
 def _kind(annotation: Any) -> tuple[str, tuple[str, ...], Any]:
-    enum = _enum_of(annotation)
+    enum = enum_of(annotation)
     if enum is not None:
         return "enum", tuple(m.value for m in enum), enum
-    types = [t for t in _base_types(annotation) if t is not type(None)]
+    types = [t for t in base_types(annotation) if t is not type(None)]
     for python_type, kind in ((bool, "boolean"), (Decimal, "money"), (dt.date, "date"), (int, "integer")):
         if python_type in types:
             return kind, (), python_type
@@ -115,7 +116,7 @@ def _kind(annotation: Any) -> tuple[str, tuple[str, ...], Any]:
 
 
 def _model_of(annotation: Any) -> type[BaseModel] | None:
-    return next((t for t in _base_types(annotation) if isinstance(t, type) and issubclass(t, BaseModel)), None)
+    return next((t for t in base_types(annotation) if isinstance(t, type) and issubclass(t, BaseModel)), None)
 
 
 def _is_list(annotation: Any) -> bool:
@@ -133,7 +134,7 @@ def _flat_args(annotation: Any) -> list[Any]:
 def _collect(model: type[BaseModel], prefix: str, part: str | None, out: dict[str, FieldSpec]) -> None:
     """Mirror of ``facts._flatten``, over the model's types instead of a value (what ``None`` stands for is
     read from the same per-field plan the fact builder uses)."""
-    plans = {plan.name: plan for plan in _plan(model)}
+    plans = {plan.name: plan for plan in field_plans(model)}
     for name, info in model.model_fields.items():
         path = f"{prefix}{name}"
         annotation = info.annotation

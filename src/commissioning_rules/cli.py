@@ -59,7 +59,7 @@ _policy_option = click.option(
 )
 _engine_option = click.option(
     "--engine", type=click.Choice(ENGINES), default=None,
-    help="The rules engine (default: durable-rules where it imports, else reference). Decisions differ only "
+    help="The rules engine (default: compiled; durable-rules where it imports). Decisions differ only "
     "in their 'engine' field.",
 )
 
@@ -180,17 +180,24 @@ def _lines(stream: BinaryIO) -> Iterator[bytes]:
 
 
 @cli.command(epilog=EXIT_CODES)
-@click.argument("cases_file", metavar="CASES.jsonl", type=click.File("rb"))
+@click.argument("cases", metavar="CASES.jsonl", nargs=-1, required=True)
 @click.option("-o", "--output", type=click.File("w", encoding="utf-8", lazy=True), default="-", show_default=True,
-              metavar="FILE", help="Where to write the decisions, one JSON line per input line.")
+              metavar="FILE", help="Where to write the decisions, one JSON line per input line (with --dask: "
+              "a directory for one output per input file).")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Processes to evaluate in. The output is identical whatever the number.")
+              help="Processes to evaluate in (with --dask local: Dask worker processes, default one per core). "
+              "The output is identical whatever the number.")
+@click.option("--dask", "dask_address", metavar="ADDRESS", default=None,
+              help="Evaluate on a Dask cluster: its scheduler (tcp://host:8786) or 'local' for one on this machine "
+              "(needs: pip install 'commissioning-rules[dask]'). CASES may then be globs and fsspec URLs the workers "
+              "can read.")
 @_as_of_option
 @_policy_option
 @_engine_option
 @_record_option
-def batch(cases_file: BinaryIO, output: TextIO, workers: int, as_of: dt.datetime | None, policy_file: str | None,
-          engine: str | None, record_db: str | None) -> None:
+@click.pass_context
+def batch(ctx: click.Context, cases: tuple[str, ...], output: TextIO, workers: int, dask_address: str | None,
+          as_of: dt.datetime | None, policy_file: str | None, engine: str | None, record_db: str | None) -> None:
     """Evaluate a JSONL file of cases (one JSON object per line; '-' reads stdin).
 
     Writes one line per input line, in input order: the Decision as JSON, or for a line that cannot be
@@ -203,9 +210,22 @@ def batch(cases_file: BinaryIO, output: TextIO, workers: int, as_of: dt.datetime
     With --record DB, every decision is stored as a decision record, one transaction per chunk of lines, and a
     chunk's lines are written only once its records are committed; if the database fails, the run stops
     (exit status 2) and the output holds exactly the lines whose records were stored.
+
+    With --dask the cases are evaluated on a Dask cluster, and CASES may be several files or globs ('cases-*.jsonl',
+    s3://bucket/cases-*.jsonl). -o FILE takes the output of one input file; -o DIRECTORY/ one output per input file,
+    named as it. Each output is byte for byte what the single-machine batch writes for that file.
     """
+    policy = _load_policy(policy_file)  # a bad policy file is a usage error before any case is read
+    if dask_address is not None:
+        if record_db:
+            raise UsageFailure("--record is not available with --dask: record a run on one machine")
+        explicit = ctx.get_parameter_source("workers") is not click.core.ParameterSource.DEFAULT
+        _batch_on_dask(cases, output.name, dask_address, workers if explicit else None, _date(as_of), policy, engine)
+        return
+    if len(cases) != 1:
+        raise UsageFailure("batch reads one file (several files or a glob need --dask)")
+    cases_file: BinaryIO = click.File("rb").convert(cases[0], ctx.command.params[0], ctx)
     recorder = _Recorder(record_db, policy_file) if record_db else None
-    _load_policy(policy_file)  # a bad policy file is a usage error before any case is read
     if _same_file(cases_file.name, output.name):
         raise UsageFailure(f"the output {output.name} is the input: write the decisions to another file")
     if callable(getattr(output, "open", None)):  # click opens a named file lazily: open it now, before any case
@@ -249,6 +269,100 @@ def batch(cases_file: BinaryIO, output: TextIO, workers: int, as_of: dt.datetime
         click.echo(f"... and {len(rejected) - REJECTIONS_SHOWN} more rejected lines (see the error records)", err=True)
     click.echo(f"{evaluated} evaluated, {len(rejected)} rejected", err=True)
     sys.exit(EXIT_REJECTED if rejected else EXIT_OK)
+
+
+def _batch_on_dask(cases: tuple[str, ...], output: str, address: str, workers: int | None, as_of: dt.date | None,
+                   policy: Policy | None, engine: str | None) -> None:
+    """``batch --dask``: evaluate on a cluster, write each input file's output in order, report as ``batch``."""
+    try:
+        from commissioning_rules import dask_runs
+    except ImportError as error:
+        raise UsageFailure(str(error)) from None
+    if "-" in cases:
+        raise UsageFailure("--dask reads files or URLs the workers can open, not stdin")
+    try:
+        _, files = dask_runs.expand(list(cases))
+    except OSError as error:
+        raise UsageFailure(str(error)) from None
+    targets = _dask_targets(files, output)
+    evaluated, rejected = 0, 0
+    with contextlib.ExitStack() as stack:
+        try:
+            client = stack.enter_context(dask_runs.connect(address, workers=workers))
+            dask_runs.check_workers(client, engine)
+            files, parts = dask_runs.batch_parts(files, client=client, policy=policy, as_of=as_of, engine=engine)
+        except (OSError, RuntimeError, ValueError, TypeError) as error:
+            raise UsageFailure(f"--dask {address}: {error}") from None
+        outputs = {file: stack.enter_context(_Output(target)) for file, target in targets.items()}
+        try:
+            for file, part in parts:
+                outputs[file].write(part.text)
+                evaluated += part.evaluated
+                for error in part.errors:
+                    if rejected < REJECTIONS_SHOWN:
+                        click.echo(_rejection(error, f"{file} line {error.item}"), err=True)
+                    rejected += 1
+        except (OSError, *dask_runs.CLUSTER_FAILURES) as error:  # an input the workers cannot read, a lost cluster
+            raise UsageFailure(f"batch stopped: {error}") from None
+        for out in outputs.values():
+            out.finish()
+    if rejected > REJECTIONS_SHOWN:
+        click.echo(f"... and {rejected - REJECTIONS_SHOWN} more rejected lines (see the error records)", err=True)
+    click.echo(f"{evaluated} evaluated, {rejected} rejected", err=True)
+    sys.exit(EXIT_REJECTED if rejected else EXIT_OK)
+
+
+def _dask_targets(files: list[str], output: str) -> dict[str, str]:
+    """Where each input file's output goes: ``output`` itself for one file, ``output/NAME`` into a directory."""
+    if output.endswith(("/", os.sep)) or os.path.isdir(output):
+        os.makedirs(output, exist_ok=True)
+        names = [os.path.basename(file) for file in files]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise UsageFailure(f"several input files are called {', '.join(repeated)}: their outputs would collide")
+        targets = {file: os.path.join(output, name) for file, name in zip(files, names)}
+    elif len(files) == 1:
+        targets = {files[0]: output}
+    else:
+        raise UsageFailure(f"{len(files)} input files: give -o a directory (ending in /) for one output per file")
+    for file, target in targets.items():
+        if _same_file(file, target):
+            raise UsageFailure(f"the output {target} is the input: write the decisions to another place")
+    return targets
+
+
+class _Output:
+    """One output of ``batch --dask``: stdout, or a file written beside its final name and renamed into place
+    when complete (a run cut short never leaves an output that looks finished)."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+        self.partial = None if target == "-" else os.path.join(
+            os.path.dirname(target) or ".", f".{os.path.basename(target)}.partial")
+        self.stream: TextIO = sys.stdout
+
+    def __enter__(self) -> _Output:
+        if self.partial is not None:
+            try:
+                self.stream = open(self.partial, "w", encoding="utf-8", newline="")
+            except OSError as error:
+                raise UsageFailure(f"cannot write {self.target}: {error.strerror}") from None
+        return self
+
+    def write(self, text: str) -> None:
+        self.stream.write(text)
+
+    def finish(self) -> None:
+        self.stream.flush()
+        if self.partial is not None:
+            self.stream.close()
+            os.replace(self.partial, self.target)
+            self.partial = None
+
+    def __exit__(self, *exc: object) -> None:
+        if self.partial is not None:  # not finished: leave nothing that looks like an output
+            self.stream.close()
+            os.unlink(self.partial)
 
 
 @cli.command(epilog=EXIT_CODES)

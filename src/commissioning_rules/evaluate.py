@@ -3,19 +3,66 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from commissioning_rules.engine import default_engine
-from commissioning_rules.engine.rule import PARAMETER_PLACEHOLDER, Firing
-from commissioning_rules.facts import case_facts, encode
+from commissioning_rules.engine.rule import Firing
+from commissioning_rules.engine.values import Fact, encode
+from commissioning_rules.facts import case_facts
 from commissioning_rules.models.case import Case
-from commissioning_rules.models.decision import Decision, Finding, ParameterUsed, PolicyRef
+from commissioning_rules.models.decision import Decision, Finding, ParameterUsed, PolicyRef, trusted
 from commissioning_rules.parameters import ResolvedParameters, resolve
 from commissioning_rules.policy import Policy
 
-_FACT_PLACEHOLDER = re.compile(r"\{([a-z0-9_.]+)\}")
+#: ``{param.NAME}`` (a parameter's value as shown) or ``{dotted.path}`` (a fact's value as shown) in a template.
+_PLACEHOLDER = re.compile(r"\{param\.([a-z0-9_]+)\}|\{([a-z0-9_.]+)\}")
+
+
+@functools.lru_cache(maxsize=4096)
+def template(text: str) -> tuple[tuple[str, str, str], ...]:
+    """A ``because`` template split once into (literal text, parameter name, fact path) pieces: one of the last
+    two is set, or neither at the end."""
+    pieces, start = [], 0
+    for match in _PLACEHOLDER.finditer(text):
+        pieces.append((text[start : match.start()], match.group(1) or "", match.group(2) or ""))
+        start = match.end()
+    pieces.append((text[start:], "", ""))
+    return tuple(pieces)
+
+
+@dataclass(frozen=True)
+class Parameters:
+    """The parameters a set of rule sets cites, resolved at one date: as rules see them, as people read them."""
+
+    resolved: ResolvedParameters
+    encoded: dict[str, Any]
+    shown: dict[str, str]
+
+
+#: Distinct (as_of, rule sets) pairs remembered per policy; past this the cache starts again (bounded memory).
+_PARAMETER_CACHE_SIZE = 1024
+
+
+def _parameters(policy: Policy, active: tuple[int, ...], as_of: dt.date) -> Parameters:
+    """The parameters the ``active`` rule sets cite, at ``as_of``: resolved once per policy, date and rule sets."""
+    cache: dict[tuple[dt.date, tuple[int, ...]], Parameters] = policy.compiled("parameters", dict)
+    key = (as_of, active)
+    found = cache.get(key)
+    if found is None:
+        cited = {name for i in active for rule in policy.rulesets[i].rules for name in rule.cites}
+        resolved = resolve(policy.parameters, cited, as_of)
+        found = Parameters(
+            resolved,
+            {name: encode(value.value) for name, value in resolved.values.items()},
+            {name: resolved.shown(name) for name in resolved.values},
+        )
+        if len(cache) >= _PARAMETER_CACHE_SIZE:
+            cache.clear()
+        cache[key] = found  # racing threads store equal values: harmless
+    return found
 
 
 @dataclass(frozen=True)
@@ -25,16 +72,43 @@ class Context:
     case: Case
     as_of: dt.date
     parameters: ResolvedParameters
+    shown: Mapping[str, str] = field(default_factory=dict, repr=False)
     _rendered: dict[int, str] = field(default_factory=dict, repr=False)
 
     def because(self, firing: Firing) -> str:
         """The rule's ``because`` with the facts and parameter values it used filled in."""
         key = id(firing)
-        if key not in self._rendered:
-            text = PARAMETER_PLACEHOLDER.sub(lambda m: self.parameters.shown(m.group(1)), firing.rule.because)
-            display = firing.fact.display
-            self._rendered[key] = _FACT_PLACEHOLDER.sub(lambda m: display.get(m.group(1), "not described"), text)
-        return self._rendered[key]
+        text = self._rendered.get(key)
+        if text is None:
+            display, shown = firing.fact.display, self.shown
+            parts = []
+            for literal, name, path in template(firing.rule.because):
+                parts.append(literal)
+                if name:
+                    parts.append(shown[name] if name in shown else self.parameters.shown(name))
+                elif path:
+                    parts.append(display.get(path, "not described"))
+            text = self._rendered[key] = "".join(parts)
+        return text
+
+
+def _match(
+    case: Case, policy: Policy, as_of: dt.date, engine: str
+) -> tuple[list[Fact], tuple[int, ...], Parameters, list[tuple[int, int]]]:
+    """The case's facts, the rule sets whose parts it has, their parameters, and (rule, fact) index pairs fired."""
+    facts = case_facts(case)
+    active = tuple(
+        i for i, rs in enumerate(policy.rulesets) if all(getattr(case, part) is not None for part in rs.inputs)
+    )
+    cited = _parameters(policy, active, as_of)
+    return facts, active, cited, policy.engine(engine).run(facts, cited.encoded)
+
+
+def fired(case: Case, *, policy: Policy, as_of: dt.date, engine: str) -> list[tuple[str, str]]:
+    """The (rule id, fact key) pairs ``engine`` fires on ``case``: everything a Decision is built from besides the
+    case itself (the rest is the same code for every engine), so comparing these compares engines."""
+    facts, _, _, pairs = _match(case, policy, as_of, engine)
+    return [(policy.rules[r].id, facts[f].key) for r, f in pairs]
 
 
 def evaluate(
@@ -49,9 +123,10 @@ def evaluate(
 
     ``as_of`` is, in order: the argument, the case's own ``as_of``, today (``today`` stands for the date
     where a run must use one date throughout, or a replay the date it first ran); the Decision's
-    ``as_of_source`` says which. ``engine`` is ``"durable-rules"``
-    (the default where it imports) or ``"reference"``. A malformed case raises ``pydantic.ValidationError``
-    naming the field; a parameter with no value at ``as_of`` raises ``ParameterError``.
+    ``as_of_source`` says which. ``engine`` is ``"compiled"`` (the default), ``"durable-rules"`` (where it
+    imports) or ``"reference"``: the same rule data, the same Decision. A malformed case raises
+    ``pydantic.ValidationError`` naming the field; a parameter with no value at ``as_of`` raises
+    ``ParameterError``.
     """
     case = case if isinstance(case, Case) else Case.model_validate(case)
     if isinstance(as_of, str):
@@ -61,49 +136,56 @@ def evaluate(
     policy = policy or Policy.default()
     engine_name = engine or default_engine()
 
-    facts = case_facts(case)
-    active = [i for i, rs in enumerate(policy.rulesets) if all(getattr(case, part) is not None for part in rs.inputs)]
-    cited = {name for i in active for rule in policy.rulesets[i].rules for name in rule.cites}
-    parameters = resolve(policy.parameters, cited, as_of)
-    encoded = {name: encode(value.value) for name, value in parameters.values.items()}
-
+    facts, active, cited, fired = _match(case, policy, as_of, engine_name)
+    parameters = cited.resolved
     rules, owner = policy.rules, policy.ruleset_of_rule
     by_ruleset: dict[int, list[Firing]] = {i: [] for i in active}
-    for r, f in policy.engine(engine_name).run(facts, encoded):
+    for r, f in fired:
         if owner[r] in by_ruleset:
             by_ruleset[owner[r]].append(Firing(rules[r], facts[f]))
 
-    context = Context(case, as_of, parameters)
-    decided: dict[str, Any] = {"advisories": [], "findings": []}
-    used: set[str] = set()
+    context = Context(case, as_of, parameters, cited.shown)
+    decided: dict[str, Any] = {"advisories": []}
     for i, own in by_ruleset.items():
-        ruleset = policy.rulesets[i]
-        for name, value in ruleset.assemble(own, context).items():
+        for name, value in policy.rulesets[i].assemble(own, context).items():
             if isinstance(value, list):
                 decided.setdefault(name, []).extend(value)
             else:
                 decided[name] = value
-        decided["findings"] += [
-            Finding(rule=f.rule.id, section=f.rule.section, because=context.because(f), source=f.rule.source, subject=f.fact.key)
-            for f in own
-        ]
-        used.update(name for f in own for name in f.rule.cites)
 
-    decided["parameters"] = [
-        ParameterUsed(
-            name=name,
-            value=parameters.shown(name),
-            unit=policy.parameters[name].unit,
-            effective_from=parameters.values[name].effective_from,
-            source=parameters.values[name].source,
-            placeholder=policy.parameters[name].placeholder,
-        )
-        for name in sorted(used)
-    ]
-    return Decision(
+    def render() -> dict[str, Any]:
+        """The findings and parameters used, rendered when first read (``Decision.deferred``)."""
+        fired = [f for own in by_ruleset.values() for f in own]
+        used = sorted({name for f in fired for name in f.rule.cites})
+        return {
+            "findings": [
+                trusted(
+                    Finding,
+                    rule=f.rule.id, section=f.rule.section, because=context.because(f), source=f.rule.source,
+                    subject=f.fact.key,
+                )
+                for f in fired
+            ],
+            "parameters": [
+                trusted(
+                    ParameterUsed,
+                    name=name,
+                    value=cited.shown[name],
+                    unit=policy.parameters[name].unit,
+                    effective_from=parameters.values[name].effective_from,
+                    source=parameters.values[name].source,
+                    placeholder=policy.parameters[name].placeholder,
+                )
+                for name in used
+            ],
+        }
+
+    # Built by this library from validated input: constructed, not validated again.
+    return Decision.deferred(
+        render,
         as_of=as_of,
         as_of_source=as_of_source,
-        policy=PolicyRef(name=policy.name, version=policy.version),
+        policy=trusted(PolicyRef, name=policy.name, version=policy.version),
         engine=engine_name,
         **decided,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 import textwrap
 
 from commissioning_rules.models.decision import Decision, Status
@@ -10,7 +11,16 @@ from commissioning_rules.models.decision import Decision, Status
 _WRAP = 100
 
 
+#: What ``textwrap`` would change in a line short enough not to wrap.
+_RESHAPED = re.compile(r"[\t\n\x0b\x0c\r]|\s$|^\s*$")
+
+
+@functools.lru_cache(maxsize=16384)
 def _wrap(text: str, indent: str) -> str:
+    """``textwrap.fill`` to 100 columns, hanging by two; a line that fits is returned as is (most do), and
+    the lines that wrap repeat from decision to decision, so each is wrapped once."""
+    if len(indent) + len(text) <= _WRAP and not _RESHAPED.search(text):
+        return indent + text
     return textwrap.fill(text, _WRAP, initial_indent=indent, subsequent_indent=indent + "  ")
 
 
@@ -105,3 +115,6 @@ def explain(decision: Decision) -> str:
             note = " (placeholder: the council is expected to set it)" if p.placeholder else ""
             lines.append(_wrap(f"- {p.name} = {p.value}, in force from {p.effective_from.isoformat()}{note}; source: {p.source}", "  "))
     return "\n".join(lines).rstrip() + "\n"
+
+
+Decision.explainer = explain

@@ -21,40 +21,17 @@ import typing
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Any, Iterator, Mapping
 
 from pydantic import BaseModel
 
+from commissioning_rules.engine.values import Fact, encode
 from commissioning_rules.models.case import CASE_PARTS, Case
 
 #: Case fields that hold lists of items, and the fact type each item becomes.
 ITEM_FACTS = {"service.additional_criteria": "additional_criterion", "options": "option"}
-
-
-@dataclass(frozen=True)
-class Fact:
-    type: str
-    key: str
-    values: dict[str, Any]
-    display: dict[str, str]
-
-
-def encode(value: Any) -> Any:
-    """A scalar as the engines compare it (the same encoding serves facts, rule operands and parameters)."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, Decimal):
-        pence = value * 100
-        if pence != pence.to_integral_value():
-            raise ValueError(f"{value} is not a whole number of pence")
-        return int(pence)
-    if isinstance(value, dt.date):
-        return value.toordinal()
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, (int, str)):
-        return value
-    raise TypeError(f"cannot encode {type(value).__name__} for the engine")
+#: Every kind of fact a case becomes.
+FACT_TYPES = ("case", *ITEM_FACTS.values())
 
 
 def show(value: Any) -> str:
@@ -74,25 +51,25 @@ def show(value: Any) -> str:
     return str(value)
 
 
-def _base_types(annotation: Any) -> list[Any]:
+def base_types(annotation: Any) -> list[Any]:
     """The plain types inside an annotation: ``Annotated[Decimal, ...] | None`` gives ``[Decimal, NoneType]``."""
     if typing.get_origin(annotation) is typing.Annotated:
-        return _base_types(typing.get_args(annotation)[0])
+        return base_types(typing.get_args(annotation)[0])
     args = typing.get_args(annotation)
     if not args:
         return [annotation]
-    return [t for arg in args for t in _base_types(arg)]
+    return [t for arg in args for t in base_types(arg)]
 
 
-def _enum_of(annotation: Any) -> type[Enum] | None:
-    return next((t for t in _base_types(annotation) if isinstance(t, type) and issubclass(t, Enum)), None)
+def enum_of(annotation: Any) -> type[Enum] | None:
+    return next((t for t in base_types(annotation) if isinstance(t, type) and issubclass(t, Enum)), None)
 
 
 _NEUTRAL = {bool: False, Decimal: Decimal(0), dt.date: dt.date.min, str: ""}
 
 
 @dataclass(frozen=True)
-class _FieldPlan:
+class FieldPlan:
     """How one model field becomes engine values (worked out once per model class)."""
 
     name: str
@@ -102,58 +79,101 @@ class _FieldPlan:
 
 
 @functools.cache
-def _plan(model: type[BaseModel]) -> tuple[_FieldPlan, ...]:
+def field_plans(model: type[BaseModel]) -> tuple[FieldPlan, ...]:
     plans = []
     for name, info in model.model_fields.items():
-        enum = _enum_of(info.annotation)
+        enum = enum_of(info.annotation)
         extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
         if "when_unstated" in extra:
             unstated = extra["when_unstated"]
         elif enum is not None:
             unstated = "not_stated"
         else:
-            unstated = next((_NEUTRAL[t] for t in _base_types(info.annotation) if t in _NEUTRAL), None)
-        plans.append(_FieldPlan(name, enum, info.default is None, encode(unstated) if unstated is not None else None))
+            unstated = next((_NEUTRAL[t] for t in base_types(info.annotation) if t in _NEUTRAL), None)
+        plans.append(FieldPlan(name, enum, info.default is None, encode(unstated) if unstated is not None else None))
     return tuple(plans)
+
+
+class Display(Mapping[str, str]):
+    """A fact's values as a person reads them, by path; each is put into words only when a template asks."""
+
+    __slots__ = ("raw",)
+
+    def __init__(self, raw: dict[str, Any]) -> None:
+        self.raw = raw
+
+    def __getitem__(self, path: str) -> str:
+        return show(self.raw[path])
+
+    def get(self, path: str, default: Any = None) -> Any:
+        return show(self.raw[path]) if path in self.raw else default
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.raw)
+
+    def __len__(self) -> int:
+        return len(self.raw)
+
+
+@dataclass(frozen=True)
+class _Step:
+    """One field of one model at one place in the case, worked out once: its paths and what ``None`` means."""
+
+    name: str
+    path: str
+    plan: FieldPlan
+    stated: str  # the ``<path>_stated`` flag
+    members: tuple[tuple[str, Enum], ...]  # for a list of enum members: each member's own path
+
+
+@functools.cache
+def _steps(model: type[BaseModel], prefix: str) -> tuple[_Step, ...]:
+    return tuple(
+        _Step(
+            plan.name, f"{prefix}{plan.name}", plan, f"{prefix}{plan.name}_stated",
+            tuple((f"{prefix}{plan.name}.{member.value}", member) for member in plan.enum or ()),
+        )
+        for plan in field_plans(model)
+    )
 
 
 def _add_items(path: str, models: tuple[BaseModel, ...], items: list[Fact]) -> None:
     """Each item of a listed part becomes a fact of its own, keyed by its place in the case."""
     for i, model in enumerate(models):
         values: dict[str, Any] = {}
-        display: dict[str, str] = {}
-        _flatten(model, "", values, display, items)
-        items.append(Fact(ITEM_FACTS[path], f"{path}[{i}]", values, display))
+        raw: dict[str, Any] = {}
+        _flatten(model, "", values, raw, items)
+        items.append(Fact(ITEM_FACTS[path], f"{path}[{i}]", values, Display(raw)))
 
 
-def _flatten(model: BaseModel, prefix: str, values: dict[str, Any], display: dict[str, str], items: list[Fact]) -> None:
-    for plan in _plan(type(model)):
-        value = getattr(model, plan.name)
-        path = f"{prefix}{plan.name}"
+def _flatten(model: BaseModel, prefix: str, values: dict[str, Any], raw: dict[str, Any], items: list[Fact]) -> None:
+    for step in _steps(type(model), prefix):
+        value = getattr(model, step.name)
+        path = step.path
         if isinstance(value, BaseModel):
-            _flatten(value, f"{path}.", values, display, items)
+            _flatten(value, f"{path}.", values, raw, items)
         elif path in ITEM_FACTS:
             _add_items(path, value, items)
         elif isinstance(value, tuple):
-            display[path] = show(value)
-            for member in plan.enum or ():
-                values[f"{path}.{member.value}"] = member in value
+            raw[path] = value
+            for member_path, member in step.members:
+                values[member_path] = member in value
         else:
-            display[path] = show(value)
-            if plan.optional:
-                values[f"{path}_stated"] = value is not None
-            values[path] = plan.unstated if value is None else encode(value)
+            raw[path] = value
+            if step.plan.optional:
+                values[step.stated] = value is not None
+            values[path] = step.plan.unstated if value is None else encode(value)
 
 
 def case_facts(case: Case) -> list[Fact]:
     """The facts of one case: the ``case`` fact first, then one fact per listed item, in input order."""
     values: dict[str, Any] = {f"has_{part}": getattr(case, part) is not None for part in CASE_PARTS}
-    display: dict[str, str] = {}
+    raw: dict[str, Any] = {}
     items: list[Fact] = []
     for part in CASE_PARTS:
         value = getattr(case, part)
         if isinstance(value, BaseModel):
-            _flatten(value, f"{part}.", values, display, items)
+            _flatten(value, f"{part}.", values, raw, items)
         elif part in ITEM_FACTS and value:
             _add_items(part, value, items)
-    return [Fact("case", "case", values, display), *items]
+    return [Fact("case", "case", values, Display(raw)), *items]

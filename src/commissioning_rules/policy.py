@@ -20,10 +20,11 @@ import json
 import os
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from commissioning_rules.engine import build_engine
 from commissioning_rules.engine.rule import Rule, RuleSet, describe
+from commissioning_rules.facts import FACT_TYPES
 from commissioning_rules.parameters import Parameter, default_parameters
 
 DEFAULT_NAME = "Norwich City Council commissioning framework 2014"
@@ -39,7 +40,8 @@ class Policy:
     #: Where the policy came from (a council file's path), and the date it takes effect, if it says.
     origin: str = "commissioning_rules (built in)"
     effective_from: dt.date | None = None
-    _engines: dict[str, Any] = field(default_factory=dict, repr=False)
+    #: What the policy compiles (engines, the evaluation plan), built once under ``_lock`` (see :meth:`compiled`).
+    _compiled: dict[str, Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
@@ -99,15 +101,24 @@ class Policy:
         }
         return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
 
+    def compiled(self, key: str, build: Callable[[], Any]) -> Any:
+        """``build()``, run once per policy and ``key``, then reused; safe from any number of threads."""
+        try:
+            return self._compiled[key]  # a plain dict read: atomic, and entries are never replaced
+        except KeyError:
+            with self._lock:
+                if key not in self._compiled:
+                    self._compiled[key] = build()
+                return self._compiled[key]
+
     def engine(self, name: str) -> Any:
         """This policy's rules compiled for engine ``name`` (compiled once, then reused)."""
-        with self._lock:
-            if name not in self._engines:
-                engine = build_engine(name, self.rules)
-                if any(rule.overrides for rule in self.rules):
-                    engine = OverridingEngine(engine, self.rules)
-                self._engines[name] = engine
-            return self._engines[name]
+
+        def build() -> Any:
+            engine = build_engine(name, self.rules, FACT_TYPES)
+            return OverridingEngine(engine, self.rules) if any(rule.overrides for rule in self.rules) else engine
+
+        return self.compiled(f"engine {name}", build)
 
 
 class OverridingEngine:

@@ -12,7 +12,7 @@ session. Every trap measured in ``notes/durable-rules.md`` is defeated here:
 * at least one action runs in every session, and every fact type is matched: a ``received`` rule per type;
 * no ``none()``; negation is pushed into comparisons by the rule type; no ``$or`` (see
   :func:`disjunctive_normal_form`);
-* money crosses as integer pence, dates as ordinals (``facts.encode``);
+* money crosses as integer pence, dates as ordinals (``engine.values.encode``);
 * the definition is deep-copied before durable sees it (``Ruleset()`` mutates the dict it is given).
 """
 
@@ -26,7 +26,7 @@ from typing import Any, Mapping, Sequence
 from durable import engine as _durable
 
 from commissioning_rules.engine.rule import AllOf, AnyOf, Compare, Condition, Param, Rule
-from commissioning_rules.facts import ITEM_FACTS, Fact, encode
+from commissioning_rules.engine.values import Fact, encode, nested
 
 #: Sessions live at once per compiled policy (durable fails at 1,024 per ruleset).
 SESSION_POOL_SIZE = 256
@@ -64,17 +64,6 @@ def _sid_pool(size: int) -> queue.SimpleQueue[str]:
     return pool
 
 
-def _nest(flat: Mapping[str, Any]) -> dict[str, Any]:
-    nested: dict[str, Any] = {}
-    for path, value in flat.items():
-        *parents, leaf = path.split(".")
-        node = nested
-        for p in parents:
-            node = node.setdefault(p, {})
-        node[leaf] = value
-    return nested
-
-
 _JSON_OPERATORS = {"neq": "$neq", "gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte"}
 
 
@@ -106,11 +95,11 @@ def disjunctive_normal_form(condition: Condition) -> list[list[Compare]]:
     return product
 
 
-def _definition(rules: Sequence[Rule]) -> dict[str, Any]:
+def _definition(rules: Sequence[Rule], fact_types: Sequence[str] = ()) -> dict[str, Any]:
     definition: dict[str, Any] = {}
     # Every fact type gets a rule that always matches it, whether or not any policy rule looks at it: a fact no
     # rule matches makes durable refuse the whole batch, and then free a garbage pointer on cleanup.
-    for fact_type in sorted({"case", "parameters", *ITEM_FACTS.values(), *(r.subject for r in rules)}):
+    for fact_type in sorted({"case", "parameters", *fact_types, *(r.subject for r in rules)}):
         definition[f"received {fact_type}"] = {
             "all": [{_SUBJECT_ALIAS: {"t": fact_type}}],
             "run": "received",
@@ -151,11 +140,12 @@ class DurableEngine:
 
     name = "durable-rules"
 
-    def __init__(self, rules: Sequence[Rule]) -> None:
+    def __init__(self, rules: Sequence[Rule], fact_types: Sequence[str] = ()) -> None:
+        """``fact_types``: the kinds of fact ``run`` may be given besides those the rules read."""
         self.rules = tuple(rules)
         self.ruleset = f"commissioning-{next(_compiled_names)}"
         self._firings: dict[str, list[tuple[int, int]]] = {}
-        definition = copy.deepcopy({self.ruleset: _definition(self.rules)})
+        definition = copy.deepcopy({self.ruleset: _definition(self.rules, fact_types)})
         self._host = _QuietHost(definition, self._firings)
         self._sids = _sid_pool(SESSION_POOL_SIZE)
 
@@ -182,7 +172,7 @@ class DurableEngine:
         try:
             self._firings[sid] = []
             batch = [{"sid": sid, "t": "parameters", _VALUES: dict(parameters)}]
-            batch += [{"sid": sid, "t": f.type, "i": i, _VALUES: _nest(f.values)} for i, f in enumerate(facts)]
+            batch += [{"sid": sid, "t": f.type, "i": i, _VALUES: nested(f.values)} for i, f in enumerate(facts)]
             state = self._host.assert_facts(self.ruleset, batch)
             if isinstance(state, dict) and state.get("exception"):
                 raise EngineError(f"a rule action failed: {state['exception']}")

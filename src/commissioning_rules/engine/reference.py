@@ -10,7 +10,7 @@ import operator
 from typing import Any, Callable, Mapping, Sequence
 
 from commissioning_rules.engine.rule import AllOf, AnyOf, Compare, Condition, Param, Rule
-from commissioning_rules.facts import Fact, encode
+from commissioning_rules.engine.values import Fact, encode
 
 _OPERATORS = {
     "eq": operator.eq,

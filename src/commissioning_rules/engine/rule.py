@@ -20,7 +20,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Union
 
 if TYPE_CHECKING:
-    from commissioning_rules.facts import Fact
+    from commissioning_rules.engine.values import Fact
 
 Scalar = Union[bool, int, str, Decimal, _dt.date, Enum]
 

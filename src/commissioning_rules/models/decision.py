@@ -5,11 +5,26 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from enum import Enum
-from typing import Literal
+from typing import Any, Callable, ClassVar, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 _OUTPUT = ConfigDict(extra="forbid", frozen=True)
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def trusted(cls: type[Model], **values: Any) -> Model:
+    """A model from values this library made from validated input, every field given: not validated again.
+
+    What pydantic's ``model_construct`` does, without its per-field default handling (a third of a Decision's
+    cost when every finding went through it)."""
+    model = cls.__new__(cls)
+    object.__setattr__(model, "__dict__", values)
+    object.__setattr__(model, "__pydantic_fields_set__", set(values))
+    object.__setattr__(model, "__pydantic_extra__", None)
+    object.__setattr__(model, "__pydantic_private__", None)
+    return model
 
 
 class Status(str, Enum):
@@ -257,12 +272,22 @@ class DepartureDecision(BaseModel):
     basis: str
 
 
+#: Decision fields ``evaluate`` may leave to be rendered on first access (see :class:`Decision`).
+DEFERRED = ("findings", "parameters")
+
 #: Where a Decision's ``as_of`` came from: the caller's argument, the case's own ``as_of``, or today's date.
 AsOfSource = Literal["argument", "case", "today"]
 
 
 class Decision(BaseModel):
-    """The decision on one case, with every rule that fired and the parameters it used."""
+    """The decision on one case, with every rule that fired and the parameters it used.
+
+    ``evaluate`` decides the outcomes at once and leaves ``findings`` and ``parameters`` to be rendered the first
+    time anything reads them: the attribute, ``model_dump``/``model_dump_json`` (also when the Decision is inside
+    another model), ``==``, ``repr``, pickling, copying, ``explain()``. Every one of those reads the instance's
+    ``__dict__`` or those two names, and both are intercepted below, so what is read is always complete and the
+    JSON contract does not change. Rendering is idempotent: threads racing to render store equal values.
+    """
 
     model_config = _OUTPUT
 
@@ -284,8 +309,48 @@ class Decision(BaseModel):
     findings: list[Finding] = []
     parameters: list[ParameterUsed] = []
 
-    def explain(self) -> str:
-        """The decision in plain English, citing and quoting the framework."""
-        from commissioning_rules.explain import explain
+    #: Renders the deferred fields of a Decision made by ``evaluate`` (``None`` once rendered).
+    _render: Callable[[], dict[str, Any]] | None = PrivateAttr(default=None)
+    #: How a Decision is put into words; ``commissioning_rules.explain`` installs itself here when imported, so
+    #: the contract's models never import the prose.
+    explainer: ClassVar[Callable[[Decision], str] | None] = None
 
-        return explain(self)
+    @classmethod
+    def deferred(cls, render: Callable[[], dict[str, Any]], **decided: Any) -> Decision:
+        """A Decision from trusted, already-typed values (not validated again), whose ``findings`` and
+        ``parameters`` ``render()`` returns on first access."""
+        values = {
+            name: [] if isinstance(info.default, list) else info.default
+            for name, info in cls.model_fields.items()
+            if name not in DEFERRED and name not in decided
+        }
+        decision = trusted(cls, **values, **decided)
+        object.__setattr__(decision, "__pydantic_fields_set__", {*decided, *DEFERRED})
+        object.__setattr__(decision, "__pydantic_private__", {"_render": render})
+        return decision
+
+    def __getattribute__(self, name: str) -> Any:
+        if name == "__dict__" or name in DEFERRED:
+            private = object.__getattribute__(self, "__pydantic_private__")
+            render = private.get("_render") if private else None
+            if render is not None:
+                object.__getattribute__(self, "__dict__").update(render())
+                private["_render"] = None
+        return object.__getattribute__(self, name)
+
+    def __eq__(self, other: object) -> bool:
+        # pydantic compares private attributes too; a Decision's only one is how its deferred fields are made
+        if not isinstance(other, Decision):
+            return NotImplemented
+        return type(self) is type(other) and self.__dict__ == other.__dict__
+
+    __hash__ = None  # type: ignore[assignment]  # lists inside: a Decision was never hashable
+
+    def __getstate__(self) -> dict[Any, Any]:
+        self.__dict__  # render before pickling: the renderer is a closure over the evaluation
+        return super().__getstate__()
+
+    def explain(self) -> str:
+        """The decision in plain English, citing and quoting the framework (``commissioning_rules.explain``)."""
+        assert Decision.explainer is not None, "importing commissioning_rules installs the explainer"
+        return Decision.explainer(self)

@@ -48,6 +48,7 @@ from typing import Any, Iterable, Iterator, Mapping
 
 import yaml
 
+from commissioning_rules.engine import ENGINES
 from commissioning_rules.evaluate import evaluate
 from commissioning_rules.models.case import Case
 from commissioning_rules.models.decision import Decision
@@ -390,7 +391,7 @@ def main(argv: list[str] | None = None, *, policy: Policy | None = None) -> int:
     2 if DIR holds none or does not exist. ``policy`` lets a caller (the CLI's ``--policy``) pass a policy."""
     parser = argparse.ArgumentParser(prog="commissioning-rules test", description="Run data tests (YAML/JSON).")
     parser.add_argument("directory", help="a folder of test files (searched recursively), or one file")
-    parser.add_argument("--engine", choices=("durable-rules", "reference"), default=None)
+    parser.add_argument("--engine", choices=ENGINES, default=None)
     parser.add_argument("-v", "--verbose", action="store_true", help="list passing tests too")
     args = parser.parse_args(argv)
     if not Path(args.directory).exists():

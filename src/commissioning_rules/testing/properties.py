@@ -34,7 +34,8 @@ The properties, and the policy text they come from:
 
 * ``deterministic`` — same case, same Decision, whatever was evaluated in between (DESIGN: ``evaluate`` is a
   pure function of case, policy and as_of);
-* ``engines_agree`` — durable_rules and the reference interpreter give the same Decision but for ``engine``;
+* ``engines_agree`` — every engine (compiled, durable_rules where it imports) gives the reference interpreter's
+  Decision but for ``engine``;
 * ``complete`` — every rule set whose inputs the case has gives its answer (DESIGN, "Anchors": every valid
   case gets an answer);
 * ``gate_monotonic`` — showing one more organisational requirement never turns eligible into ineligible (3.5.1);
@@ -57,7 +58,7 @@ from decimal import Decimal
 from typing import Any, Callable, Iterable, Sequence
 
 from commissioning_rules.compare import EXPLANATIONS
-from commissioning_rules.engine import durable_available
+from commissioning_rules.engine import ENGINES, durable_available
 from commissioning_rules.evaluate import evaluate
 from commissioning_rules.models.case import Accounts, BusinessPlan, Case, Complexity, InsuranceCover
 from commissioning_rules.models.decision import Decision
@@ -212,8 +213,9 @@ def _policy(policy: Policy | None) -> Policy:
     return policy if policy is not None else Policy.default()
 
 
-def _engines(engine: str | None) -> list[str | None]:
-    return [engine] if engine else (["durable-rules", "reference"] if durable_available() else ["reference"])
+def _engines(engine: str | None) -> list[str]:
+    """``[engine]``, or every engine that runs here (durable_rules does not import on Python 3.13+)."""
+    return [engine] if engine else [e for e in ENGINES if e != "durable-rules" or durable_available()]
 
 
 # --- the properties --------------------------------------------------------------------------------------
@@ -244,23 +246,24 @@ def deterministic(
 
 
 def engines_agree(case: Case, policy: Policy | None = None) -> bool:
-    """durable_rules and the reference interpreter give the same Decision, but for its ``engine`` field.
-
-    Not applicable (``False``) where durable_rules does not import (Python 3.13+)."""
-    if not durable_available():
-        return False
+    """Every engine that runs here gives the reference interpreter's Decision, but for its ``engine`` field
+    (the compiled engine everywhere; durable_rules where it imports, not on Python 3.13+)."""
     policy = _policy(policy)
-    durable = _evaluate("engines_agree", case, policy, "durable-rules")
     reference = _evaluate("engines_agree", case, policy, "reference")
-    left, right = decided(durable, drop=["engine"]), decided(reference, drop=["engine"])
-    if left != right:
-        where = _difference(left, right)
-        raise PropertyViolation(
-            "engines_agree",
-            "durable-rules != reference at " + where + _behind(where, [("durable-rules", durable), ("reference", reference)], policy),
-            case,
-            reference,
-        )
+    expected = decided(reference, drop=["engine"])
+    for name in _engines(None):
+        if name == "reference":
+            continue
+        other = _evaluate("engines_agree", case, policy, name)
+        got = decided(other, drop=["engine"])
+        if got != expected:
+            where = _difference(got, expected)
+            raise PropertyViolation(
+                "engines_agree",
+                f"{name} != reference at " + where + _behind(where, [(name, other), ("reference", reference)], policy),
+                case,
+                reference,
+            )
     return True
 
 

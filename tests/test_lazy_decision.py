@@ -1,0 +1,84 @@
+"""A Decision decides its outcomes at once and renders its findings and parameters used on first read, whatever
+does the reading: the JSON contract is the same as if they had been rendered eagerly."""
+
+from __future__ import annotations
+
+import copy
+import json
+import pickle
+import threading
+
+from pydantic import BaseModel
+
+import commissioning_rules as cr
+from commissioning_rules.models.decision import DEFERRED
+from gate_cases import compliant_case
+
+CASE = {**compliant_case({"annual_turnover": "5000.01", "accounts": "none"}), "award": {
+    "route": "grant", "value": "30000.00", "complexity": "medium", "time_limited": False}}
+
+
+def fresh() -> cr.Decision:
+    return cr.evaluate(CASE)
+
+
+def unrendered(decision: cr.Decision) -> bool:
+    return not any(name in object.__getattribute__(decision, "__dict__") for name in DEFERRED)
+
+
+def test_outcomes_are_there_and_findings_wait_until_read():
+    decision = fresh()
+    assert decision.eligibility is not None and decision.eligibility.eligible is False
+    assert unrendered(decision)
+    assert decision.findings and decision.parameters
+    assert not unrendered(decision)
+
+
+def test_every_way_of_reading_renders_the_same_json():
+    expected = json.loads(fresh().model_dump_json())
+    assert expected["findings"] and expected["parameters"]
+    readers = {
+        "model_dump": lambda d: d.model_dump(mode="json"),
+        "dict of __dict__": lambda d: json.loads(cr.Decision.model_validate(vars(d)).model_dump_json()),
+        "pickle": lambda d: json.loads(pickle.loads(pickle.dumps(d)).model_dump_json()),
+        "deepcopy": lambda d: json.loads(copy.deepcopy(d).model_dump_json()),
+        "model_copy": lambda d: json.loads(d.model_copy().model_dump_json()),
+        "inside another model": lambda d: Wrapper(decision=d).model_dump(mode="json")["decision"],
+        "equality": lambda d: expected if d == cr.Decision.model_validate(expected) else None,
+    }
+    for name, read in readers.items():
+        assert read(fresh()) == expected, name
+
+
+class Wrapper(BaseModel):
+    decision: cr.Decision
+
+
+def test_explain_and_repr_render_first():
+    decision = fresh()
+    assert "Rules that fired:" in decision.explain() and "financial_systems" in decision.explain()
+    assert "findings=[Finding(" in repr(fresh())
+
+
+def test_threads_reading_one_decision_at_once_see_it_whole():
+    for _ in range(5):
+        decision = fresh()
+        barrier = threading.Barrier(8)
+        seen: list[str] = []
+
+        def read() -> None:
+            barrier.wait()
+            seen.append(decision.model_dump_json())
+
+        threads = [threading.Thread(target=read) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(set(seen)) == 1 and json.loads(seen[0])["findings"]
+
+
+def test_the_engines_give_equal_decisions_rendered_or_not():
+    rendered = cr.evaluate(CASE, engine="reference")
+    rendered.findings  # noqa: B018 - rendered now
+    assert cr.evaluate(CASE, engine="reference") == rendered
