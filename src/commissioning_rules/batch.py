@@ -3,7 +3,7 @@
 A bad item never stops the run: it becomes an :class:`ItemError` naming the item and the field at fault, and
 the next item is evaluated. One policy, one engine and one "today" serve the whole run, so the output is the
 same whatever the number of worker processes (``workers > 1`` uses ``concurrent.futures`` with processes:
-durable_rules holds the GIL, so threads would give no speed, notes/durable-rules.md).
+durable_rules holds the GIL, so threads would give no speed, docs/engines.md).
 
 Errors that concern the whole run (an unknown engine, a policy that cannot be compiled) are raised at once,
 before anything is yielded. Anything else a rule raises is a bug, never an item error: it propagates.
@@ -25,7 +25,7 @@ from typing import Any, Iterable, Iterator, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from commissioning_rules.engine import default_engine
+from commissioning_rules.engine import EngineName, default_engine
 from commissioning_rules.evaluate import evaluate
 from commissioning_rules.models.case import Case
 from commissioning_rules.models.decision import Decision
@@ -114,7 +114,7 @@ def _evaluate_item(
     case: Case | Mapping[str, Any],
     policy: Policy,
     as_of: dt.date | None,
-    engine: str,
+    engine: EngineName,
     today: dt.date,
 ) -> Outcome:
     """One item: validate it, then evaluate it at ``as_of``, else its own ``as_of``, else the run's ``today``."""
@@ -179,12 +179,13 @@ def _policy_from_recipe(recipe: tuple[str, Any]) -> Policy:
     if kind == "default":
         return Policy.default()
     if kind == "file":
-        return Policy.from_file(payload)  # type: ignore[attr-defined]  # lands with issue 5
+        return Policy.from_file(payload)
     cls, fields = pickle.loads(payload)
-    return cls(**fields)
+    policy: Policy = cls(**fields)
+    return policy
 
 
-def _start_worker(recipe: tuple[str, Any], as_of: dt.date | None, engine: str, today: dt.date, as_json: bool) -> None:
+def _start_worker(recipe: tuple[str, Any], as_of: dt.date | None, engine: EngineName, today: dt.date, as_json: bool) -> None:
     policy = _policy_from_recipe(recipe)
     policy.engine(engine)  # compile once per process, before the first case
     _worker.update(policy=policy, as_of=as_of, engine=engine, today=today, as_json=as_json)
@@ -223,7 +224,7 @@ def _run(
     policy: Policy | None,
     policy_file: str | None,
     as_of: dt.date | str | None,
-    engine: str | None,
+    engine: EngineName | None,
     as_json: bool = False,
 ) -> Iterator[Any]:
     """Check the run's settings now (raising at once), then return the iterator of outcomes in input order."""
@@ -252,7 +253,7 @@ def _settings(
     if policy is not None and policy_file is not None:
         raise ValueError("give a policy or a policy file, not both")
     if policy_file is not None:
-        policy = Policy.from_file(policy_file)  # type: ignore[attr-defined]  # lands with issue 5
+        policy = Policy.from_file(policy_file)
     policy = policy or Policy.default()
     engine = engine or default_engine()
     policy.engine(engine)  # an unknown or unavailable engine fails here, before any item
@@ -277,7 +278,7 @@ def _in_processes(
     workers: int,
     recipe: tuple[str, Any],
     as_of: dt.date | None,
-    engine: str,
+    engine: EngineName,
     today: dt.date,
     as_json: bool,
 ) -> Iterator[Any]:
@@ -306,7 +307,7 @@ def evaluate_many(
     workers: int = 1,
     policy: Policy | None = None,
     as_of: dt.date | str | None = None,
-    engine: str | None = None,
+    engine: EngineName | None = None,
 ) -> Iterator[Outcome]:
     """Evaluate ``cases`` in order, yielding a :class:`Decision` or an :class:`ItemError` for each.
 
@@ -326,7 +327,7 @@ def evaluate_lines(
     policy: Policy | None = None,
     policy_file: str | None = None,
     as_of: dt.date | str | None = None,
-    engine: str | None = None,
+    engine: EngineName | None = None,
     as_json: bool = False,
 ) -> Iterator[Any]:
     """Evaluate the lines of a JSONL batch, one case per line: one outcome per line, numbered from 1.
@@ -342,7 +343,7 @@ def evaluate_lines(
 
 
 def to_json_line(outcome: Outcome) -> str:
-    """One outcome as one line of JSON: a Decision as its contract (DESIGN.md), an error as ``{"error": …}``."""
+    """One outcome as one line of JSON: a Decision as its JSON contract (docs/json-contract.md), an error as ``{"error": …}``."""
     if isinstance(outcome, ItemError):
         record = outcome.model_dump(mode="json")
         record = {"line": record.pop("item"), **record}

@@ -191,9 +191,9 @@ def fact_schema(subject: str) -> FactSchema | None:
         if spec.optional:
             paths[f"{spec.path}_stated"] = (spec.path, "stated")
     for path, value in _computed_paths(subject, paths):
-        part = path.split(".", 1)[0] if subject == "case" and "." in path else None
+        owner = path.split(".", 1)[0] if subject == "case" and "." in path else None
         kind = "boolean" if isinstance(value, bool) else "integer" if isinstance(value, int) else "text"
-        fields[path] = FieldSpec(path, kind, part=part if part in CASE_PARTS else None, python_type=type(value), computed=True)
+        fields[path] = FieldSpec(path, kind, part=owner if owner in CASE_PARTS else None, python_type=type(value), computed=True)
         paths[path] = (path, "value")
     schema = FactSchema(subject, fields, paths)
     _SCHEMAS[subject] = schema
@@ -248,14 +248,15 @@ def operand_fits(spec: FieldSpec, role: str, operator: str, operand: Any, units:
         if unit is not None and unit not in COMPATIBLE_UNITS[kind]:
             return f"parameter {operand.name} (unit {unit}) is compared with a {kind} field"
         return None
-    expected = {
+    types: dict[str, type | tuple[type, ...]] = {
         "boolean": bool,
         "money": Decimal,
         "date": dt.date,
         "integer": int,
         "enum": (str, Enum),
         "text": str,
-    }[kind]
+    }
+    expected = types[kind]
     if isinstance(operand, bool) and kind != "boolean":
         return f"true/false is compared with a {kind} field"
     if not isinstance(operand, expected):
@@ -401,14 +402,14 @@ class _Space:
 
 
 def _compare(operator: str, left: Any, right: Any) -> bool:
-    return {
+    return bool({
         "eq": lambda: left == right,
         "neq": lambda: left != right,
         "gt": lambda: left > right,
         "gte": lambda: left >= right,
         "lt": lambda: left < right,
         "lte": lambda: left <= right,
-    }[operator]()
+    }[operator]())
 
 
 def _compares(condition: Condition) -> Iterator[Compare]:
@@ -737,8 +738,8 @@ def check(policy: Any = None, *, as_of: dt.date | str | Sequence[dt.date | str] 
     from commissioning_rules.policy import Policy
 
     policy = policy or Policy.default()
-    dates = [as_of] if isinstance(as_of, (str, dt.date)) else list(as_of or ())
-    dates = [dt.date.fromisoformat(d) if isinstance(d, str) else d for d in dates]
+    given = [as_of] if isinstance(as_of, (str, dt.date)) else list(as_of or ())
+    dates = [dt.date.fromisoformat(d) if isinstance(d, str) else d for d in given]
     if getattr(policy, "effective_from", None):
         dates.append(policy.effective_from)
     dates = sorted(set(dates))

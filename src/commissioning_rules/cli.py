@@ -16,15 +16,18 @@ import sys
 import textwrap
 import traceback
 from dataclasses import asdict, is_dataclass
-from typing import Any, BinaryIO, Iterator, TextIO
+from typing import Any, BinaryIO, Callable, Iterator, TextIO, TypeVar, cast
 
 import click
+from pydantic import ValidationError
 
 from commissioning_rules import __version__
-from commissioning_rules.batch import ItemError, Outcome, evaluate_lines, to_json_line
-from commissioning_rules.engine import ENGINES
+from commissioning_rules.batch import ItemError, Outcome, evaluate_lines, evaluate_many, load_json, to_json_line
+from commissioning_rules.engine import ENGINES, engine_name
 from commissioning_rules.engine.rule import describe
+from commissioning_rules.models import Case, Decision
 from commissioning_rules.policy import Policy
+from commissioning_rules.policy_file import PolicyFileError
 from commissioning_rules.schema import KINDS, SchemaUnavailable, schema_for
 
 PROG = "commissioning-rules"
@@ -32,8 +35,8 @@ PROG = "commissioning-rules"
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 EXIT_CODES = f"""\b
 Exit status:
-  {EXIT_OK}  success: every case evaluated (check: no findings)
-  {EXIT_REJECTED}  a case or some batch lines were rejected (check: findings)
+  {EXIT_OK}  success: every case evaluated (check: no findings; compare: no decision differs)
+  {EXIT_REJECTED}  a case or some batch lines were rejected (check: findings; compare: decisions differ)
   {EXIT_USAGE}  usage or file error: bad option, unreadable file, bad policy file, engine not available
   {EXIT_INTERNAL}  internal error: a bug, please report it with the input that caused it"""
 #: Rejections listed one by one on stderr before the batch summary.
@@ -69,9 +72,14 @@ _record_option = click.option(
     help="Store a decision record of each decision in DB: an SQLite file path or a database URL "
     "(postgresql://user@host/db). Needs the records extra.",
 )
+_Command = TypeVar("_Command", bound=Callable[..., Any])
+#: Said on stderr when cases had no ``as_of`` and no ``--as-of`` was given: the policy was applied as of today.
+_UNDATED = "warning: {count} no as_of: evaluated at today's date, {today} (give as_of in the case, or --as-of)"
+#: How a Decision evaluated at today's date reads in the compact JSON of a batch line.
+_UNDATED_JSON = '"as_of_source":"today"'
 
 
-def _format_option(default: str, choices: tuple[str, ...]) -> Any:
+def _format_option(default: str, choices: tuple[str, ...]) -> Callable[[_Command], _Command]:
     return click.option("--format", "output_format", type=click.Choice(choices), default=default, show_default=True,
                         help="Output format.")
 
@@ -86,6 +94,8 @@ def _load_policy(path: str | None) -> Policy | None:
         return None
     try:
         return Policy.from_file(path)
+    except PolicyFileError as error:  # it names the file (and line, key) itself
+        raise UsageFailure(str(error)) from None
     except (OSError, ValueError) as error:  # ValueError covers ParameterError and pydantic's ValidationError
         raise UsageFailure(f"{path}: {error}") from None
 
@@ -100,14 +110,56 @@ def _rejection(outcome: ItemError, where: str) -> str:
 # --- the command group --------------------------------------------------------------------------------
 
 
+class _Commands(click.Group):
+    """The command group; a file name where a command belongs is pointed at ``evaluate``."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError:
+            name = args[0] if args else ""
+            if name.endswith((".json", ".jsonl")) or os.path.isfile(name):
+                raise click.UsageError(f"no command {name!r}; to evaluate a case file: "
+                                       f"{PROG} evaluate {name} --format text", ctx) from None
+            raise
+
+
 @click.group(
-    help="Norwich City Council's Commissioning framework (2014) as explainable rules, from the command line.",
+    cls=_Commands,
+    help="Norwich City Council's Commissioning framework (2014) as explainable rules, from the command line. "
+    "Without a command, runs 'demo'.",
     epilog=EXIT_CODES,
+    invoke_without_command=True,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": _WRAP},
 )
 @click.version_option(__version__, prog_name=PROG)
-def cli() -> None:
-    pass
+@click.pass_context
+def cli(context: click.Context) -> None:
+    if context.invoked_subcommand is None:
+        context.invoke(demo)
+        click.echo(f"(that was '{PROG} demo'; '{PROG} --help' lists every command)", err=True)
+
+
+#: The bundled case ``demo`` evaluates (``commissioning_rules/examples/``).
+DEMO_CASE = "community_lunch_club.json"
+
+
+@cli.command(epilog=EXIT_CODES)
+@_engine_option
+def demo(engine: str | None = None) -> None:
+    """Evaluate a bundled example case (a community lunch club applying for a grant) and explain its Decision.
+
+    A real evaluation on the installed engine; 'evaluate CASE.json --format text' does the same for a case of
+    your own.
+    """
+    from importlib import resources
+
+    case = json.loads(resources.files("commissioning_rules.examples").joinpath(DEMO_CASE).read_text("utf-8"))
+    outcomes = _start(lambda: evaluate_many([case], engine=engine_name(engine)))
+    outcome = next(outcomes)
+    if not isinstance(outcome, Decision):  # the bundled case is valid: a rejection is a bug (exit status 3)
+        raise RuntimeError(f"the bundled example {DEMO_CASE} was rejected: {outcome.message}")
+    click.echo(outcome.explain(), nl=False)
 
 
 @cli.command(epilog=EXIT_CODES)
@@ -123,8 +175,8 @@ def evaluate(case_file: BinaryIO, as_of: dt.datetime | None, policy_file: str | 
              output_format: str, record_db: str | None, supersedes: str | None) -> None:
     """Evaluate one case (a JSON object; '-' reads stdin) and print its Decision.
 
-    --format json prints the Decision as the JSON contract (DESIGN.md); --format text explains it in plain
-    English, quoting the framework. A rejected case is reported on stderr, field by field (with --format json,
+    --format json prints the Decision as the JSON contract (docs/json-contract.md); --format text explains it
+    in plain English, quoting the framework. A rejected case is reported on stderr, field by field (with --format json,
     also as an {"error": ...} record on stdout), and the exit status is 1. With --record DB the decision is
     stored as a decision record first (its id on stderr); if it cannot be stored, no decision is printed and
     the exit status is 2.
@@ -134,20 +186,36 @@ def evaluate(case_file: BinaryIO, as_of: dt.datetime | None, policy_file: str | 
     recorder = _Recorder(record_db, policy_file) if record_db else None
     policy = recorder.policy if recorder else _load_policy(policy_file)
     data = case_file.read()
-    outcomes = _start(lambda: evaluate_lines([data], policy=policy, as_of=_date(as_of), engine=engine))
+    outcomes = _start(lambda: evaluate_lines([data], policy=policy, as_of=_date(as_of), engine=engine_name(engine)))
     outcome = next(outcomes)
     if isinstance(outcome, ItemError):
         if output_format == "json":
-            click.echo(to_json_line(outcome))
+            record = json.loads(to_json_line(outcome))
+            # one case, not a batch: "line" is where in the file the JSON breaks (null: the case as a whole)
+            record["error"]["line"] = _json_error_line(data)
+            click.echo(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
         click.echo(_rejection(outcome, case_file.name), err=True)
         sys.exit(EXIT_REJECTED)
+    if outcome.as_of_source == "today":
+        click.echo(_UNDATED.format(count="the case has", today=outcome.as_of.isoformat()), err=True)
     if recorder is not None:
         (record,) = recorder.store([(data, outcome)], supersedes=supersedes)
         click.echo(f"recorded {record.record_id} (position {record.seq}) in {recorder.url}", err=True)
     click.echo(outcome.model_dump_json(indent=2) if output_format == "json" else outcome.explain(), nl=output_format == "json")
 
 
-def _start(begin: Any) -> Iterator[Outcome]:
+def _json_error_line(text: bytes) -> int | None:
+    """The line (from 1) at which ``text`` stops being JSON; ``None`` when it parses."""
+    try:
+        load_json(text)
+    except json.JSONDecodeError as error:
+        return error.lineno
+    except ValueError:  # not UTF-8, or a value we reject (NaN, a repeated key): no position
+        return None
+    return None
+
+
+def _start(begin: Callable[[], Iterator[Any]]) -> Iterator[Any]:
     """Start a run; the run's own settings (engine, policy, date) failing is a usage error."""
     try:
         return begin()
@@ -175,8 +243,17 @@ def _same_file(first: str, second: str) -> bool:
 
 
 def _lines(stream: BinaryIO) -> Iterator[bytes]:
-    for line in stream:
-        yield line.rstrip(b"\r\n")
+    """The input's lines without their line ends; blank lines at the very end (an editor's trailing newlines)
+    are dropped, a blank line between cases is kept (it becomes that line's error record)."""
+    blank: list[bytes] = []
+    for raw in stream:
+        line = raw.rstrip(b"\r\n")
+        if not line.strip():
+            blank.append(line)
+            continue
+        yield from blank
+        blank.clear()
+        yield line
 
 
 @cli.command(epilog=EXIT_CODES)
@@ -228,30 +305,33 @@ def batch(ctx: click.Context, cases: tuple[str, ...], output: TextIO, workers: i
     recorder = _Recorder(record_db, policy_file) if record_db else None
     if _same_file(cases_file.name, output.name):
         raise UsageFailure(f"the output {output.name} is the input: write the decisions to another file")
-    if callable(getattr(output, "open", None)):  # click opens a named file lazily: open it now, before any case
+    opener = getattr(output, "open", None)
+    if callable(opener):  # click opens a named file lazily: open it now, before any case
         try:
-            output.open()
+            opener()
         except click.FileError as error:
             raise UsageFailure(error.format_message()) from None
     total = _count_lines(cases_file) if sys.stderr.isatty() else None
     lines = _lines(cases_file)
     if recorder is not None:
         outcomes = recorder.batch(lines, lambda teed: _start(lambda: evaluate_lines(
-            teed, workers=workers, policy=recorder.policy, as_of=_date(as_of), engine=engine, as_json=True)))
+            teed, workers=workers, policy=recorder.policy, as_of=_date(as_of), engine=engine_name(engine),
+            as_json=True)))
     else:
         outcomes = _start(lambda: evaluate_lines(lines, workers=workers, policy_file=policy_file,
-                                                 as_of=_date(as_of), engine=engine, as_json=True))
-    evaluated, rejected = 0, []
+                                                 as_of=_date(as_of), engine=engine_name(engine), as_json=True))
+    evaluated, undated, rejected = 0, 0, cast(list[int], [])
     bar = click.progressbar(length=total, file=sys.stderr, label="evaluating") if total else None
     try:
-        for text, error in outcomes:
+        for text, failure in outcomes:
             output.write(text + "\n")
-            if error is not None:
+            if failure is not None:
                 if len(rejected) < REJECTIONS_SHOWN:
-                    click.echo(_rejection(error, f"line {error.item}"), err=True)
-                rejected.append(error.item)
+                    click.echo(_rejection(failure, f"line {failure.item}"), err=True)
+                rejected.append(failure.item)
             else:
                 evaluated += 1
+                undated += _UNDATED_JSON in text
             if bar is not None:
                 bar.update(1)
     except BrokenPipeError:
@@ -267,6 +347,9 @@ def batch(ctx: click.Context, cases: tuple[str, ...], output: TextIO, workers: i
         raise UsageFailure(f"batch stopped: {error}") from None
     if len(rejected) > REJECTIONS_SHOWN:
         click.echo(f"... and {len(rejected) - REJECTIONS_SHOWN} more rejected lines (see the error records)", err=True)
+    if undated:
+        click.echo(_UNDATED.format(count=f"{undated} case{' has' if undated == 1 else 's have'}",
+                                   today=dt.date.today().isoformat()), err=True)
     click.echo(f"{evaluated} evaluated, {len(rejected)} rejected", err=True)
     sys.exit(EXIT_REJECTED if rejected else EXIT_OK)
 
@@ -504,8 +587,72 @@ def check(policy_file: str | None, output_format: str) -> None:
         for finding in findings:
             click.echo(str(finding))
         click.echo(f"{len(findings)} finding{'' if len(findings) == 1 else 's'} in {policy.name} "
-                   f"(version {policy.version})", err=True)
+                   f"(version {policy.version})")
     sys.exit(EXIT_REJECTED if findings else EXIT_OK)
+
+
+@cli.command(epilog=EXIT_CODES)
+@click.argument("cases_file", metavar="CASES.jsonl", type=click.File("rb"))
+@click.option("--policy", "policy_file", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="Policy A: a council's policy file (default: the Norwich framework as published).")
+@click.option("--against", "against_file", type=click.Path(dir_okay=False), required=True, metavar="FILE",
+              help="Policy B, the policy file compared with A.")
+@_as_of_option
+@_engine_option
+@_format_option("text", ("text", "json"))
+def compare(cases_file: BinaryIO, policy_file: str | None, against_file: str, as_of: dt.datetime | None,
+            engine: str | None, output_format: str) -> None:
+    """What changes between two policies: evaluate every case of a JSONL file (one case per line; '-' reads
+    stdin) under policy A (--policy) and policy B (--against), and list each case whose decision differs, by
+    its line number, with every outcome that changes and the rules that fired under one policy only.
+
+    Lines that are not valid cases are reported on stderr and left out of the comparison. Exit status 1 if any
+    decision differs or any line was rejected, 0 if every case is decided the same under both.
+    """
+    from commissioning_rules.compare import compare as compare_policies
+    from commissioning_rules.engine import EngineUnavailable, build_engine
+
+    policy_a = _load_policy(policy_file) or Policy.default()
+    policy_b = _load_policy(against_file) or Policy.default()
+    try:
+        build_engine(engine or "reference", ())  # an engine that cannot run is a usage error, before any case
+    except (EngineUnavailable, ValueError) as error:
+        raise UsageFailure(str(error)) from None
+    lines: list[int] = []
+    cases: list[Case] = []
+    rejected: list[ItemError] = []
+    for number, line in enumerate(_lines(cases_file), start=1):
+        try:
+            cases.append(Case.model_validate(load_json(line)))
+            lines.append(number)
+        except (ValueError, ValidationError):  # not JSON, or not a case: the batch's own error record for it
+            for item in evaluate_lines([line], policy=policy_a, engine="reference"):
+                if isinstance(item, ItemError):
+                    rejected.append(item.model_copy(update={"item": number}))
+    try:
+        comparison = compare_policies(cases, policy_a, policy_b, as_of=_date(as_of), engine=engine_name(engine))
+    except (RuntimeError, ValueError) as error:
+        raise UsageFailure(str(error)) from None
+    differences = [d.model_copy(update={"index": lines[d.index]}) for d in comparison.differences]
+    unevaluated = [u.model_copy(update={"index": lines[u.index]}) for u in comparison.unevaluated]
+    if output_format == "json":
+        record = comparison.model_copy(update={"differences": differences, "unevaluated": unevaluated}).model_dump(mode="json")
+        for entry in (*record["differences"], *record["unevaluated"]):
+            entry["line"] = entry.pop("index")
+        record["rejected"] = [json.loads(to_json_line(item))["error"] for item in rejected]
+        click.echo(json.dumps(record, indent=2, ensure_ascii=False))
+    else:
+        for difference in differences:
+            click.echo("line" + str(difference).removeprefix("case"))
+        for item in unevaluated:
+            click.echo(f"line {item.index}: could not be decided under either policy: {item.error}")
+        click.echo(f"{len(differences)} of {comparison.cases} cases decided differently by {policy_b.name} "
+                   f"(version {policy_b.version}) than by {policy_a.name} (version {policy_a.version})")
+    for item in rejected[:REJECTIONS_SHOWN]:
+        click.echo(_rejection(item, f"line {item.item}"), err=True)
+    if rejected:
+        click.echo(f"{len(rejected)} line{'' if len(rejected) == 1 else 's'} rejected, not compared", err=True)
+    sys.exit(EXIT_REJECTED if differences or unevaluated or rejected else EXIT_OK)
 
 
 @cli.command("test", epilog=EXIT_CODES)
@@ -582,7 +729,8 @@ class _Recorder:
         try:
             drafts = [self.records.Draft.of(Case.model_validate(load_json(line)), decision, self.source,
                                             supersedes=supersedes) for line, decision in items]
-            return self._store.append(drafts)
+            stored: list[Any] = self._store.append(drafts)
+            return stored
         except self.records.RecordsError as error:  # not a bare usage error: say the decision was not recorded
             raise UsageFailure(f"not recorded: {error}") from None
 

@@ -16,10 +16,11 @@ that is not valid input is a ``pydantic.ValidationError``, as in ``evaluate``.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, cast
 
 from pydantic import BaseModel, ConfigDict
 
+from commissioning_rules.engine import EngineName
 from commissioning_rules.evaluate import evaluate
 from commissioning_rules.models.case import Case
 from commissioning_rules.models.decision import Decision
@@ -171,7 +172,7 @@ def _shown(value: Any) -> str:
     return str(value).replace("_", " ") if isinstance(value, str) else str(value)
 
 
-def _evaluate(case: Case, policy: Policy, as_of: dt.date, engine: str | None) -> tuple[Decision | None, str | None]:
+def _evaluate(case: Case, policy: Policy, as_of: dt.date, engine: EngineName | None) -> tuple[Decision | None, str | None]:
     try:
         return evaluate(case, policy=policy, as_of=as_of, engine=engine), None
     except ParameterError as error:
@@ -184,7 +185,7 @@ def compare_case(
     policy_b: Policy,
     *,
     as_of: dt.date | str | None = None,
-    engine: str | None = None,
+    engine: EngineName | None = None,
     index: int = 0,
 ) -> CaseDifference | None:
     """How one case's decision differs between the two policies; ``None`` when the outcomes are the same.
@@ -244,15 +245,15 @@ def compare(
     policy_b: Policy,
     *,
     as_of: dt.date | str | None = None,
-    engine: str | None = None,
+    engine: EngineName | None = None,
 ) -> Comparison:
     """Every case whose decision differs between ``policy_a`` and ``policy_b``, and how (one case or many)."""
-    if isinstance(cases, (Case, Mapping)):
-        cases = [cases]
+    one = isinstance(cases, (Case, Mapping))
+    items = cast(Iterable[Case | Mapping[str, Any]], [cases] if one else cases)
     differences = []
     unevaluated = []
     count = 0
-    for index, case in enumerate(cases):
+    for index, case in enumerate(items):
         count += 1
         try:
             difference = compare_case(case, policy_a, policy_b, as_of=as_of, engine=engine, index=index)

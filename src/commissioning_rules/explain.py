@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 import textwrap
+from typing import Any
 
 from commissioning_rules.models.decision import Decision, Status
 
@@ -31,7 +32,7 @@ _PARTS = tuple(
 )
 
 
-def _describe(data: dict, indent: str = "") -> list[str]:
+def _describe(data: dict[str, Any], indent: str = "") -> list[str]:
     """One line per stated field of a Decision part; lists of items one line per item."""
     lines = []
     for key, value in data.items():

@@ -1,7 +1,7 @@
 """The durable_rules engine: the only module that imports durable_rules.
 
 It compiles a policy's rule data into one durable ruleset, once, and evaluates each case in an isolated
-session. Every trap measured in ``notes/durable-rules.md`` is defeated here:
+session. Every trap listed on the docs site's engine notes (``docs/engines.md``) is defeated here:
 
 * facts, not events: a case is one ``assert_facts`` call (events are consumed by the first rule that fires);
 * no background dispatcher: :class:`_QuietHost` never starts the stock host's timer threads, so actions run
@@ -23,7 +23,7 @@ import itertools
 import queue
 from typing import Any, Mapping, Sequence
 
-from durable import engine as _durable
+from durable import engine as _durable  # pyright: ignore[reportMissingImports]  # not installed on 3.13+
 
 from commissioning_rules.engine.rule import AllOf, AnyOf, Compare, Condition, Param, Rule
 from commissioning_rules.engine.values import Fact, encode, nested
@@ -113,7 +113,7 @@ def _definition(rules: Sequence[Rule], fact_types: Sequence[str] = ()) -> dict[s
     return definition
 
 
-class _QuietHost(_durable.Host):
+class _QuietHost(_durable.Host):  # type: ignore[misc]  # durable ships no types: Host is Any
     """A durable Host without the background dispatcher; actions record firings for the calling session."""
 
     def __init__(self, definitions: dict[str, Any], firings: dict[str, list[tuple[int, int]]]) -> None:
@@ -171,7 +171,7 @@ class DurableEngine:
         sid = self._sids.get()  # blocks when every session is in use: the pool bounds live sessions
         try:
             self._firings[sid] = []
-            batch = [{"sid": sid, "t": "parameters", _VALUES: dict(parameters)}]
+            batch: list[dict[str, Any]] = [{"sid": sid, "t": "parameters", _VALUES: dict(parameters)}]
             batch += [{"sid": sid, "t": f.type, "i": i, _VALUES: nested(f.values)} for i, f in enumerate(facts)]
             state = self._host.assert_facts(self.ruleset, batch)
             if isinstance(state, dict) and state.get("exception"):

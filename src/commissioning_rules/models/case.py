@@ -1,4 +1,4 @@
-"""The case: everything a user may tell us, as typed, validated models (DESIGN.md, contract version 1).
+"""The case: everything a user may tell us, as typed, validated models (docs/json-contract.md, contract version 1).
 
 Every part of a case is optional; a rule set runs when its inputs are present. Unknown fields are rejected,
 money is ``Decimal`` pounds, dates are ``date``. Within the organisation, a fact left out is *not stated*: a

@@ -67,7 +67,7 @@ class Parameter:
         if self.unit == "months":
             return f"{value} month" + ("" if value == 1 else "s")
         if self.unit == "date":
-            return value.isoformat()
+            return str(value.isoformat())
         return str(value)
 
 

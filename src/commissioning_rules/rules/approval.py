@@ -23,8 +23,12 @@ and one procedure apply, and neither falls as the value rises (tests prove both 
 
 from __future__ import annotations
 
+from typing import Any
+
 from commissioning_rules.engine.rule import (
+    AssemblyContext,
     Conclusion,
+    Condition,
     Firing,
     Param,
     Rule,
@@ -60,7 +64,7 @@ PROCUREMENT = eq("award.route", Route.procurement)
 VALUE = "award.value"
 
 
-def _rule(name: str, topic: str, outcome: str, source: str, when, because: str, section: str = SECTION) -> Rule:
+def _rule(name: str, topic: str, outcome: str, source: str, when: Condition, because: str, section: str = SECTION) -> Rule:
     return Rule(f"approval.{name}", section, source, when, Conclusion(topic, outcome), because)
 
 
@@ -125,7 +129,7 @@ RULES = (
 )
 
 
-def assemble(firings: list[Firing], context) -> dict:
+def assemble(firings: list[Firing], context: AssemblyContext) -> dict[str, Any]:
     """Who decides (one ``decided_by`` firing), the procedure, the regime and the threshold, with their reasons."""
     outcome = {f.rule.then.topic: f.rule.then.outcome for f in firings}
     decided_by = outcome["decided_by"]  # the route enum is total: exactly one decided_by rule fires

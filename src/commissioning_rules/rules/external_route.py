@@ -40,9 +40,11 @@ This table presumes external delivery was chosen (3.4.1); it reads only ``provis
 
 from __future__ import annotations
 
+from typing import Any
+
 from dataclasses import dataclass
 
-from commissioning_rules.engine.rule import Firing, RuleSet
+from commissioning_rules.engine.rule import AssemblyContext, Firing, RuleSet
 from commissioning_rules.models.case import FundingPurpose, InKindResource, Route
 from commissioning_rules.models.decision import ProcessStep, RouteDecision
 from commissioning_rules.rules.decision_table import ANY, UniqueHitTable
@@ -204,7 +206,7 @@ def route_decision(route: str, reasons: list[str]) -> RouteDecision:
     )
 
 
-def assemble(firings: list[Firing], context) -> dict:
+def assemble(firings: list[Firing], context: AssemblyContext) -> dict[str, Any]:
     """Unique hit policy: the one row that fired decides the route."""
     firing = TABLE.hit(firings)
     return {"route": route_decision(firing.rule.then.outcome, [context.because(firing)])}

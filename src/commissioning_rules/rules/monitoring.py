@@ -28,10 +28,13 @@ anything.
 
 from __future__ import annotations
 
+from typing import Any
+
 from commissioning_rules.engine.rule import (
-    DecisionTable,
-    Condition,
+    AssemblyContext,
     Conclusion,
+    Condition,
+    DecisionTable,
     Firing,
     Param,
     Rule,
@@ -179,7 +182,7 @@ EVIDENCE_RULES = tuple(
 RULES = PLAN_RULES + LEVEL_RULES + EVIDENCE_RULES
 
 
-def assemble(firings: list[Firing], context) -> dict:
+def assemble(firings: list[Firing], context: AssemblyContext) -> dict[str, Any]:
     """The plan: the heaviest level that fired (exactly one fires when the bands are ordered), what it means
     (its reporting interval and visits, from the parameters), the tools accepted, and any advisory."""
     levels = [MonitoringLevel(f.rule.then.outcome) for f in firings if f.rule.then.topic == "monitoring_level"]

@@ -249,7 +249,7 @@ class _RecordingEngine:
         self._rules = policy.rules
 
     def run(self, facts: Sequence[Any], parameters: Mapping[str, Any]) -> list[tuple[int, int]]:
-        fired = self._engine.run(facts, parameters)
+        fired: list[tuple[int, int]] = self._engine.run(facts, parameters)
         ids = [self._rules[r].id for r, _ in fired]
         chance = _by_chance()
         for collector in list(_collectors):

@@ -48,7 +48,7 @@ from typing import Any, Iterable, Iterator, Mapping
 
 import yaml
 
-from commissioning_rules.engine import ENGINES
+from commissioning_rules.engine import ENGINES, engine_name
 from commissioning_rules.evaluate import evaluate
 from commissioning_rules.models.case import Case
 from commissioning_rules.models.decision import Decision
@@ -240,9 +240,9 @@ class DataTest:
                     "save the test again (or leave 'version' out of its 'policy' to pin the name only)",
                 )
         try:
-            decision = evaluate(self.case, policy=policy, as_of=self.as_of, engine=engine or self.engine)
+            decision = evaluate(self.case, policy=policy, as_of=self.as_of, engine=engine_name(engine or self.engine))
             other = (
-                evaluate(self.variant["case"], policy=policy, as_of=self.as_of, engine=engine or self.engine)
+                evaluate(self.variant["case"], policy=policy, as_of=self.as_of, engine=engine_name(engine or self.engine))
                 if self.variant else None
             )
         except Exception as error:  # noqa: BLE001 - reported as the test's error
@@ -605,11 +605,11 @@ if "pytest" in sys.modules:  # loaded as a plugin (the command line imports this
     cr_policy = pytest.fixture(scope="session", name="cr_policy")(_cr_policy)
 
 
-def _pytest_classes() -> tuple[type, type]:
+def _pytest_classes() -> tuple[Any, Any]:
     import pytest
 
     class DataTestFile(pytest.File):
-        def collect(self):
+        def collect(self) -> Iterator[Any]:
             for test in load_file(self.path):
                 yield DataTestItem.from_parent(self, name=test.name, test=test)
 
@@ -623,7 +623,7 @@ def _pytest_classes() -> tuple[type, type]:
 
             self.test.check(session_policy(self.config))
 
-        def repr_failure(self, excinfo: Any, style: Any = None) -> str:
+        def repr_failure(self, excinfo: Any, style: Any = None) -> Any:
             if isinstance(excinfo.value, AssertionError):
                 return str(excinfo.value)
             return super().repr_failure(excinfo)
@@ -637,7 +637,7 @@ def _pytest_classes() -> tuple[type, type]:
 class _Lazy:
     """The pytest node classes, built on first use (pytest is only needed when collecting under pytest)."""
 
-    _classes: tuple[type, type] | None = None
+    _classes: tuple[Any, Any] | None = None
 
     @classmethod
     def from_parent(cls, parent: Any, **kwargs: Any) -> Any:

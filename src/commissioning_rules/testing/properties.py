@@ -32,12 +32,12 @@ in hypothesis's "Falsifying example" too.
 
 The properties, and the policy text they come from:
 
-* ``deterministic`` — same case, same Decision, whatever was evaluated in between (DESIGN: ``evaluate`` is a
-  pure function of case, policy and as_of);
+* ``deterministic`` — same case, same Decision, whatever was evaluated in between (the JSON contract's
+  guarantees, docs/json-contract.md: ``evaluate`` is a pure function of case, policy and as_of);
 * ``engines_agree`` — every engine (compiled, durable_rules where it imports) gives the reference interpreter's
   Decision but for ``engine``;
-* ``complete`` — every rule set whose inputs the case has gives its answer (DESIGN, "Anchors": every valid
-  case gets an answer);
+* ``complete`` — every rule set whose inputs the case has gives its answer (the JSON contract's
+  guarantees: every valid case gets an answer);
 * ``gate_monotonic`` — showing one more organisational requirement never turns eligible into ineligible (3.5.1);
 * ``living_wage_never_decides`` — paying the living wage, or not, decides nothing (2.3: "encourages");
 * ``monitoring_never_lighter`` — monitoring is never lighter as the award's value or complexity rises (3.7);
@@ -55,17 +55,21 @@ import re
 import threading
 import weakref
 from decimal import Decimal
-from typing import Any, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from commissioning_rules.compare import EXPLANATIONS
-from commissioning_rules.engine import ENGINES, durable_available
+from commissioning_rules.engine import ENGINES, durable_available, engine_name
+from commissioning_rules.engine.rule import AssemblyContext, Firing, RuleSet
 from commissioning_rules.evaluate import evaluate
 from commissioning_rules.models.case import Accounts, BusinessPlan, Case, Complexity, InsuranceCover
 from commissioning_rules.models.decision import Decision
 from commissioning_rules.models.types import MAX_MONEY
 from commissioning_rules.policy import Policy
 
-#: Monitoring levels from lightest to most intensive (DESIGN: ``monitoring.level``).
+if TYPE_CHECKING:
+    from hypothesis import settings as Settings
+
+#: Monitoring levels from lightest to most intensive (the JSON contract's ``monitoring.level``).
 MONITORING_LEVELS = ("light", "standard", "intensive")
 #: Ladders of the organisation's graded answers, weakest first: a step up shows more (3.5.1).
 ACCOUNTS_LADDER = ((None, Accounts.none, Accounts.unexamined), (Accounts.independently_examined, Accounts.audited))
@@ -150,7 +154,7 @@ def decided(decision: Decision, *, drop: Iterable[str] = ()) -> dict[str, Any]:
 def _evaluate(prop: str, case: Case, policy: Policy, engine: str | None) -> Decision:
     """``evaluate``, with an exception on a valid case reported as a violation (a rule never raises)."""
     try:
-        return evaluate(case, policy=policy, engine=engine)
+        return evaluate(case, policy=policy, engine=engine_name(engine))
     except Exception as error:  # noqa: BLE001 - any exception on valid input is the finding
         text = str(error)
         shown = text if len(text) <= 300 else text[:300] + " …"
@@ -276,10 +280,10 @@ def _recording(policy: Policy) -> Policy:
     """``policy`` with each rule set's ``assemble`` wrapped to record what it returned (same rules, same
     parameters, so the same decisions); made once per policy."""
 
-    def wrap(ruleset):
+    def wrap(ruleset: RuleSet) -> RuleSet:
         original = ruleset.assemble
 
-        def assemble(firings, context):
+        def assemble(firings: list[Firing], context: AssemblyContext) -> dict[str, Any]:
             produced = original(firings, context)
             calls = getattr(_recorded, "calls", None)
             if calls is not None:
@@ -379,8 +383,8 @@ def improvements(case: Case) -> list[tuple[str, Case]]:
         rung = next(i for i, step in enumerate(ladder) if now in step)
         if rung + 1 < len(ladder):
             for better in ladder[rung + 1]:
-                shown = now.value if now is not None else None
-                found.append((f"organisation.{name}: {shown} -> {better.value}", with_organisation(**{name: better})))
+                shown = getattr(now, "value", None)
+                found.append((f"organisation.{name}: {shown} -> {getattr(better, 'value', None)}", with_organisation(**{name: better})))
     service = case.service
     if service is not None:
         for i, criterion in enumerate(service.additional_criteria):
@@ -478,7 +482,9 @@ def monitoring_never_lighter(case: Case, policy: Policy | None = None, *, engine
         return MONITORING_LEVELS.index(level)
 
     start = rank(base)
-    variants = [(f"award.value {award.value} -> {v}", {"value": v}) for v in _higher_values(award.value, policy, case.as_of)]
+    variants: list[tuple[str, dict[str, Any]]] = [
+        (f"award.value {award.value} -> {v}", {"value": v}) for v in _higher_values(award.value, policy, case.as_of)
+    ]
     variants += [
         (f"award.complexity {award.complexity.value} -> {c.value}", {"complexity": c})
         for c in COMPLEXITY_LADDER[COMPLEXITY_LADDER.index(award.complexity) + 1 :]
@@ -618,7 +624,7 @@ class PropertiesFailed(AssertionError):
         ]
 
 
-def default_settings(max_examples: int = 100, *, derandomize: bool = False):
+def default_settings(max_examples: int = 100, *, derandomize: bool = False) -> Settings:
     """Hypothesis settings for policy properties: no deadline (durable's first compile is slow), quiet (the
     violation carries the minimal case as JSON), one bug per property; ``derandomize`` for the same cases on
     every run."""
@@ -676,7 +682,9 @@ def check(
     others = st.lists(cases(policy, as_of, exclude=exclude), max_size=3) if spec.draws_others else st.just([])
     options: dict[str, Any] = {"engine": engine} if spec.takes_engine else {}
 
-    @(settings or default_settings(max_examples))
+    chosen: Settings = settings or default_settings(max_examples)
+
+    @chosen
     @given(case=strategy, others=others)
     def run(case: Case, others: list[Case]) -> None:
         result.examples += 1

@@ -39,7 +39,7 @@ import typing
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from hypothesis import strategies as st
 from pydantic import BaseModel
@@ -127,8 +127,9 @@ def earliest_as_of(policy: Policy | None = None) -> dt.date:
     it says when it takes effect)."""
     policy = _policy(policy)
     starts = [p.values[0].effective_from for p in policy.parameters.values() if p.values]
-    takes_effect = getattr(policy, "effective_from", None)
-    return max([*starts, *([takes_effect] if takes_effect else [])], default=EARLIEST_DATE)
+    takes_effect = policy.effective_from
+    known: list[dt.date] = [*starts, *([takes_effect] if takes_effect else [])]
+    return max(known) if known else EARLIEST_DATE
 
 
 def _month_ends(first: dt.date, last: dt.date) -> list[st.SearchStrategy[dt.date]]:
@@ -154,7 +155,7 @@ def _leap_days(first: dt.date, last: dt.date) -> list[dt.date]:
 
 
 def _parameter_dates(policy: Policy) -> set[dt.date]:
-    found = set()
+    found: set[dt.date] = set()
     for parameter in policy.parameters.values():
         for value in parameter.values:
             found.update(value.effective_from + dt.timedelta(days=d) for d in (-1, 0, 1))
@@ -204,10 +205,10 @@ def dates(
 
 @functools.lru_cache(maxsize=1024)
 def _dates(first: dt.date, last: dt.date, policy: Policy, around: tuple[dt.date, ...]) -> st.SearchStrategy[dt.date]:
-    special = set(_leap_days(first, last)) | _parameter_dates(policy)
+    candidates = set(_leap_days(first, last)) | _parameter_dates(policy)
     for day in around:
-        special.update(day + dt.timedelta(days=d) for d in (-1, 0, 1))
-    special = sorted(d for d in special if first <= d <= last)
+        candidates.update(day + dt.timedelta(days=d) for d in (-1, 0, 1))
+    special = sorted(d for d in candidates if first <= d <= last)
     choices = [st.dates(first, last), *_month_ends(first, last)]
     if special:
         choices.insert(0, st.sampled_from(special))
@@ -365,6 +366,7 @@ def _plain(annotation: Any) -> tuple[Any, bool]:
 
 def _strategy_for(annotation: Any, context: _Context, field: str | None = None) -> st.SearchStrategy[Any]:
     plain, optional = _plain(annotation)
+    strategy: st.SearchStrategy[Any]
     if typing.get_origin(plain) is tuple:
         item, _ = _plain(typing.get_args(plain)[0])
         if isinstance(item, type) and issubclass(item, Enum):
@@ -389,7 +391,7 @@ def _strategy_for(annotation: Any, context: _Context, field: str | None = None) 
     return st.one_of(st.none(), strategy) if optional else strategy
 
 
-def _fields(model: type[BaseModel], context: _Context, **overrides: st.SearchStrategy[Any]) -> st.SearchStrategy[dict]:
+def _fields(model: type[BaseModel], context: _Context, **overrides: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, Any]]:
     return st.fixed_dictionaries(
         {
             name: overrides[name] if name in overrides else _strategy_for(info.annotation, context, name)
@@ -399,7 +401,7 @@ def _fields(model: type[BaseModel], context: _Context, **overrides: st.SearchStr
 
 
 def _model(model: type[BaseModel], context: _Context) -> st.SearchStrategy[Any]:
-    builders = {
+    builders: dict[type[BaseModel], Callable[[], st.SearchStrategy[Any]]] = {
         Organisation: lambda: organisations(context.policy, context.as_of),
         Service: lambda: services(context.policy, context.as_of),
         AdditionalCriterion: additional_criteria,
@@ -528,7 +530,7 @@ def awards(
 @functools.lru_cache(maxsize=1024)
 def _awards(context: _Context) -> st.SearchStrategy[Award]:
 
-    def in_order(fields: dict) -> Award:
+    def in_order(fields: dict[str, Any]) -> Award:
         start, end = fields["starts_on"], fields["ends_on"]
         if start and end and end < start:
             fields = {**fields, "starts_on": end, "ends_on": start}
@@ -572,12 +574,12 @@ def _option_lists(option: st.SearchStrategy[Option]) -> st.SearchStrategy[tuple[
 
 @st.composite
 def _cases(
-    draw, policy: Policy, as_of: dt.date | None, require: tuple[str, ...], exclude: tuple[str, ...], aim: tuple[str, ...]
+    draw: st.DrawFn, policy: Policy, as_of: dt.date | None, require: tuple[str, ...], exclude: tuple[str, ...], aim: tuple[str, ...]
 ) -> Case:
     as_of = as_of or draw(_as_of_dates(policy, aim))
     compliant = draw(st.booleans())
     context = _Context(policy, as_of, aim)
-    parts = {
+    parts: dict[str, Callable[[], st.SearchStrategy[Any]]] = {
         "organisation": lambda: _organisations(policy, aim, compliant),
         "service": lambda: services(policy, as_of, compliant=compliant),
         "delivery": deliveries,
