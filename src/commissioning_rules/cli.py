@@ -23,8 +23,8 @@ from pydantic import ValidationError
 
 from commissioning_rules import __version__
 from commissioning_rules.batch import ItemError, Outcome, evaluate_lines, evaluate_many, load_json, to_json_line
-from commissioning_rules.engine import ENGINES, engine_name
-from commissioning_rules.engine.rule import describe
+from commissioning_rules.catalogue import catalogue
+from commissioning_rules.engine import ENGINES, default_engine, engine_name
 from commissioning_rules.models import Case, Decision
 from commissioning_rules.policy import Policy
 from commissioning_rules.policy_file import PolicyFileError
@@ -464,59 +464,6 @@ def schema(kind: str) -> None:
 # --- the rule catalogue -------------------------------------------------------------------------------
 
 
-def _shown(value: Any) -> Any:
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, (bool, int, str)):
-        return value
-    return str(value)  # Decimal and anything else: exact text, never a float
-
-
-def catalogue(policy: Policy) -> dict[str, Any]:
-    """Every rule of ``policy`` by rule set: id, section, the quoted source, the condition in words, the
-    conclusion, the ``because`` template and the parameters it reads (with their dated values)."""
-    cited = sorted({name for rule in policy.rules for name in rule.cites})
-    return {
-        "policy": {"name": policy.name, "version": policy.version},
-        "rulesets": [
-            {
-                "name": ruleset.name,
-                "section": ruleset.section,
-                "title": ruleset.title,
-                "inputs": list(ruleset.inputs),
-                "rules": [
-                    {
-                        "id": rule.id,
-                        "section": rule.section,
-                        "source": rule.source,
-                        "subject": rule.subject,
-                        "condition": describe(rule.when),
-                        "conclusion": {"topic": rule.then.topic, "outcome": rule.then.outcome},
-                        "because": rule.because,
-                        "parameters": sorted(rule.cites),
-                    }
-                    for rule in ruleset.rules
-                ],
-            }
-            for ruleset in policy.rulesets
-        ],
-        "parameters": {
-            name: {
-                "description": policy.parameters[name].description,
-                "unit": policy.parameters[name].unit,
-                "section": policy.parameters[name].section,
-                "placeholder": policy.parameters[name].placeholder,
-                "values": [
-                    {"effective_from": v.effective_from.isoformat(), "value": _shown(v.value), "source": v.source}
-                    for v in policy.parameters[name].values
-                ],
-            }
-            for name in cited
-            if name in policy.parameters
-        },
-    }
-
-
 def _wrap(label: str, text: str, indent: str = "    ") -> str:
     return textwrap.fill(text, _WRAP, initial_indent=f"{indent}{label}", subsequent_indent=indent + "  ")
 
@@ -935,6 +882,70 @@ def records_purge(db: str, before: str, reason: str, yes: bool, output_format: s
         click.echo(f"{marker.count} records evaluated before {before} would be purged: run again with --yes")
     else:
         click.echo(f"purged {marker.count} records; purge marker {marker.marker_id} (position {marker.seq})")
+
+
+# --- the HTTP service ----------------------------------------------------------------------------------
+
+
+def _limit_setting(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, int]:
+    limits = {}
+    for value in values:
+        name, _, number = value.partition("=")
+        if not number.isdigit():
+            raise click.BadParameter(f"expected NAME=WHOLE_NUMBER, got {value!r}")
+        limits[name.strip()] = int(number)
+    return limits
+
+
+@cli.command(epilog=EXIT_CODES)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: every interface).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on.")
+@_policy_option
+@click.option("--records", metavar="DB", default=None,
+              help="Store a record of every decision in this database (a SQLite file path or a database URL).")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Worker processes (each compiles the policy; use about one per core).")
+@click.option("--tokens-file", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              envvar="COMMISSIONING_RULES_TOKENS_FILE",
+              help="Access tokens, one per line (also: COMMISSIONING_RULES_TOKENS, separated by commas). The records "
+              "endpoints need one and are off without any.")
+@click.option("--protect-evaluation", is_flag=True, help="Require an access token on the evaluation endpoints too.")
+@click.option("--limit", "limits", multiple=True, metavar="NAME=VALUE", callback=_limit_setting,
+              help="Change one of the service's limits (max_body_bytes, max_batch_bytes, ...; see the guide).")
+@_engine_option
+@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info", show_default=True)
+def serve(host: str, port: int, policy_file: str | None, records: str | None, workers: int, tokens_file: str | None,
+          protect_evaluation: bool, limits: dict[str, int], engine: str | None, log_level: str) -> None:
+    """Serve decisions over HTTP (FastAPI on uvicorn): POST /v1/decisions and more; the OpenAPI document at
+    /openapi.json and the API pages at /docs. Needs the server extra: pip install "commissioning-rules[server]".
+    """
+    try:
+        from commissioning_rules.server import Settings, SettingsError
+        from commissioning_rules.server.settings import TOKENS_VARIABLE, read_tokens
+    except ImportError as error:  # ServerUnavailable: one sentence naming the pip install to run
+        raise UsageFailure(str(error)) from None
+    import uvicorn
+    try:
+        settings = Settings.build(policy_file=policy_file, records=records,
+                                  tokens=read_tokens(tokens_file, os.environ.get(TOKENS_VARIABLE)),
+                                  protect_evaluation=protect_evaluation, engine=engine, limits=limits)
+        settings.policy.engine(settings.engine or default_engine())  # fail here, not in every worker
+    except (SettingsError, OSError, ValueError, RuntimeError) as error:
+        raise UsageFailure(str(error)) from None  # each names its file, database or setting
+    if records and not settings.token_digests:
+        click.echo("note: no access tokens configured, so the records endpoints are off "
+                   f"(--tokens-file FILE or {TOKENS_VARIABLE})", err=True)
+    os.environ.update(settings.to_environment(tokens_file))
+    # uvicorn applies log_config in every worker process (spawned workers do not inherit the parent's logging)
+    logging_config = {
+        "version": 1, "disable_existing_loggers": False,
+        "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain", "stream": "ext://sys.stderr"}},
+        "root": {"handlers": ["stderr"], "level": log_level.upper()},
+    }
+    uvicorn.run("commissioning_rules.server:app_from_environment", factory=True, host=host, port=port,
+                workers=workers, access_log=False, log_level=log_level, timeout_graceful_shutdown=30,
+                log_config=logging_config)
 
 
 def main(argv: list[str] | None = None) -> int:

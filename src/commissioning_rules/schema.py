@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel
-from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, JsonSchemaValue
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, JsonSchemaValue, models_json_schema
 from pydantic_core import core_schema
 
 from commissioning_rules.models.case import Case
@@ -61,6 +61,14 @@ def policy_schema() -> dict[str, Any]:
     from commissioning_rules.policy_file import json_schema
 
     return json_schema()
+
+
+def openapi_components(ref_template: str = "#/components/schemas/{model}") -> dict[str, Any]:
+    """The case (validation) and the Decision (serialization) as named schemas for an OpenAPI document's
+    ``components``, from the same models and generator as :func:`case_schema` and :func:`decision_schema`."""
+    _, top = models_json_schema([(Case, "validation"), (Decision, "serialization")], ref_template=ref_template,
+                                schema_generator=_ContractSchema)
+    return dict(top.get("$defs", {}))
 
 
 def schema_for(kind: str) -> dict[str, Any]:
