@@ -403,21 +403,3 @@ def test_the_catalogue_does_not_depend_on_the_day_the_site_is_built(monkeypatch)
 def test_the_traceability_matrix_has_a_table_of_contents_by_section(rendered):
     toc = rendered["reference/traceability/index.html"]["toc"]
     assert {"#section-3-5-1", "#section-3-8", "#section-1-3"} <= set(toc)
-
-
-# --- the pages' examples run -------------------------------------------------------------------------------------
-
-EXECUTED_PAGES = ("index.md", "guides/screening.md", "guides/property-testing.md", "guides/records.md")
-PYTHON_BLOCK = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
-
-
-@pytest.mark.parametrize("page", EXECUTED_PAGES)
-def test_the_python_examples_of_the_page_run(page):
-    markdown = (DOCS / page).read_text("utf-8")
-    blocks = list(PYTHON_BLOCK.finditer(markdown))
-    assert blocks
-    namespace: dict = {"__name__": f"docs_{page}"}
-    for block in blocks:
-        # pad with the lines before the block, so a failure's traceback points at the page's own line
-        padded = "\n" * markdown.count("\n", 0, block.start(1)) + block.group(1)
-        exec(compile(padded, f"docs/{page}", "exec"), namespace)  # each block's assertions are the test

@@ -53,6 +53,14 @@ def _describe(data: dict[str, Any], indent: str = "") -> list[str]:
     return lines
 
 
+@functools.cache
+def _framework_rules() -> frozenset[str]:
+    """Ids of the Norwich framework's own rules (any other rule is a council's)."""
+    from commissioning_rules.policy import Policy
+
+    return frozenset(rule.id for rule in Policy.default().rules)
+
+
 def explain(decision: Decision) -> str:
     lines = [
         f"Decision at {decision.as_of.isoformat()} under {decision.policy.name} "
@@ -71,9 +79,16 @@ def explain(decision: Decision) -> str:
             )
         for result in eligibility.criteria:
             label = result.criterion.replace("_", " ")
-            lines.append(f"  [{result.status.value.replace('_', ' ')}] {label} ({result.section})")
+            # The rules behind the criterion (their findings give its reasons): a council's own rule heads it
+            # with its own section and its sentence is quoted, not only the chart's.
+            behind = [f for f in decision.findings if f.because in result.reasons]
+            own = [f for f in behind if f.rule not in _framework_rules()]
+            sections = "; ".join(dict.fromkeys([*(f.section for f in own), result.section]))
+            lines.append(f"  [{result.status.value.replace('_', ' ')}] {label} ({sections})")
             for reason in result.reasons:
                 lines.append(_wrap(f"- {reason}", "      "))
+            for finding in own:
+                lines.append(_wrap(f'{finding.section} says: "{finding.source}"', "      "))
         quoted = {
             f.source for f in decision.findings if f.rule.rsplit(".", 1)[-1] == "not_met" and f.section.startswith("3.5")
         }

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 from enum import Enum
+from typing import Any
 
 from typing import Any
 
@@ -271,6 +272,11 @@ class Case(BaseModel):
         if isinstance(data, dict):  # raw input: a hostile depth is refused before any field is read
             refuse_deep_nesting(cls.__name__, data)
         return handler(data)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """How hypothesis (and IPython) print a case: its minimal JSON (what is not stated left out), as a call
+        that rebuilds it, instead of thirty ``None`` fields."""
+        printer.text(f"Case.model_validate_json({self.model_dump_json(exclude_none=True)!r})")
 
 
 #: The case parts, in contract order (what the rules read: not the date or the caller's reference).
