@@ -12,8 +12,6 @@ import collections
 from enum import Enum
 from typing import Any
 
-from typing import Any
-
 from pydantic import BaseModel, Field, ModelWrapValidatorHandler, model_validator
 
 from commissioning_rules.models.types import STRICT_MODEL, Bool, IsoDate, Money, Text, refuse_deep_nesting, unstated_means
