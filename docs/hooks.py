@@ -14,6 +14,7 @@ import json
 import re
 from collections import Counter
 from pathlib import Path
+from typing import Mapping
 
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
@@ -21,6 +22,7 @@ from mkdocs.structure.files import File, Files
 from commissioning_rules.catalogue import (
     CatalogueEntry,
     Normative,
+    TraceRow,
     load_normative,
     matches_prefix,
     rule_catalogue,
@@ -30,6 +32,7 @@ from commissioning_rules.catalogue import (
     untraced_rules,
 )
 from commissioning_rules.models import Case, Decision
+from commissioning_rules.parameters import Parameter
 from commissioning_rules.policy import Policy
 
 CATALOGUE_PAGE = "reference/rule-catalogue.md"
@@ -45,36 +48,54 @@ def _ruleset_anchor(name: str) -> str:
     return f"ruleset-{name}"
 
 
-def _parameter_line(entry: CatalogueEntry) -> str:
+def _history(parameter: Parameter) -> str:
+    """Every dated value of a parameter, oldest first: the same whatever the day the site is built."""
+    return "; ".join(f"**{_cell(parameter.show(v.value))}** from {v.effective_from.isoformat()}" for v in parameter.values)
+
+
+def _parameter_lines(entry: CatalogueEntry, policy: Policy) -> str:
     if not entry.parameters:
         return "none"
     shown = []
     for p in entry.parameters:
-        if p.value is None:
-            shown.append(f"[`{p.name}`](#param-{p.name}): no value in force")
-            continue
-        placeholder = " (placeholder the council is expected to set)" if p.placeholder else ""
-        shown.append(
-            f"[`{p.name}`](#param-{p.name}) = **{_cell(p.value)}**{placeholder}, in force from "
-            f"{p.effective_from.isoformat()}; source: {_cell(p.source)}"
-        )
+        parameter = policy.parameters[p.name]
+        placeholder = " (a placeholder the council is expected to set)" if parameter.placeholder else ""
+        shown.append(f"[`{p.name}`](#param-{p.name}){placeholder}: {_history(parameter) or 'no value'}")
     return "<br>".join(shown)
 
 
-def catalogue_markdown(policy: Policy, as_of: dt.date) -> str:
-    entries = rule_catalogue(policy, as_of)
+_SLOT = re.compile(r"\{([A-Za-z0-9_.]+)\}")
+
+
+def _slots(text: str) -> str:
+    """A rule's ``because`` template with its slots shown as slots: ``{organisation.annual_turnover}`` as a
+    *‹annual turnover›* placeholder (the path in its tooltip), ``{param.NAME}`` linked to the parameter."""
+
+    def slot(match: re.Match[str]) -> str:
+        path = match.group(1)
+        if path.startswith("param."):
+            name = path.removeprefix("param.")
+            return f'<var class="slot" title="parameter {name}"><a href="#param-{name}">{name.replace("_", " ")}</a></var>'
+        return f'<var class="slot" title="{path}">{path.rsplit(".", 1)[-1].replace("_", " ")}</var>'
+
+    return _SLOT.sub(slot, _cell(text))
+
+
+def catalogue_markdown(policy: Policy) -> str:
+    entries = rule_catalogue(policy, dt.date.today())  # the date picks values, which this page does not show per rule
     lines = [
         "# Rule catalogue",
         "",
-        f"Generated from the rule data of *{policy.name}* (policy version `{policy.version}`) when this site was "
-        f"built. Parameter values are those in force on **{as_of.isoformat()}**. {len(entries)} rules in "
-        f"{len(policy.rulesets)} rule sets.",
+        f"Generated from the rule data of *{policy.name}* (policy version `{policy.version}`). {len(entries)} "
+        f"rules in {len(policy.rulesets)} rule sets.",
         "",
         "Each rule quotes the framework sentence it encodes. *When* is the rule's condition in words: a dotted "
         "path names a fact of the case (see [the JSON contract](../json-contract.md)), *parameter NAME* a named, "
-        "effective-dated parameter (listed [at the end](#parameters)). A rule set runs only when the case has its "
-        "inputs; its *assemble* step turns the rules that fired into the Decision (see the "
-        "[API reference](api.md)).",
+        "effective-dated parameter; each rule lists the values its parameters take and the date each takes "
+        "effect (the full history, with sources, is [at the end](#parameters)). In *Because*, a "
+        "<var class=\"slot\">slot</var> is filled in with the case's own fact or the parameter's value in force "
+        "when a Decision is made. A rule set runs only when the case has its inputs; its *assemble* step turns "
+        "the rules that fired into the Decision (see the [API reference](api.md)).",
         "",
     ]
     for ruleset in policy.rulesets:
@@ -100,16 +121,13 @@ def catalogue_markdown(policy: Policy, as_of: dt.date) -> str:
             lines += [
                 f"### `{entry.id}` {{ #{entry.id} }}",
                 "",
-                "| | |",
-                "|---|---|",
-                f"| Section | {entry.section} |",
-                f"| Framework | “{_cell(entry.source)}” |",
-                f"| Looks at | {subject} |",
-                f"| When | {_cell(entry.condition)} |",
-                f"| Concludes | {entry.topic}: **{entry.outcome}** |",
-                f"| Because | {_cell(entry.because)} |",
-                f"| Parameters | {_parameter_line(entry)} |",
-                "",
+                *_definition("Section", entry.section),
+                *_definition("Framework", f"“{_cell(entry.source)}”"),
+                *_definition("Looks at", subject),
+                *_definition("When", _cell(entry.condition)),
+                *_definition("Concludes", f"{entry.topic}: **{entry.outcome}**"),
+                *_definition("Because", _slots(entry.because)),
+                *_definition("Parameters", _parameter_lines(entry, policy)),
             ]
     lines += ["## Parameters", "", "Every dated value of every parameter of the policy, with its source.", ""]
     for name, parameter in sorted(policy.parameters.items()):
@@ -128,6 +146,11 @@ def catalogue_markdown(policy: Policy, as_of: dt.date) -> str:
             "",
         ]
     return "\n".join(lines)
+
+
+def _definition(term: str, text: str) -> list[str]:
+    """One term of a definition list (the ``def_list`` extension): a rule's facts, without a table's header row."""
+    return [term, f":   {text}", ""]
 
 
 def traceability_markdown(policy: Policy, normative: Normative) -> str:
@@ -150,39 +173,72 @@ def traceability_markdown(policy: Policy, normative: Normative) -> str:
         f"{len(rows) - len(executable)} are not executable (with the reason).",
         "",
     ]
-    lines += ["| Section | Passage | Encoded by |", "|---|---|---|"]
-    for row in rows:
-        s = row.sentence
-        quoted = " … ".join(_cell(fragment) for fragment in s.text)
-        label = {"chart_row": " *(chart row)*", "related": " *(related)*"}.get(s.kind, "")
-        if s.not_executable:
-            encoded = f"*Not executable:* {_cell(s.not_executable)}"
-        else:
-            parts = []
-            for name in s.rulesets:
-                if name in row.dangling:
-                    parts.append(f"rule set `{name}` (not in this build)")
-                else:
-                    count = len(next(rs for rs in policy.rulesets if rs.name == name).rules)
-                    parts.append(f"rule set [`{name}`](rule-catalogue.md#{_ruleset_anchor(name)}) ({count} rules)")
-            for prefix in s.rules:
-                matched = [rule_id for rule_id in row.rules if matches_prefix(prefix, rule_id)]
-                if prefix in row.dangling:
-                    parts.append(f"`{prefix}.*` (no such rule)")
-                else:
-                    parts.append(
-                        f"[`{prefix}.*`](rule-catalogue.md#{matched[0]}) ({len(matched)} rules)"
-                    )
-            if row.quoting:
-                parts.append(
-                    "quoted by: " + ", ".join(f"[`{r}`](rule-catalogue.md#{r})" for r in row.quoting)
-                )
-            encoded = "<br>".join(parts)
-        lines.append(f"| {s.section} | “{quoted}”{label} <br><small>`{s.id}`</small> | {encoded} |")
-    lines += ["", "## Rules no normative sentence maps to", ""]
+    titles = _section_titles()
+    sections = list(dict.fromkeys(row.sentence.section for row in rows))
+    lines += ["By section:", ""]
+    lines += [f"- [{_section_heading(section, titles)}](#{_section_anchor(section)})" for section in sections]
+    lines.append("")
+    for section in sections:
+        lines += [f"## {_section_heading(section, titles)} {{ #{_section_anchor(section)} }}", "",
+                  "| Passage | Encoded by |", "|---|---|"]
+        lines += [_trace_row(row, policy) for row in rows if row.sentence.section == section]
+        lines.append("")
+    lines += ["## Rules no normative sentence maps to", ""]
     lines += [f"- [`{r}`](rule-catalogue.md#{r})" for r in untraced] or ["None: every rule is traced to the framework."]
     lines.append("")
     return "\n".join(lines)
+
+
+_FRAMEWORK_HEADING = re.compile(r"^(\d+(?:\.\d+)*)\.?\s+(?:CHART:\s*)?([A-Z].*)$")
+
+
+def _section_titles() -> dict[str, str]:
+    """Each section number's title, from the framework's own text (docs/framework/)."""
+    text = (Path(__file__).parent / "framework" / "commissioning-framework-2014.txt").read_text("utf-8")
+    titles: dict[str, str] = {}
+    for line in text.splitlines():
+        match = _FRAMEWORK_HEADING.match(line.strip())
+        if match:
+            titles.setdefault(match.group(1), match.group(2).strip())
+    return titles
+
+
+def _section_heading(section: str, titles: Mapping[str, str]) -> str:
+    return f"{section} {titles[section]}" if section in titles else section
+
+
+def _section_anchor(section: str) -> str:
+    return "section-" + section.lower().replace(".", "-")
+
+
+def _trace_row(row: TraceRow, policy: Policy) -> str:
+    s = row.sentence
+    quoted = " … ".join(_cell(fragment) for fragment in s.text)
+    label = {"chart_row": " *(chart row)*", "related": " *(related)*"}.get(s.kind, "")
+    if s.not_executable:
+        encoded = f"*Not executable:* {_cell(s.not_executable)}"
+    else:
+        parts = []
+        for name in s.rulesets:
+            if name in row.dangling:
+                parts.append(f"rule set `{name}` (not in this build)")
+            else:
+                count = len(next(rs for rs in policy.rulesets if rs.name == name).rules)
+                parts.append(f"rule set [`{name}`](rule-catalogue.md#{_ruleset_anchor(name)}) ({count} rules)")
+        for prefix in s.rules:
+            matched = [rule_id for rule_id in row.rules if matches_prefix(prefix, rule_id)]
+            if prefix in row.dangling:
+                parts.append(f"`{prefix}.*` (no such rule)")
+            else:
+                parts.append(
+                    f"[`{prefix}.*`](rule-catalogue.md#{matched[0]}) ({len(matched)} rules)"
+                )
+        if row.quoting:
+            parts.append(
+                "quoted by: " + ", ".join(f"[`{r}`](rule-catalogue.md#{r})" for r in row.quoting)
+            )
+        encoded = "<br>".join(parts)
+    return f"| “{quoted}”{label} <br><small>`{s.id}`</small> | {encoded} |"
 
 
 def _schema_block(title: str, model) -> str:
@@ -228,6 +284,6 @@ def on_files(files: Files, config) -> Files:
             "traceability: normative sentences not encoded by the policy (src/commissioning_rules/normative.yaml):\n  "
             + "\n  ".join(problems)
         )
-    files.append(File.generated(config, CATALOGUE_PAGE, content=catalogue_markdown(policy, dt.date.today())))
+    files.append(File.generated(config, CATALOGUE_PAGE, content=catalogue_markdown(policy)))
     files.append(File.generated(config, TRACEABILITY_PAGE, content=traceability_markdown(policy, normative)))
     return files

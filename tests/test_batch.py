@@ -86,6 +86,20 @@ def test_several_workers_give_the_same_outcomes_in_the_same_order():
     assert [o.item for o in two if isinstance(o, ItemError)] == [i for i, o in enumerate(one) if isinstance(o, ItemError)]
 
 
+def test_order_holds_when_more_chunks_are_ready_than_may_be_in_flight(monkeypatch):
+    """Small chunks and one chunk in flight per worker: the back-pressure branch runs on every chunk."""
+    from commissioning_rules import batch
+
+    monkeypatch.setattr(batch, "CHUNK_SIZE", 3)
+    monkeypatch.setattr(batch, "CHUNKS_IN_FLIGHT_PER_WORKER", 1)
+    # Each item distinguishable by its date, so any reordering of chunks shows.
+    items = [{**LUNCH_CLUB, "as_of": (dt.date(2026, 4, 1) + dt.timedelta(days=i)).isoformat()} for i in range(45)]
+    items[10] = {"organisation": {"kind": "guild"}}
+    outcomes = list(cr.evaluate_many(items, engine="reference", workers=2))
+    assert outcomes == list(cr.evaluate_many(items, engine="reference"))
+    assert [o.item for o in outcomes if isinstance(o, ItemError)] == [10]
+
+
 def test_a_policy_of_ones_own_travels_to_the_worker_processes():
     policy = cr.Policy("gate only", DEFAULT_RULESETS[:1], default_parameters())
     outcomes = list(cr.evaluate_many(GOOD * 30, policy=policy, engine="reference", workers=2))
@@ -129,11 +143,42 @@ def test_bytes_that_are_not_text_are_rejected_as_bad_json():
     assert error.kind == "invalid_json"
 
 
-def test_json_numbers_with_a_fraction_are_read_as_exact_decimals():
-    assert load_json('{"v": 18250.10}') == {"v": Decimal("18250.10")}
-    for text in ('{"v": NaN}', '{"v": Infinity}', '{"v": 1, "v": 2}'):
+def test_json_constants_repeated_keys_and_hostile_depth_are_not_json_we_read():
+    for text in ('{"v": NaN}', '{"v": Infinity}', '{"v": 1, "v": 2}', "[" * 100_000 + "]" * 100_000):
         with pytest.raises(ValueError):
             load_json(text)
+
+
+@pytest.mark.parametrize("number", ["5000.5", "5e3", "5000.0", "1E+3"])
+def test_a_json_float_for_money_is_refused_with_the_contracts_message(number):
+    line = '{"organisation": {"annual_turnover": %s}}' % number
+    [error] = evaluate_lines([line], engine="reference")
+    assert (error.kind, error.field) == ("invalid_case", "organisation.annual_turnover")
+    assert "never a float" in error.message
+
+
+def test_any_failure_on_a_line_is_that_lines_record_and_the_run_goes_on(monkeypatch):
+    """Whatever a line raises (here a stand-in for an engine fault on one case) is its record; later lines run."""
+    from commissioning_rules import batch
+
+    real = batch.evaluate
+
+    def fails_on_tiny_turnover(case, **kwargs):
+        if case.organisation is not None and case.organisation.annual_turnover == Decimal("1.00"):
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(case, **kwargs)
+
+    monkeypatch.setattr(batch, "evaluate", fails_on_tiny_turnover)
+    poisoned = {**LUNCH_CLUB, "organisation": {**LUNCH_CLUB["organisation"], "annual_turnover": "1.00"}}
+    deep = '{"organisation": {"kind": %s"charity"%s}}' % ("[" * 500, "]" * 500)
+    lines = [json.dumps(LUNCH_CLUB), json.dumps(poisoned), deep, "[" * 100_000, json.dumps(LUNCH_CLUB)]
+    outcomes = list(evaluate_lines(lines, engine="reference"))
+    assert [type(o).__name__ for o in outcomes] == ["Decision", "ItemError", "ItemError", "ItemError", "Decision"]
+    failed, nested, unreadable = outcomes[1:4]
+    assert (failed.item, failed.kind) == (2, "evaluation_failed")
+    assert "RecursionError" in failed.message
+    assert (nested.item, nested.kind, nested.field) == (3, "invalid_case", "organisation.kind")
+    assert (unreadable.item, unreadable.kind) == (4, "invalid_json")
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ EXAMPLES = resources.files("commissioning_rules.examples")
 GOOD_LINES = EXAMPLES.joinpath("cases.jsonl").read_text("utf-8").splitlines()
 LUNCH_CLUB = json.loads(EXAMPLES.joinpath("community_lunch_club.json").read_text("utf-8"))
 ENGINE = cr.evaluate(LUNCH_CLUB).engine  # the default engine here: every run below uses it
-COMMANDS = ("evaluate", "batch", "schema", "rules", "check", "test")
+COMMANDS = ("evaluate", "batch", "schema", "rules", "check", "compare", "test", "demo")
 COUNCIL_POLICY = str(EXAMPLES.joinpath("council-policy.yaml"))
 
 
@@ -241,12 +241,44 @@ def test_a_missing_or_malformed_policy_file_is_a_usage_error_naming_it(tmp_path)
     assert result.returncode == 2 and "bad.yaml" in result.stderr and "line" in result.stderr
 
 
-def test_python_dash_m_still_explains_the_bundled_example_and_delegates_commands():
-    plain = subprocess.run([sys.executable, "-m", "commissioning_rules"], capture_output=True, text=True, timeout=300)
+def python_m(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    return subprocess.run([sys.executable, "-m", "commissioning_rules", *args], input=stdin, capture_output=True,
+                          text=True, encoding="utf-8", env=env, timeout=300)
+
+
+def test_python_dash_m_without_a_command_runs_the_demo_a_real_evaluation_of_the_bundled_example():
+    plain = python_m()
     assert plain.returncode == 0 and plain.stdout == cr.evaluate(LUNCH_CLUB).explain()
-    schema = subprocess.run([sys.executable, "-m", "commissioning_rules", "schema", "decision"], capture_output=True,
-                            text=True, timeout=300)
-    assert schema.returncode == 0 and json.loads(schema.stdout) == schema_for("decision")
+    assert "demo" in plain.stderr
+    assert run("demo", "--engine", "reference").stdout == cr.evaluate(LUNCH_CLUB, engine="reference").explain()
+
+
+def test_python_dash_m_is_the_same_program_as_the_command(tmp_path):
+    typo = tmp_path / "typo.json"
+    typo.write_text(json.dumps({"organisation": {"kind": "charity", "anual_turnover": "5000.00"}}), "utf-8")
+    comma = tmp_path / "comma.json"
+    comma.write_text(json.dumps({"organisation": {"kind": "charity", "annual_turnover": "5,000"}}), "utf-8")
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json", "utf-8")
+    good = json.dumps(LUNCH_CLUB)
+    for args, stdin, status in [
+        (("evaluate", str(typo)), None, 1),
+        (("evaluate", str(comma)), None, 1),
+        (("evaluate", str(broken)), None, 1),
+        (("evaluate", str(tmp_path / "missing.json")), None, 2),
+        (("evaluate", "-", "--format", "text"), good, 0),
+    ]:
+        module, command = python_m(*args, stdin=stdin), run(*args, stdin=stdin)
+        assert (module.returncode, module.stdout, module.stderr) == (command.returncode, command.stdout, command.stderr)
+        assert module.returncode == status and "Traceback" not in module.stderr, args
+
+
+def test_a_case_file_given_where_a_command_belongs_is_pointed_at_evaluate(tmp_path):
+    case = tmp_path / "case.json"
+    case.write_text(json.dumps(LUNCH_CLUB), "utf-8")
+    result = python_m(str(case))
+    assert result.returncode == 2 and f"commissioning-rules evaluate {case} --format text" in result.stderr
 
 
 def test_batch_refuses_to_write_over_its_input(tmp_path):
@@ -276,3 +308,74 @@ def test_the_test_command_runs_data_tests_and_fails_on_a_wrong_expectation(tmp_p
     failing = run("test", str(tmp_path))
     assert failing.returncode == 1, failing.stdout + failing.stderr
     assert "test_wrong.yaml" in failing.stdout
+
+
+# --- small frictions ------------------------------------------------------------------------------------
+
+
+def test_a_pretty_printed_case_that_breaks_reports_the_line_in_its_own_file(tmp_path):
+    path = tmp_path / "case.json"
+    path.write_text('{\n  "organisation": {\n    "kind": "charity",\n    "annual_turnover" "5000.00"\n  }\n}\n', "utf-8")
+    result = run("evaluate", str(path))
+    assert result.returncode == 1 and json.loads(result.stdout)["error"]["line"] == 4
+    assert "line 4" in result.stderr
+    path.write_text(json.dumps({"organisation": {"kind": "guild"}}, indent=2), "utf-8")
+    record = json.loads(run("evaluate", str(path)).stdout)["error"]
+    assert record["line"] is None and record["field"] == "organisation.kind"  # the case as a whole: no line 1
+
+
+def test_batch_ignores_blank_lines_at_the_end_but_not_between_cases():
+    result = run("batch", "-", stdin="\n".join(GOOD_LINES[:2]) + "\n\n  \n\n")
+    assert result.returncode == 0 and len(result.stdout.splitlines()) == 2
+    result = run("batch", "-", stdin=GOOD_LINES[0] + "\n\n" + GOOD_LINES[1] + "\n\n")
+    assert result.returncode == 1 and json.loads(result.stdout.splitlines()[1])["error"]["kind"] == "empty_line"
+    assert len(result.stdout.splitlines()) == 3
+
+
+def test_check_prints_its_summary_on_stdout_in_text_mode():
+    result = run("check")
+    assert result.returncode == 0 and "0 findings in" in result.stdout and result.stderr == ""
+
+
+def test_a_bad_policy_file_is_named_once(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nparamters: {}\n", "utf-8")
+    result = run("check", "--policy", str(bad))
+    assert result.returncode == 2 and result.stderr.count(str(bad)) == 1 and "did you mean 'parameters'" in result.stderr
+
+
+# --- compare --------------------------------------------------------------------------------------------
+
+
+def test_compare_lists_each_case_whose_decision_changes_by_line(tmp_path):
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text("\n".join([*GOOD_LINES, '{"organisation": {"kind": "guild"}}']) + "\n", "utf-8")
+    expected = cr.compare([json.loads(line) for line in GOOD_LINES], cr.Policy.default(),
+                          cr.Policy.from_file(COUNCIL_POLICY), engine=ENGINE)
+    assert expected.differences  # the example council policy decides some of the example cases differently
+    result = run("compare", str(cases), "--against", COUNCIL_POLICY, "--format", "json")
+    assert result.returncode == 1
+    record = json.loads(result.stdout)
+    assert [d["line"] for d in record["differences"]] == [d.index + 1 for d in expected.differences]
+    assert [d["changes"] for d in record["differences"]] == [
+        [c.model_dump(mode="json") for c in d.changes] for d in expected.differences]
+    assert [r["line"] for r in record["rejected"]] == [len(GOOD_LINES) + 1] and "organisation.kind" in result.stderr
+    text = run("compare", str(cases), "--against", COUNCIL_POLICY)
+    assert text.returncode == 1
+    assert f"{len(expected.differences)} of {len(GOOD_LINES)} cases decided differently" in text.stdout
+    assert f"line {expected.differences[0].index + 1} (as of" in text.stdout
+
+
+def test_compare_of_a_policy_with_itself_finds_nothing_and_exits_0():
+    result = run("compare", "-", "--policy", COUNCIL_POLICY, "--against", COUNCIL_POLICY, stdin="\n".join(GOOD_LINES))
+    assert result.returncode == 0 and result.stdout.startswith(f"0 of {len(GOOD_LINES)} cases")
+
+
+def test_a_case_without_as_of_is_evaluated_at_today_with_a_warning():
+    undated = json.dumps({"organisation": {"kind": "charity"}})
+    result = run("evaluate", "-", stdin=undated)
+    assert result.returncode == 0 and json.loads(result.stdout)["as_of_source"] == "today"
+    assert "warning: the case has no as_of" in result.stderr
+    assert "warning" not in run("evaluate", "-", "--as-of", "2026-04-01", stdin=undated).stderr
+    batch = run("batch", "-", stdin="\n".join([undated, GOOD_LINES[0], undated]))
+    assert batch.returncode == 0 and "warning: 2 cases have no as_of" in batch.stderr

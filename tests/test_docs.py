@@ -261,19 +261,119 @@ def test_the_api_reference_and_schemas_are_generated(site):
     assert "generated: json-schema" not in contract and "when_unstated" in contract
 
 
-# --- the pages' examples run -------------------------------------------------------------------------------------
-
-EXECUTED_PAGES = ("index.md", "guides/screening.md", "guides/property-testing.md", "guides/records.md")
-PYTHON_BLOCK = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
+API_DIRECTIVE = re.compile(r"^::: ([\w.]+)$", re.MULTILINE)
 
 
-@pytest.mark.parametrize("page", EXECUTED_PAGES)
-def test_the_python_examples_of_the_page_run(page):
-    markdown = (DOCS / page).read_text("utf-8")
-    blocks = list(PYTHON_BLOCK.finditer(markdown))
-    assert blocks
-    namespace: dict = {"__name__": f"docs_{page}"}
-    for block in blocks:
-        # pad with the lines before the block, so a failure's traceback points at the page's own line
-        padded = "\n" * markdown.count("\n", 0, block.start(1)) + block.group(1)
-        exec(compile(padded, f"docs/{page}", "exec"), namespace)  # each block's assertions are the test
+def _resolve(path: str) -> object:
+    """The object a mkdocstrings directive names (``package.module.name`` or a module)."""
+    import importlib
+
+    module, _, name = path.rpartition(".")
+    try:
+        return importlib.import_module(path)
+    except ImportError:
+        return getattr(importlib.import_module(module), name)
+
+
+def test_every_public_name_is_documented_on_the_api_page(site):
+    import commissioning_rules as cr
+
+    page = (DOCS / "reference" / "api.md").read_text("utf-8")
+    documented = {path: _resolve(path) for path in API_DIRECTIVE.findall(page)}
+    public = [name for name in cr.__all__ if name != "__version__"]
+    missing = [name for name in public if not any(obj is getattr(cr, name) for obj in documented.values())]
+    assert not missing, f"in cr.__all__ but not on docs/reference/api.md: {missing}"
+    assert "cr.__version__" in page
+    built = (site / "reference" / "api" / "index.html").read_text("utf-8")
+    rendered = [path for path in documented if f'id="{path}"' not in built]
+    assert not rendered, f"directives mkdocstrings did not render: {rendered}"
+    # the testing kit: every name each module exports is rendered
+    kit = [f"{module.__name__}.{name}" for path, module in documented.items() if path.startswith("commissioning_rules.testing.")
+           for name in getattr(module, "__all__", ())]
+    assert kit and not [path for path in kit if f'id="{path}"' not in built]
+
+
+# --- the built pages as a browser shows them ---------------------------------------------------------------------
+
+#: Runs in the page once its styles apply; writes what it measured into the DOM, which ``--dump-dom`` prints.
+DOM_CHECK = """<script>
+(function () {
+  const r = {};
+  r.clipped = [...document.querySelectorAll('pre > code')]
+    .filter(c => c.offsetParent !== null && c.scrollWidth > c.clientWidth + 1)
+    .map(c => c.textContent.split('\\n').sort((a, b) => b.length - a.length)[0].slice(0, 80));
+  r.emptyHeaders = [...document.querySelectorAll('table thead tr')]
+    .filter(tr => ![...tr.cells].some(c => c.textContent.trim())).length;
+  const article = document.querySelector('article');
+  r.rawSlots = ((article && article.innerText) || '').match(/\\{[A-Za-z0-9_.]+\\}/g) || [];
+  r.slots = document.querySelectorAll('var.slot').length;
+  r.toc = [...document.querySelectorAll('.md-sidebar--secondary .md-nav--secondary a.md-nav__link')].map(a => a.getAttribute('href'));
+  const out = document.createElement('pre');
+  out.id = 'dom-check';
+  out.textContent = JSON.stringify(r);
+  document.body.appendChild(out);
+})();
+</script>"""
+DOM_RESULT = re.compile(r'<pre id="dom-check">(.*?)</pre>', re.DOTALL)
+BROWSER_PAGES = ("index.html", "reference/rule-catalogue/index.html", "reference/traceability/index.html")
+
+
+def _browser() -> str | None:
+    import shutil
+
+    return next(filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))), None)
+
+
+@pytest.fixture(scope="module")
+def rendered(site):
+    """What a headless browser (1280 px wide) finds on each page: clipped code, empty table headers, raw
+    ``{slots}``, the page's table of contents."""
+    import html
+    import json
+
+    browser = _browser()
+    if browser is None:
+        pytest.skip("no headless browser: install Debian's chromium (.ci/run does) to check the built pages")
+    runs = {}
+    for page in BROWSER_PAGES:
+        checked = site / page.replace(".html", ".dom-check.html")
+        checked.write_text((site / page).read_text("utf-8").replace("</body>", DOM_CHECK + "</body>"), "utf-8")
+        runs[page] = subprocess.Popen(
+            [browser, "--headless", "--no-sandbox", "--disable-gpu", "--window-size=1280,900", "--dump-dom",
+             checked.as_uri()], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    found = {}
+    for page, run in runs.items():
+        out, _ = run.communicate(timeout=180)
+        match = DOM_RESULT.search(out)
+        assert match, f"the browser did not run the check on {page}"
+        found[page] = json.loads(html.unescape(match.group(1)))
+    return found
+
+
+def test_no_code_block_is_clipped_and_no_table_has_an_empty_header_row(rendered):
+    for page, found in rendered.items():
+        assert found["clipped"] == [], f"{page}: code lines hidden behind a scroll bar"
+        assert found["emptyHeaders"] == 0, page
+
+
+def test_the_catalogues_because_templates_show_readable_slots_not_raw_placeholders(rendered):
+    catalogue = rendered["reference/rule-catalogue/index.html"]
+    assert catalogue["rawSlots"] == [] and catalogue["slots"] > 100
+
+
+def test_the_catalogue_does_not_depend_on_the_day_the_site_is_built(monkeypatch):
+    hooks = _load_hooks()
+
+    class Later(dt.date):
+        @classmethod
+        def today(cls):
+            return dt.date(2031, 1, 1)
+
+    today = hooks.catalogue_markdown(Policy.default())
+    monkeypatch.setattr(hooks.dt, "date", Later)
+    assert hooks.catalogue_markdown(Policy.default()) == today
+
+
+def test_the_traceability_matrix_has_a_table_of_contents_by_section(rendered):
+    toc = rendered["reference/traceability/index.html"]["toc"]
+    assert {"#section-3-5-1", "#section-3-8", "#section-1-3"} <= set(toc)

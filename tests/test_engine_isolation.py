@@ -1,4 +1,4 @@
-"""Evaluation is pure and isolated: any order, any thread, no engine session left behind (notes/durable-rules.md)."""
+"""Evaluation is pure and isolated: any order, any thread, no engine session left behind (docs/engines.md)."""
 
 from __future__ import annotations
 

@@ -108,12 +108,14 @@ def test_insurance_covers_follow_what_is_owned_and_employed(engine):
     assert statuses(decision)["insurance"] == "met"
 
 
-def test_sole_trader_needs_no_constitution_or_committee(engine):
-    case = compliant_case({"kind": "sole_trader", "constitution_adopted": False, "regular_committee_meetings": False,
-                           "annual_general_meeting": False})
-    decision = cr.evaluate(case, engine=engine)
+@pytest.mark.parametrize("kind", ["sole_trader", "individual"])
+def test_a_sole_trader_or_an_individual_needs_no_constitution_or_committee(engine, kind):
+    without = {"constitution_adopted": False, "regular_committee_meetings": False, "annual_general_meeting": False}
+    decision = cr.evaluate(compliant_case({"kind": kind, **without}), engine=engine)
     assert statuses(decision)["management"] == "met"  # the business plan still applies
     assert decision.eligibility.eligible
+    charity = cr.evaluate(compliant_case({"kind": "charity", **without}), engine=engine)
+    assert statuses(charity)["management"] == "not_met"  # the same answers fail a body that has a committee
 
 
 @pytest.mark.parametrize(

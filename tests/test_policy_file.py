@@ -400,3 +400,34 @@ def test_a_missing_file_is_a_policy_file_error(tmp_path):
 def test_from_yaml_names_its_origin():
     with pytest.raises(PolicyFileError, match=r"^inline, line 1, colour: unknown key"):
         cr.Policy.from_yaml("colour: red\nname: X\n", origin="inline")
+
+
+def test_every_problem_of_a_file_is_reported_with_its_line_not_only_the_first(tmp_path):
+    shape = write(tmp_path, "name: X\ncolour: red\nparameters:\n  new_one: {description: d, unit: furlongs, section: s, values: []}\n"
+                            "rules:\n  - {id: a}\n", "shape.yaml")
+    with pytest.raises(PolicyFileError) as raised:
+        cr.Policy.from_file(shape)
+    assert [(p.line, p.key) for p in raised.value.problems] == [
+        (2, "colour"), (4, "parameters.new_one.unit"), (6, "rules[0]"), (6, "rules[0]"), (6, "rules[0]"), (6, "rules[0]"),
+        (6, "rules[0]"), (6, "rules[0]")]
+    assert str(raised.value).startswith(f"{shape}: 8 problems\n") and str(raised.value).count(str(shape)) == 1
+    meaning = write(tmp_path, "name: X\nparameters:\n  accounts_threshold:\n    values:\n"
+                              "      - {effective_from: 2024-01-01, value: 10000.5, source: s}\n"
+                              "disable:\n  - {rule: living_wage.encuraged, reason: r}\nrules:\n"
+                              + VALID_RULE.replace("is_true: organisation.employs_staff", "is_true: organisation.employs_stuff")
+                              .replace("outcome: not_met", "outcome: excellent"), "meaning.yaml")
+    with pytest.raises(PolicyFileError) as raised:
+        cr.Policy.from_file(meaning)
+    assert [(p.line, p.key) for p in raised.value.problems] == [
+        (5, "parameters.accounts_threshold.values[0].value"), (7, "disable[0].rule"), (13, "rules[0].when.is_true"),
+        (14, "rules[0].then")]
+    assert "did you mean 'living_wage.encouraged'" in str(raised.value)
+
+
+def test_the_policy_file_schema_is_generated_from_the_models_that_validate_the_file():
+    from commissioning_rules.policy_file import PolicyFile, json_schema
+
+    schema = json_schema()
+    assert {k: v for k, v in schema.items() if k != "$schema"} == PolicyFile.model_json_schema()
+    assert set(schema["properties"]) == set(PolicyFile.model_fields)
+    assert schema["$defs"]["When"]["maxProperties"] == 1

@@ -175,6 +175,39 @@ def test_money_and_dates_concentrate_on_boundaries_month_ends_and_leap_days():
     assert min(as_of) >= crst.earliest_as_of(DEFAULT)
 
 
+COUNTY = Policy.from_file(Path(__file__).parent / "policies" / "county-policy.yaml")
+CHANGE = dt.date(2026, 4, 1)  # the county's accounts threshold: £5,000 before, £10,000 from then
+
+
+def test_money_lands_on_every_value_a_parameter_has_had_and_dates_straddle_every_change():
+    days = crst.change_dates(COUNTY)
+    assert days["accounts_threshold"] == [CHANGE - dt.timedelta(days=1), CHANGE, CHANGE + dt.timedelta(days=1)]
+    assert "notice_ordinary_months" not in days  # one value, no change
+    # turnover is compared with the accounts threshold and the county's own limit: it lands on those, old and new
+    assert crst.compared_parameters(COUNTY)["annual_turnover"] == {"accounts_threshold", "group_statement_limit"}
+    turnovers = {o.annual_turnover for o in gathered(crst.organisations(COUNTY, CHANGE), 600)}
+    assert {Decimal("5000.01"), Decimal("9999.99"), Decimal("10000.00"), Decimal("25000.01")} <= turnovers
+    assert Decimal("13.45") not in turnovers  # a living wage rate is not a turnover boundary
+    as_of = gathered(crst.as_of_dates(COUNTY), 400)
+    assert {CHANGE - dt.timedelta(days=1), CHANGE, CHANGE + dt.timedelta(days=1)} <= set(as_of)
+    # aimed at the threshold, most cases are applied on its change and most turnovers land on its values
+    aimed = gathered(crst.cases(COUNTY, require=["organisation"], around="accounts_threshold"), 300)
+    assert sum(case.as_of in days["accounts_threshold"] for case in aimed) > len(aimed) / 3
+    on_threshold = {Decimal(v) for v in ("4999.99", "5000.00", "5000.01", "9999.99", "10000.00", "10000.01")}
+    stated = [case.organisation.annual_turnover for case in aimed if case.organisation.annual_turnover is not None]
+    assert sum(turnover in on_threshold for turnover in stated) > len(stated) / 3
+    with pytest.raises(ValueError, match="no parameter 'acounts_threshold'; did you mean 'accounts_threshold'"):
+        crst.cases(COUNTY, around="acounts_threshold")
+
+
+def test_dates_in_a_range_are_drawn_without_filtering():
+    february = crst.dates(dt.date(2024, 2, 1), dt.date(2024, 2, 10))  # no month end inside
+    assert "filter" not in repr(february) and "filter" not in repr(crst.dates(dt.date(2020, 1, 15), dt.date(2020, 3, 30)))
+    assert all(dt.date(2024, 2, 1) <= d <= dt.date(2024, 2, 10) for d in gathered(february, 100))
+    ends = gathered(crst.dates(dt.date(2020, 1, 15), dt.date(2020, 3, 30)), 300)
+    assert {dt.date(2020, 1, 31), dt.date(2020, 2, 29)} <= set(ends) and max(ends) <= dt.date(2020, 3, 30)
+
+
 def test_generated_cases_are_valid_and_applied_where_every_parameter_is_in_force():
     earliest = crst.earliest_as_of(DEFAULT)
     # Every parameter has a value in force from then on, and not every one the day before.

@@ -3,10 +3,12 @@
 A bad item never stops the run: it becomes an :class:`ItemError` naming the item and the field at fault, and
 the next item is evaluated. One policy, one engine and one "today" serve the whole run, so the output is the
 same whatever the number of worker processes (``workers > 1`` uses ``concurrent.futures`` with processes:
-durable_rules holds the GIL, so threads would give no speed, notes/durable-rules.md).
+durable_rules holds the GIL, so threads would give no speed, docs/engines.md).
 
 Errors that concern the whole run (an unknown engine, a policy that cannot be compiled) are raised at once,
-before anything is yielded. Anything else a rule raises is a bug, never an item error: it propagates.
+before anything is yielded. Whatever else goes wrong on one item (an exception of any kind while it is read,
+validated or evaluated) becomes that item's error record, ``kind="evaluation_failed"``, and the run goes on:
+only a failure of the run itself (a worker process lost, the output unwritable, ``MemoryError``) ends it.
 """
 
 from __future__ import annotations
@@ -16,19 +18,21 @@ import dataclasses
 import datetime as dt
 import json
 import multiprocessing
+import multiprocessing.connection
+import os
 import pickle
 import sys
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
-from decimal import Decimal
 from typing import Any, Iterable, Iterator, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from commissioning_rules.engine import default_engine
+from commissioning_rules.engine import EngineName, default_engine
 from commissioning_rules.evaluate import evaluate
 from commissioning_rules.models.case import Case
 from commissioning_rules.models.decision import Decision
+from commissioning_rules.models.types import parse_date
 from commissioning_rules.parameters import ParameterError
 from commissioning_rules.policy import Policy
 
@@ -36,7 +40,7 @@ from commissioning_rules.policy import Policy
 CHUNK_SIZE = 64
 CHUNKS_IN_FLIGHT_PER_WORKER = 4
 
-ErrorKind = Literal["empty_line", "invalid_json", "invalid_case", "parameter_error"]
+ErrorKind = Literal["empty_line", "invalid_json", "invalid_case", "parameter_error", "evaluation_failed"]
 
 
 class FieldError(BaseModel):
@@ -104,9 +108,20 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def load_json(text: str | bytes) -> Any:
-    """Parse one JSON document strictly: numbers with a fraction become ``Decimal`` (money is never a float),
-    ``NaN``/``Infinity`` and repeated keys are rejected. Raises ``ValueError`` (``JSONDecodeError`` included)."""
-    return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
+    """Parse one JSON document strictly: ``NaN``/``Infinity``, repeated keys and nesting too deep for the parser
+    are rejected; a number with a fraction or an exponent (``5000.5``, ``5e3``) stays a float, which the case
+    model refuses for money with the contract's message. Raises ``ValueError`` (``JSONDecodeError`` included)."""
+    try:
+        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
+    except RecursionError:
+        raise ValueError("objects and lists nested too deeply to read") from None
+
+
+def _failed(item: int, error: Exception) -> ItemError:
+    """Anything unforeseen on one item, as that item's error record (the run goes on)."""
+    message = f"evaluation failed: {type(error).__name__}: {error}"[:2000]
+    return ItemError(item=item, kind="evaluation_failed", field=None, message=message,
+                     errors=(FieldError(field=None, message=message, type="evaluation_failed"),))
 
 
 def _evaluate_item(
@@ -114,7 +129,7 @@ def _evaluate_item(
     case: Case | Mapping[str, Any],
     policy: Policy,
     as_of: dt.date | None,
-    engine: str,
+    engine: EngineName,
     today: dt.date,
 ) -> Outcome:
     """One item: validate it, then evaluate it at ``as_of``, else its own ``as_of``, else the run's ``today``."""
@@ -122,6 +137,8 @@ def _evaluate_item(
         case = case if isinstance(case, Case) else Case.model_validate(case)
     except ValidationError as error:
         return _validation_error(item, error)
+    except Exception as error:  # noqa: BLE001 -- one item's failure is that item's record
+        return _failed(item, error)
     try:
         return evaluate(case, policy=policy, as_of=as_of, engine=engine, today=today)
     except ParameterError as error:
@@ -129,6 +146,8 @@ def _evaluate_item(
             item=item, kind="parameter_error", field="as_of", message=str(error),
             errors=(FieldError(field="as_of", message=str(error), type="parameter_error"),),
         )
+    except Exception as error:  # noqa: BLE001 -- e.g. an EngineError: recorded, and the run goes on
+        return _failed(item, error)
 
 
 def _read_line(number: int, line: bytes | str) -> Any:
@@ -139,7 +158,7 @@ def _read_line(number: int, line: bytes | str) -> Any:
                          errors=(FieldError(field=None, message=message, type="empty_line"),))
     try:
         return load_json(line)
-    except ValueError as error:  # JSONDecodeError, UnicodeDecodeError and our own rejections
+    except Exception as error:  # JSONDecodeError, UnicodeDecodeError, our own rejections, anything else
         message = f"not valid JSON: {error}"
         return ItemError(item=number, kind="invalid_json", field=None, message=message,
                          errors=(FieldError(field=None, message=message, type="invalid_json"),))
@@ -179,12 +198,32 @@ def _policy_from_recipe(recipe: tuple[str, Any]) -> Policy:
     if kind == "default":
         return Policy.default()
     if kind == "file":
-        return Policy.from_file(payload)  # type: ignore[attr-defined]  # lands with issue 5
+        return Policy.from_file(payload)
     cls, fields = pickle.loads(payload)
-    return cls(**fields)
+    policy: Policy = cls(**fields)
+    return policy
 
 
-def _start_worker(recipe: tuple[str, Any], as_of: dt.date | None, engine: str, today: dt.date, as_json: bool) -> None:
+def _end_with_parent() -> None:
+    """End this worker process as soon as the process that started it ends, however it ended.
+
+    A killed parent never runs the pool's shutdown, and a spawned worker blocked on its task queue would
+    otherwise live on. ``parent_process().sentinel`` is the read end of a pipe only the parent holds open:
+    it becomes ready when the parent is gone (portable, and no polling).
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None or parent.sentinel is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(1)  # no cleanup to run: the parent that would read our results is gone
+
+    threading.Thread(target=watch, name="end-with-parent", daemon=True).start()
+
+
+def _start_worker(recipe: tuple[str, Any], as_of: dt.date | None, engine: EngineName, today: dt.date, as_json: bool) -> None:
+    _end_with_parent()
     policy = _policy_from_recipe(recipe)
     policy.engine(engine)  # compile once per process, before the first case
     _worker.update(policy=policy, as_of=as_of, engine=engine, today=today, as_json=as_json)
@@ -223,7 +262,7 @@ def _run(
     policy: Policy | None,
     policy_file: str | None,
     as_of: dt.date | str | None,
-    engine: str | None,
+    engine: EngineName | None,
     as_json: bool = False,
 ) -> Iterator[Any]:
     """Check the run's settings now (raising at once), then return the iterator of outcomes in input order."""
@@ -246,13 +285,13 @@ def _settings(
 ) -> tuple[Policy, dt.date | None, str, dt.date]:
     """A run's policy (compiled), date, engine and "today", checked: any of them wrong raises here, at once."""
     if isinstance(as_of, str):
-        as_of = dt.date.fromisoformat(as_of)
+        as_of = parse_date(as_of)
     if as_of is not None and (not isinstance(as_of, dt.date) or isinstance(as_of, dt.datetime)):
         raise TypeError(f"as_of must be a date or 'YYYY-MM-DD', got {as_of!r}")
     if policy is not None and policy_file is not None:
         raise ValueError("give a policy or a policy file, not both")
     if policy_file is not None:
-        policy = Policy.from_file(policy_file)  # type: ignore[attr-defined]  # lands with issue 5
+        policy = Policy.from_file(policy_file)
     policy = policy or Policy.default()
     engine = engine or default_engine()
     policy.engine(engine)  # an unknown or unavailable engine fails here, before any item
@@ -277,7 +316,7 @@ def _in_processes(
     workers: int,
     recipe: tuple[str, Any],
     as_of: dt.date | None,
-    engine: str,
+    engine: EngineName,
     today: dt.date,
     as_json: bool,
 ) -> Iterator[Any]:
@@ -292,7 +331,9 @@ def _in_processes(
     try:
         for chunk in _chunks(items, CHUNK_SIZE):
             pending.append(executor.submit(_work, chunk))
-            if len(pending) >= limit:
+            # The oldest chunk is handed back when the limit is reached, and also as soon as it is finished: what
+            # the caller writes is then everything finished so far, and a kill loses only the chunks in flight.
+            while pending and (len(pending) >= limit or pending[0].done()):
                 yield from pending.popleft().result()
         while pending:
             yield from pending.popleft().result()
@@ -306,7 +347,7 @@ def evaluate_many(
     workers: int = 1,
     policy: Policy | None = None,
     as_of: dt.date | str | None = None,
-    engine: str | None = None,
+    engine: EngineName | None = None,
 ) -> Iterator[Outcome]:
     """Evaluate ``cases`` in order, yielding a :class:`Decision` or an :class:`ItemError` for each.
 
@@ -326,23 +367,25 @@ def evaluate_lines(
     policy: Policy | None = None,
     policy_file: str | None = None,
     as_of: dt.date | str | None = None,
-    engine: str | None = None,
+    engine: EngineName | None = None,
     as_json: bool = False,
+    first_line: int = 1,
 ) -> Iterator[Any]:
-    """Evaluate the lines of a JSONL batch, one case per line: one outcome per line, numbered from 1.
+    """Evaluate the lines of a JSONL batch, one case per line: one outcome per line, numbered from 1 (from
+    ``first_line`` when the lines are the rest of a batch that was cut short).
 
     An empty line or a line that is not JSON becomes an :class:`ItemError` too, so the outcomes line up
     with the input line for line. ``policy_file`` lets worker processes load the policy themselves. With
     ``as_json`` each outcome comes as ``(json_line, item_error_or_None)``, written by :func:`to_json_line`
     where it was evaluated.
     """
-    items = ((n, line, True) for n, line in enumerate(lines, start=1))
+    items = ((n, line, True) for n, line in enumerate(lines, start=first_line))
     return _run(items, workers=workers, policy=policy, policy_file=policy_file, as_of=as_of, engine=engine,
                 as_json=as_json)
 
 
 def to_json_line(outcome: Outcome) -> str:
-    """One outcome as one line of JSON: a Decision as its contract (DESIGN.md), an error as ``{"error": …}``."""
+    """One outcome as one line of JSON: a Decision as its JSON contract (docs/json-contract.md), an error as ``{"error": …}``."""
     if isinstance(outcome, ItemError):
         record = outcome.model_dump(mode="json")
         record = {"line": record.pop("item"), **record}

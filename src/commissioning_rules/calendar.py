@@ -2,22 +2,23 @@
 
 A notice period of *n* months served on a date ends on the same day of the month *n* calendar months later;
 where that month is shorter, it ends on the month's last day (30 November + 3 months = 28 February, or
-29 February in a leap year). This is the convention of ``dateutil.relativedelta``, which the tests use as the
-trusted reference; it is written out here so the library needs no runtime dependency for it.
+29 February in a leap year). That is exactly ``dateutil.relativedelta``'s convention, so the library uses
+python-dateutil (maintained, the de facto standard for calendar arithmetic in Python) rather than its own copy.
 
 Rule conditions cannot do date arithmetic: a rule set's ``assemble`` step calls these functions.
 """
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
+
+from dateutil.relativedelta import relativedelta
 
 
 def days_in_month(year: int, month: int) -> int:
     """The number of days in ``month`` of ``year`` (28 to 31)."""
-    if month == 12:
-        return 31
-    return (dt.date(year, month + 1, 1) - dt.timedelta(days=1)).day
+    return calendar.monthrange(year, month)[1]
 
 
 def latest_start(end: dt.date, months: int) -> dt.date:
@@ -38,9 +39,8 @@ def add_months(start: dt.date, months: int) -> dt.date:
 
     Raises ``OverflowError`` when the result would fall outside the dates Python can represent (year 1 to 9999).
     """
-    index = start.year * 12 + (start.month - 1) + months
-    year, month0 = divmod(index, 12)
-    if not dt.MINYEAR <= year <= dt.MAXYEAR:
-        raise OverflowError(f"{start.isoformat()} plus {months} months is outside the representable dates")
-    month = month0 + 1
-    return dt.date(year, month, min(start.day, days_in_month(year, month)))
+    try:
+        result: dt.date = start + relativedelta(months=months)
+    except (ValueError, OverflowError):  # dateutil: "year 10000 is out of range"
+        raise OverflowError(f"{start.isoformat()} plus {months} months is outside the representable dates") from None
+    return result

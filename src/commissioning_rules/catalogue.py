@@ -1,7 +1,9 @@
 """The rule catalogue and the traceability matrix, built from the rule data so they cannot drift from it.
 
-``rule_catalogue(policy, as_of)`` lists every rule with its section, the framework sentence it quotes, its
-condition in words and the parameters it reads (value in force at ``as_of``, source, effective date).
+``catalogue(policy)`` is the catalogue as JSON-ready data (``commissioning-rules rules --format json`` and the
+HTTP service's ``GET /v1/rules``). ``rule_catalogue(policy, as_of)`` lists every rule with its section, the
+framework sentence it quotes, its condition in words and the parameters it reads (value in force at ``as_of``,
+source, effective date).
 
 ``normative.yaml`` beside this module lists every normative sentence of the framework (its "must", "will",
 "should" and "required" sentences and the rows of charts 3.4.1, 3.4.2 and 3.5.1), each mapped to the rules or
@@ -31,6 +33,59 @@ KINDS = ("sentence", "chart_row", "related", "definition")
 
 
 # --- the rule catalogue --------------------------------------------------------------------------------------
+
+
+def _shown(value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, (bool, int, str)):
+        return value
+    return str(value)  # Decimal and anything else: exact text, never a float
+
+
+def catalogue(policy: Policy) -> dict[str, Any]:
+    """Every rule of ``policy`` by rule set: id, section, the quoted source, the condition in words, the
+    conclusion, the ``because`` template and the parameters it reads (with their dated values)."""
+    cited = sorted({name for rule in policy.rules for name in rule.cites})
+    return {
+        "policy": {"name": policy.name, "version": policy.version},
+        "rulesets": [
+            {
+                "name": ruleset.name,
+                "section": ruleset.section,
+                "title": ruleset.title,
+                "inputs": list(ruleset.inputs),
+                "rules": [
+                    {
+                        "id": rule.id,
+                        "section": rule.section,
+                        "source": rule.source,
+                        "subject": rule.subject,
+                        "condition": describe(rule.when),
+                        "conclusion": {"topic": rule.then.topic, "outcome": rule.then.outcome},
+                        "because": rule.because,
+                        "parameters": sorted(rule.cites),
+                    }
+                    for rule in ruleset.rules
+                ],
+            }
+            for ruleset in policy.rulesets
+        ],
+        "parameters": {
+            name: {
+                "description": policy.parameters[name].description,
+                "unit": policy.parameters[name].unit,
+                "section": policy.parameters[name].section,
+                "placeholder": policy.parameters[name].placeholder,
+                "values": [
+                    {"effective_from": v.effective_from.isoformat(), "value": _shown(v.value), "source": v.source}
+                    for v in policy.parameters[name].values
+                ],
+            }
+            for name in cited
+            if name in policy.parameters
+        },
+    }
 
 
 @dataclass(frozen=True)

@@ -193,9 +193,9 @@ def fact_schema(subject: str) -> FactSchema | None:
         if spec.optional:
             paths[f"{spec.path}_stated"] = (spec.path, "stated")
     for path, value in _computed_paths(subject, paths):
-        part = path.split(".", 1)[0] if subject == "case" and "." in path else None
+        owner = path.split(".", 1)[0] if subject == "case" and "." in path else None
         kind = "boolean" if isinstance(value, bool) else "integer" if isinstance(value, int) else "text"
-        fields[path] = FieldSpec(path, kind, part=part if part in CASE_PARTS else None, python_type=type(value), computed=True)
+        fields[path] = FieldSpec(path, kind, part=owner if owner in CASE_PARTS else None, python_type=type(value), computed=True)
         paths[path] = (path, "value")
     schema = FactSchema(subject, fields, paths)
     _SCHEMAS[subject] = schema
@@ -250,14 +250,15 @@ def operand_fits(spec: FieldSpec, role: str, operator: str, operand: Any, units:
         if unit is not None and unit not in COMPATIBLE_UNITS[kind]:
             return f"parameter {operand.name} (unit {unit}) is compared with a {kind} field"
         return None
-    expected = {
+    types: dict[str, type | tuple[type, ...]] = {
         "boolean": bool,
         "money": Decimal,
         "date": dt.date,
         "integer": int,
         "enum": (str, Enum),
         "text": str,
-    }[kind]
+    }
+    expected = types[kind]
     if isinstance(operand, bool) and kind != "boolean":
         return f"true/false is compared with a {kind} field"
     if not isinstance(operand, expected):
@@ -403,14 +404,14 @@ class _Space:
 
 
 def _compare(operator: str, left: Any, right: Any) -> bool:
-    return {
+    return bool({
         "eq": lambda: left == right,
         "neq": lambda: left != right,
         "gt": lambda: left > right,
         "gte": lambda: left >= right,
         "lt": lambda: left < right,
         "lte": lambda: left <= right,
-    }[operator]()
+    }[operator]())
 
 
 def _compares(condition: Condition) -> Iterator[Compare]:
@@ -745,6 +746,19 @@ def check_table(policy: Any, ruleset: RuleSet, table: DecisionTable, extra: Sequ
     return findings
 
 
+def _durable_limits(rules: Sequence[Rule]) -> list[CheckFinding]:
+    """Fixed tables of durable_rules' C engine that some case could overflow under this policy (the engine
+    refuses to be built for it). Checked where durable_rules imports; the reference engine has no such limit."""
+    from commissioning_rules.engine import durable_available
+
+    if not durable_available():
+        return []
+    from commissioning_rules.engine.durable import REFERENCE_INSTEAD, durable_limits
+
+    return [CheckFinding(check="durable_limits", subject="engine durable-rules", message=f"{problem}; {REFERENCE_INSTEAD}")
+            for problem in durable_limits(rules)]
+
+
 def _params(condition: Condition) -> set[str]:
     return {c.operand.name for c in _compares(condition) if isinstance(c.operand, Param)}
 
@@ -758,15 +772,15 @@ def check(policy: Any = None, *, as_of: dt.date | str | Sequence[dt.date | str] 
     from commissioning_rules.policy import Policy
 
     policy = policy or Policy.default()
-    dates = [as_of] if isinstance(as_of, (str, dt.date)) else list(as_of or ())
-    dates = [dt.date.fromisoformat(d) if isinstance(d, str) else d for d in dates]
+    given = [as_of] if isinstance(as_of, (str, dt.date)) else list(as_of or ())
+    dates = [dt.date.fromisoformat(d) if isinstance(d, str) else d for d in given]
     if getattr(policy, "effective_from", None):
         dates.append(policy.effective_from)
     dates = sorted(set(dates))
     rules = list(policy.rules)
     findings = _citations(rules) + _parameters(policy, rules, dates) + _fields(policy, rules) + _overrides(rules)
     findings += _stages(policy)
-    findings += _never_fires(policy, rules, dates)
+    findings += _never_fires(policy, rules, dates) + _durable_limits(rules)
     for ruleset in policy.rulesets:
         for table in ruleset.tables:
             findings += check_table(policy, ruleset, table, dates)

@@ -12,19 +12,24 @@ import contextlib
 import datetime as dt
 import json
 import os
+import stat
 import sys
 import textwrap
+import threading
 import traceback
 from dataclasses import asdict, is_dataclass
-from typing import Any, BinaryIO, Iterator, TextIO
+from typing import Any, BinaryIO, Callable, Iterator, TextIO, TypeVar
 
 import click
+from pydantic import ValidationError
 
 from commissioning_rules import __version__
-from commissioning_rules.batch import ItemError, Outcome, evaluate_lines, to_json_line
-from commissioning_rules.engine import ENGINES
-from commissioning_rules.engine.rule import describe
+from commissioning_rules.batch import ItemError, evaluate_lines, evaluate_many, load_json, to_json_line
+from commissioning_rules.catalogue import catalogue
+from commissioning_rules.engine import ENGINES, default_engine, engine_name
+from commissioning_rules.models import Case, Decision
 from commissioning_rules.policy import Policy
+from commissioning_rules.policy_file import PolicyFileError
 from commissioning_rules.schema import KINDS, SchemaUnavailable, schema_for
 
 PROG = "commissioning-rules"
@@ -32,8 +37,8 @@ PROG = "commissioning-rules"
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 EXIT_CODES = f"""\b
 Exit status:
-  {EXIT_OK}  success: every case evaluated (check: no findings)
-  {EXIT_REJECTED}  a case or some batch lines were rejected (check: findings)
+  {EXIT_OK}  success: every case evaluated (check: no findings; compare: no decision differs)
+  {EXIT_REJECTED}  a case or some batch lines were rejected (check: findings; compare: decisions differ)
   {EXIT_USAGE}  usage or file error: bad option, unreadable file, bad policy file, engine not available
   {EXIT_INTERNAL}  internal error: a bug, please report it with the input that caused it"""
 #: Rejections listed one by one on stderr before the batch summary.
@@ -69,9 +74,14 @@ _record_option = click.option(
     help="Store a decision record of each decision in DB: an SQLite file path or a database URL "
     "(postgresql://user@host/db). Needs the records extra.",
 )
+_Command = TypeVar("_Command", bound=Callable[..., Any])
+#: Said on stderr when cases had no ``as_of`` and no ``--as-of`` was given: the policy was applied as of today.
+_UNDATED = "warning: {count} no as_of: evaluated at today's date, {today} (give as_of in the case, or --as-of)"
+#: How a Decision evaluated at today's date reads in the compact JSON of a batch line.
+_UNDATED_JSON = '"as_of_source":"today"'
 
 
-def _format_option(default: str, choices: tuple[str, ...]) -> Any:
+def _format_option(default: str, choices: tuple[str, ...]) -> Callable[[_Command], _Command]:
     return click.option("--format", "output_format", type=click.Choice(choices), default=default, show_default=True,
                         help="Output format.")
 
@@ -86,6 +96,8 @@ def _load_policy(path: str | None) -> Policy | None:
         return None
     try:
         return Policy.from_file(path)
+    except PolicyFileError as error:  # it names the file (and line, key) itself
+        raise UsageFailure(str(error)) from None
     except (OSError, ValueError) as error:  # ValueError covers ParameterError and pydantic's ValidationError
         raise UsageFailure(f"{path}: {error}") from None
 
@@ -100,14 +112,56 @@ def _rejection(outcome: ItemError, where: str) -> str:
 # --- the command group --------------------------------------------------------------------------------
 
 
+class _Commands(click.Group):
+    """The command group; a file name where a command belongs is pointed at ``evaluate``."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError:
+            name = args[0] if args else ""
+            if name.endswith((".json", ".jsonl")) or os.path.isfile(name):
+                raise click.UsageError(f"no command {name!r}; to evaluate a case file: "
+                                       f"{PROG} evaluate {name} --format text", ctx) from None
+            raise
+
+
 @click.group(
-    help="Norwich City Council's Commissioning framework (2014) as explainable rules, from the command line.",
+    cls=_Commands,
+    help="Norwich City Council's Commissioning framework (2014) as explainable rules, from the command line. "
+    "Without a command, runs 'demo'.",
     epilog=EXIT_CODES,
+    invoke_without_command=True,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": _WRAP},
 )
 @click.version_option(__version__, prog_name=PROG)
-def cli() -> None:
-    pass
+@click.pass_context
+def cli(context: click.Context) -> None:
+    if context.invoked_subcommand is None:
+        context.invoke(demo)
+        click.echo(f"(that was '{PROG} demo'; '{PROG} --help' lists every command)", err=True)
+
+
+#: The bundled case ``demo`` evaluates (``commissioning_rules/examples/``).
+DEMO_CASE = "community_lunch_club.json"
+
+
+@cli.command(epilog=EXIT_CODES)
+@_engine_option
+def demo(engine: str | None = None) -> None:
+    """Evaluate a bundled example case (a community lunch club applying for a grant) and explain its Decision.
+
+    A real evaluation on the installed engine; 'evaluate CASE.json --format text' does the same for a case of
+    your own.
+    """
+    from importlib import resources
+
+    case = json.loads(resources.files("commissioning_rules.examples").joinpath(DEMO_CASE).read_text("utf-8"))
+    outcomes = _start(lambda: evaluate_many([case], engine=engine_name(engine)))
+    outcome = next(outcomes)
+    if not isinstance(outcome, Decision):  # the bundled case is valid: a rejection is a bug (exit status 3)
+        raise RuntimeError(f"the bundled example {DEMO_CASE} was rejected: {outcome.message}")
+    click.echo(outcome.explain(), nl=False)
 
 
 @cli.command(epilog=EXIT_CODES)
@@ -124,8 +178,8 @@ def evaluate(case_file: BinaryIO, as_of: dt.datetime | None, policy_file: str | 
              output_format: str, record_db: str | None, supersedes: str | None, verbose: bool = False) -> None:
     """Evaluate one case (a JSON object; '-' reads stdin) and print its Decision.
 
-    --format json prints the Decision as the JSON contract (DESIGN.md); --format text explains it in plain
-    English, quoting the framework. A rejected case is reported on stderr, field by field (with --format json,
+    --format json prints the Decision as the JSON contract (docs/json-contract.md); --format text explains it
+    in plain English, quoting the framework. A rejected case is reported on stderr, field by field (with --format json,
     also as an {"error": ...} record on stdout), and the exit status is 1. With --record DB the decision is
     stored as a decision record first (its id on stderr); if it cannot be stored, no decision is printed and
     the exit status is 2.
@@ -135,20 +189,36 @@ def evaluate(case_file: BinaryIO, as_of: dt.datetime | None, policy_file: str | 
     recorder = _Recorder(record_db, policy_file) if record_db else None
     policy = recorder.policy if recorder else _load_policy(policy_file)
     data = case_file.read()
-    outcomes = _start(lambda: evaluate_lines([data], policy=policy, as_of=_date(as_of), engine=engine))
+    outcomes = _start(lambda: evaluate_lines([data], policy=policy, as_of=_date(as_of), engine=engine_name(engine)))
     outcome = next(outcomes)
     if isinstance(outcome, ItemError):
         if output_format == "json":
-            click.echo(to_json_line(outcome))
+            record = json.loads(to_json_line(outcome))
+            # one case, not a batch: "line" is where in the file the JSON breaks (null: the case as a whole)
+            record["error"]["line"] = _json_error_line(data)
+            click.echo(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
         click.echo(_rejection(outcome, case_file.name), err=True)
         sys.exit(EXIT_REJECTED)
+    if outcome.as_of_source == "today":
+        click.echo(_UNDATED.format(count="the case has", today=outcome.as_of.isoformat()), err=True)
     if recorder is not None:
         (record,) = recorder.store([(data, outcome)], supersedes=supersedes)
         click.echo(f"recorded {record.record_id} (position {record.seq}) in {recorder.url}", err=True)
     click.echo(outcome.model_dump_json(indent=2) if output_format == "json" else outcome.explain(verbose=verbose), nl=output_format == "json")
 
 
-def _start(begin: Any) -> Iterator[Outcome]:
+def _json_error_line(text: bytes) -> int | None:
+    """The line (from 1) at which ``text`` stops being JSON; ``None`` when it parses."""
+    try:
+        load_json(text)
+    except json.JSONDecodeError as error:
+        return error.lineno
+    except ValueError:  # not UTF-8, or a value we reject (NaN, a repeated key): no position
+        return None
+    return None
+
+
+def _start(begin: Callable[[], Iterator[Any]]) -> Iterator[Any]:
     """Start a run; the run's own settings (engine, policy, date) failing is a usage error."""
     try:
         return begin()
@@ -168,23 +238,140 @@ def _count_lines(stream: BinaryIO) -> int | None:
         return None
 
 
-def _same_file(first: str, second: str) -> bool:
+def _same_file(stream: BinaryIO | TextIO | str, path: str) -> bool:
+    """Whether ``stream`` (an open input, stdout, or a path) is the file at ``path``: compared by device and
+    inode, so a redirection (``batch - -o FILE < FILE``), a second name or a link is caught as well as the same
+    name."""
     try:
-        return os.path.samefile(first, second)
-    except (OSError, ValueError):  # "-", "<stdin>", a file not created yet
+        mine = os.stat(stream) if isinstance(stream, str) else os.fstat(stream.fileno())
+        theirs = os.stat(path)
+    except (OSError, ValueError, AttributeError):  # not a real file, or ``path`` not created yet
         return False
+    return (mine.st_dev, mine.st_ino) == (theirs.st_dev, theirs.st_ino)
+
+
+def _same_stream(first: BinaryIO | TextIO, second: BinaryIO | TextIO) -> bool:
+    """Whether two open streams are one regular file (``batch FILE >> FILE``)."""
+    try:
+        a, b = os.fstat(first.fileno()), os.fstat(second.fileno())
+    except (OSError, ValueError, AttributeError):
+        return False
+    return stat.S_ISREG(a.st_mode) and (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
 
 
 def _lines(stream: BinaryIO) -> Iterator[bytes]:
-    for line in stream:
-        yield line.rstrip(b"\r\n")
+    """The input's lines without their line ends; blank lines at the very end (an editor's trailing newlines)
+    are dropped, a blank line between cases is kept (it becomes that line's error record)."""
+    blank: list[bytes] = []
+    for raw in stream:
+        line = raw.rstrip(b"\r\n")
+        if not line.strip():
+            blank.append(line)
+            continue
+        yield from blank
+        blank.clear()
+        yield line
+
+
+# --- batch output: never over the input, flushed every second, resumable ------------------------------
+
+#: The longest a finished Decision waits in memory before it is in the output file: a kill loses at most the
+#: cases in flight and this much.
+FLUSH_INTERVAL_S = 0.5
+
+
+class _LineWriter:
+    """Writes JSON lines to a binary stream; a helper thread flushes at least every :data:`FLUSH_INTERVAL_S`.
+
+    Flushing per line would cost a system call per case; flushing only at the end would lose everything
+    written so far when the process is killed. A flush error (a full disk) is raised by the next write or by
+    :meth:`close`.
+    """
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._error: OSError | None = None
+        self._flusher = threading.Thread(target=self._flush_periodically, name="batch-output-flush", daemon=True)
+        self._flusher.start()
+
+    def _flush_periodically(self) -> None:
+        while not self._stop.wait(FLUSH_INTERVAL_S):
+            with self._lock:
+                try:
+                    self._stream.flush()
+                except OSError as error:
+                    self._error = error
+                    return
+
+    def write(self, line: str) -> None:
+        with self._lock:
+            if self._error is not None:
+                raise self._error
+            self._stream.write(line.encode("utf-8") + b"\n")
+
+    def stop(self) -> None:
+        """End the helper thread (also when the run failed: nothing is flushed then)."""
+        self._stop.set()
+        self._flusher.join()
+
+    def close(self) -> None:
+        self.stop()
+        with self._lock:
+            if self._error is not None:
+                raise self._error
+            self._stream.flush()
+
+
+def _kept_lines(path: str, handle: BinaryIO) -> list[bytes]:
+    """For ``--resume``: the complete lines already in the output; a partial last line is cut off the file."""
+    data = handle.read()
+    complete = data[: data.rfind(b"\n") + 1]
+    kept = complete.splitlines()
+    for number, line in enumerate(kept, start=1):
+        if not (line.startswith(b"{") and line.endswith(b"}")):
+            raise UsageFailure(f"{path} line {number} is not a batch record: not resuming over it")
+    handle.seek(len(complete))
+    handle.truncate()
+    return kept
+
+
+def _open_output(path: str, cases_file: BinaryIO, overwrite: bool, resume: bool) -> tuple[BinaryIO, list[bytes]]:
+    """The batch's output stream, opened before any case is read, and (``--resume``) the lines kept in it."""
+    if path == "-":
+        if resume:
+            raise UsageFailure("--resume continues an output file: give it with -o FILE")
+        stdout = sys.stdout.buffer
+        if _same_stream(cases_file, stdout):
+            raise UsageFailure("the output is the input: write the decisions to another file")
+        return stdout, []
+    if _same_file(cases_file, path):
+        raise UsageFailure(f"the output {path} is the input: write the decisions to another file")
+    exists = os.path.exists(path)
+    if exists and not (overwrite or resume):
+        raise UsageFailure(f"{path} exists: --overwrite replaces it, --resume continues it")
+    try:
+        if resume and exists:
+            handle: BinaryIO = open(path, "r+b")  # noqa: SIM115 -- closed by the batch command
+            return handle, _kept_lines(path, handle)
+        return open(path, "wb"), []  # noqa: SIM115
+    except OSError as error:
+        raise UsageFailure(f"Could not open file {path!r}: {error.strerror or error}") from None
 
 
 @cli.command(epilog=EXIT_CODES)
 @click.argument("cases", metavar="CASES.jsonl", nargs=-1, required=True)
-@click.option("-o", "--output", type=click.File("w", encoding="utf-8", lazy=True), default="-", show_default=True,
-              metavar="FILE", help="Where to write the decisions, one JSON line per input line (with --dask: "
-              "a directory for one output per input file).")
+@click.option("-o", "--output", "output_path", type=click.Path(allow_dash=True), default="-",
+              show_default=True, metavar="FILE",
+              help="Where to write the decisions, one JSON line per input line (with --dask: a directory for one "
+              "output per input file). Never the input file itself.")
+@click.option("--overwrite/--no-overwrite", default=True, show_default=True,
+              help="Replace an existing FILE (the default: a batch is rerun whole), or refuse to touch it.")
+@click.option("--resume", is_flag=True,
+              help="Continue a batch that was cut short: keep every complete line already in FILE, drop a partial "
+              "last line, and carry on from the next input line. The finished FILE is byte-identical to an "
+              "uninterrupted run (cases without a date get the resumed run's date: give --as-of to fix it).")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Processes to evaluate in (with --dask local: Dask worker processes, default one per core). "
               "The output is identical whatever the number.")
@@ -197,16 +384,19 @@ def _lines(stream: BinaryIO) -> Iterator[bytes]:
 @_engine_option
 @_record_option
 @click.pass_context
-def batch(ctx: click.Context, cases: tuple[str, ...], output: TextIO, workers: int, dask_address: str | None,
+def batch(ctx: click.Context, cases: tuple[str, ...], output_path: str, overwrite: bool, resume: bool, workers: int,
+          dask_address: str | None,
           as_of: dt.datetime | None, policy_file: str | None, engine: str | None, record_db: str | None) -> None:
     """Evaluate a JSONL file of cases (one JSON object per line; '-' reads stdin).
 
     Writes one line per input line, in input order: the Decision as JSON, or for a line that cannot be
     evaluated an error record {"error": {"line": N, "kind": ..., "field": ..., "message": ..., "errors": [...]}}
     naming its line number and the field at fault (kind: empty_line, invalid_json, invalid_case,
-    parameter_error). The run goes on past bad lines; a summary (evaluated, rejected) ends on stderr, and the
-    exit status is 1 if any line was rejected. One engine serves the whole run. A progress bar is shown only
-    when stderr is a terminal.
+    parameter_error, evaluation_failed). The run goes on past bad lines, whatever went wrong on them;
+    a summary (evaluated, rejected) ends on stderr, and the exit status is 1 if any line was rejected. One
+    engine serves the whole run. Finished lines reach FILE at least every second, so a run that is killed
+    loses only the cases in flight: --resume carries on from there. A progress bar is shown only when stderr
+    is a terminal.
 
     With --record DB, every decision is stored as a decision record, one transaction per chunk of lines, and a
     chunk's lines are written only once its records are committed; if the database fails, the run stops
@@ -220,54 +410,68 @@ def batch(ctx: click.Context, cases: tuple[str, ...], output: TextIO, workers: i
     if dask_address is not None:
         if record_db:
             raise UsageFailure("--record is not available with --dask: record a run on one machine")
+        if resume:
+            raise UsageFailure("--resume is not available with --dask: resume a run on one machine")
         explicit = ctx.get_parameter_source("workers") is not click.core.ParameterSource.DEFAULT
-        _batch_on_dask(cases, output.name, dask_address, workers if explicit else None, _date(as_of), policy, engine)
+        _batch_on_dask(cases, output_path, dask_address, workers if explicit else None, _date(as_of), policy, engine)
         return
     if len(cases) != 1:
         raise UsageFailure("batch reads one file (several files or a glob need --dask)")
     cases_file: BinaryIO = click.File("rb").convert(cases[0], ctx.command.params[0], ctx)
     recorder = _Recorder(record_db, policy_file) if record_db else None
-    if _same_file(cases_file.name, output.name):
-        raise UsageFailure(f"the output {output.name} is the input: write the decisions to another file")
-    if callable(getattr(output, "open", None)):  # click opens a named file lazily: open it now, before any case
-        try:
-            output.open()
-        except click.FileError as error:
-            raise UsageFailure(error.format_message()) from None
+    stream, kept = _open_output(output_path, cases_file, overwrite, resume)
+    try:
+        _run_batch(cases_file, stream, kept, recorder, policy_file, workers=workers, as_of=_date(as_of), engine=engine_name(engine))
+    finally:
+        if stream is not sys.stdout.buffer:
+            stream.close()
+
+
+def _run_batch(cases_file: BinaryIO, stream: BinaryIO, kept: list[bytes], recorder: _Recorder | None,
+               policy_file: str | None, **run: Any) -> None:
     total = _count_lines(cases_file) if sys.stderr.isatty() else None
     lines = _lines(cases_file)
+    for _ in kept:  # --resume: these input lines have their records already
+        if next(lines, None) is None:
+            raise UsageFailure(f"the output has {len(kept)} lines but the input fewer: it is not this batch's output")
+    rejected = [n for n, line in enumerate(kept, start=1) if line.startswith(b'{"error":')]
+    evaluated = len(kept) - len(rejected)
+    first_line = len(kept) + 1
     if recorder is not None:
         outcomes = recorder.batch(lines, lambda teed: _start(lambda: evaluate_lines(
-            teed, workers=workers, policy=recorder.policy, as_of=_date(as_of), engine=engine, as_json=True)))
+            teed, policy=recorder.policy, as_json=True, first_line=first_line, **run)))
     else:
-        outcomes = _start(lambda: evaluate_lines(lines, workers=workers, policy_file=policy_file,
-                                                 as_of=_date(as_of), engine=engine, as_json=True))
-    evaluated, rejected = 0, []
-    bar = click.progressbar(length=total, file=sys.stderr, label="evaluating") if total else None
+        outcomes = _start(lambda: evaluate_lines(lines, policy_file=policy_file, as_json=True, first_line=first_line,
+                                                 **run))
+    undated = 0
+    bar = click.progressbar(length=total - len(kept), file=sys.stderr, label="evaluating") if total else None
+    writer = _LineWriter(stream)
     try:
-        for text, error in outcomes:
-            output.write(text + "\n")
-            if error is not None:
+        for text, failure in outcomes:
+            writer.write(text)
+            if failure is not None:
                 if len(rejected) < REJECTIONS_SHOWN:
-                    click.echo(_rejection(error, f"line {error.item}"), err=True)
-                rejected.append(error.item)
+                    click.echo(_rejection(failure, f"line {failure.item}"), err=True)
+                rejected.append(failure.item)
             else:
                 evaluated += 1
+                undated += _UNDATED_JSON in text
             if bar is not None:
                 bar.update(1)
+        writer.close()
     except BrokenPipeError:
         raise  # the reader went away (e.g. `| head`): click ends quietly
     except OSError as error:  # the input could not be read or the output written (a full disk …)
         raise UsageFailure(f"batch stopped: {error}") from None
     finally:
+        writer.stop()
         if bar is not None:
             bar.render_finish()
-    try:
-        output.flush()
-    except OSError as error:
-        raise UsageFailure(f"batch stopped: {error}") from None
     if len(rejected) > REJECTIONS_SHOWN:
         click.echo(f"... and {len(rejected) - REJECTIONS_SHOWN} more rejected lines (see the error records)", err=True)
+    if undated:
+        click.echo(_UNDATED.format(count=f"{undated} case{' has' if undated == 1 else 's have'}",
+                                   today=dt.date.today().isoformat()), err=True)
     click.echo(f"{evaluated} evaluated, {len(rejected)} rejected", err=True)
     sys.exit(EXIT_REJECTED if rejected else EXIT_OK)
 
@@ -382,59 +586,6 @@ def schema(kind: str) -> None:
 # --- the rule catalogue -------------------------------------------------------------------------------
 
 
-def _shown(value: Any) -> Any:
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, (bool, int, str)):
-        return value
-    return str(value)  # Decimal and anything else: exact text, never a float
-
-
-def catalogue(policy: Policy) -> dict[str, Any]:
-    """Every rule of ``policy`` by rule set: id, section, the quoted source, the condition in words, the
-    conclusion, the ``because`` template and the parameters it reads (with their dated values)."""
-    cited = sorted({name for rule in policy.rules for name in rule.cites})
-    return {
-        "policy": {"name": policy.name, "version": policy.version},
-        "rulesets": [
-            {
-                "name": ruleset.name,
-                "section": ruleset.section,
-                "title": ruleset.title,
-                "inputs": list(ruleset.inputs),
-                "rules": [
-                    {
-                        "id": rule.id,
-                        "section": rule.section,
-                        "source": rule.source,
-                        "subject": rule.subject,
-                        "condition": describe(rule.when),
-                        "conclusion": {"topic": rule.then.topic, "outcome": rule.then.outcome},
-                        "because": rule.because,
-                        "parameters": sorted(rule.cites),
-                    }
-                    for rule in ruleset.rules
-                ],
-            }
-            for ruleset in policy.rulesets
-        ],
-        "parameters": {
-            name: {
-                "description": policy.parameters[name].description,
-                "unit": policy.parameters[name].unit,
-                "section": policy.parameters[name].section,
-                "placeholder": policy.parameters[name].placeholder,
-                "values": [
-                    {"effective_from": v.effective_from.isoformat(), "value": _shown(v.value), "source": v.source}
-                    for v in policy.parameters[name].values
-                ],
-            }
-            for name in cited
-            if name in policy.parameters
-        },
-    }
-
-
 def _wrap(label: str, text: str, indent: str = "    ") -> str:
     return textwrap.fill(text, _WRAP, initial_indent=f"{indent}{label}", subsequent_indent=indent + "  ")
 
@@ -505,8 +656,72 @@ def check(policy_file: str | None, output_format: str) -> None:
         for finding in findings:
             click.echo(str(finding))
         click.echo(f"{len(findings)} finding{'' if len(findings) == 1 else 's'} in {policy.name} "
-                   f"(version {policy.version})", err=True)
+                   f"(version {policy.version})")
     sys.exit(EXIT_REJECTED if findings else EXIT_OK)
+
+
+@cli.command(epilog=EXIT_CODES)
+@click.argument("cases_file", metavar="CASES.jsonl", type=click.File("rb"))
+@click.option("--policy", "policy_file", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="Policy A: a council's policy file (default: the Norwich framework as published).")
+@click.option("--against", "against_file", type=click.Path(dir_okay=False), required=True, metavar="FILE",
+              help="Policy B, the policy file compared with A.")
+@_as_of_option
+@_engine_option
+@_format_option("text", ("text", "json"))
+def compare(cases_file: BinaryIO, policy_file: str | None, against_file: str, as_of: dt.datetime | None,
+            engine: str | None, output_format: str) -> None:
+    """What changes between two policies: evaluate every case of a JSONL file (one case per line; '-' reads
+    stdin) under policy A (--policy) and policy B (--against), and list each case whose decision differs, by
+    its line number, with every outcome that changes and the rules that fired under one policy only.
+
+    Lines that are not valid cases are reported on stderr and left out of the comparison. Exit status 1 if any
+    decision differs or any line was rejected, 0 if every case is decided the same under both.
+    """
+    from commissioning_rules.compare import compare as compare_policies
+    from commissioning_rules.engine import EngineUnavailable, build_engine
+
+    policy_a = _load_policy(policy_file) or Policy.default()
+    policy_b = _load_policy(against_file) or Policy.default()
+    try:
+        build_engine(engine or "reference", ())  # an engine that cannot run is a usage error, before any case
+    except (EngineUnavailable, ValueError) as error:
+        raise UsageFailure(str(error)) from None
+    lines: list[int] = []
+    cases: list[Case] = []
+    rejected: list[ItemError] = []
+    for number, line in enumerate(_lines(cases_file), start=1):
+        try:
+            cases.append(Case.model_validate(load_json(line)))
+            lines.append(number)
+        except (ValueError, ValidationError):  # not JSON, or not a case: the batch's own error record for it
+            for item in evaluate_lines([line], policy=policy_a, engine="reference"):
+                if isinstance(item, ItemError):
+                    rejected.append(item.model_copy(update={"item": number}))
+    try:
+        comparison = compare_policies(cases, policy_a, policy_b, as_of=_date(as_of), engine=engine_name(engine))
+    except (RuntimeError, ValueError) as error:
+        raise UsageFailure(str(error)) from None
+    differences = [d.model_copy(update={"index": lines[d.index]}) for d in comparison.differences]
+    unevaluated = [u.model_copy(update={"index": lines[u.index]}) for u in comparison.unevaluated]
+    if output_format == "json":
+        record = comparison.model_copy(update={"differences": differences, "unevaluated": unevaluated}).model_dump(mode="json")
+        for entry in (*record["differences"], *record["unevaluated"]):
+            entry["line"] = entry.pop("index")
+        record["rejected"] = [json.loads(to_json_line(item))["error"] for item in rejected]
+        click.echo(json.dumps(record, indent=2, ensure_ascii=False))
+    else:
+        for difference in differences:
+            click.echo("line" + str(difference).removeprefix("case"))
+        for item in unevaluated:
+            click.echo(f"line {item.index}: could not be decided under either policy: {item.error}")
+        click.echo(f"{len(differences)} of {comparison.cases} cases decided differently by {policy_b.name} "
+                   f"(version {policy_b.version}) than by {policy_a.name} (version {policy_a.version})")
+    for item in rejected[:REJECTIONS_SHOWN]:
+        click.echo(_rejection(item, f"line {item.item}"), err=True)
+    if rejected:
+        click.echo(f"{len(rejected)} line{'' if len(rejected) == 1 else 's'} rejected, not compared", err=True)
+    sys.exit(EXIT_REJECTED if differences or unevaluated or rejected else EXIT_OK)
 
 
 @cli.command("test", epilog=EXIT_CODES)
@@ -583,7 +798,8 @@ class _Recorder:
         try:
             drafts = [self.records.Draft.of(Case.model_validate(load_json(line)), decision, self.source,
                                             supersedes=supersedes) for line, decision in items]
-            return self._store.append(drafts)
+            stored: list[Any] = self._store.append(drafts)
+            return stored
         except self.records.RecordsError as error:  # not a bare usage error: say the decision was not recorded
             raise UsageFailure(f"not recorded: {error}") from None
 
@@ -788,6 +1004,70 @@ def records_purge(db: str, before: str, reason: str, yes: bool, output_format: s
         click.echo(f"{marker.count} records evaluated before {before} would be purged: run again with --yes")
     else:
         click.echo(f"purged {marker.count} records; purge marker {marker.marker_id} (position {marker.seq})")
+
+
+# --- the HTTP service ----------------------------------------------------------------------------------
+
+
+def _limit_setting(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, int]:
+    limits = {}
+    for value in values:
+        name, _, number = value.partition("=")
+        if not number.isdigit():
+            raise click.BadParameter(f"expected NAME=WHOLE_NUMBER, got {value!r}")
+        limits[name.strip()] = int(number)
+    return limits
+
+
+@cli.command(epilog=EXIT_CODES)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: every interface).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on.")
+@_policy_option
+@click.option("--records", metavar="DB", default=None,
+              help="Store a record of every decision in this database (a SQLite file path or a database URL).")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Worker processes (each compiles the policy; use about one per core).")
+@click.option("--tokens-file", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              envvar="COMMISSIONING_RULES_TOKENS_FILE",
+              help="Access tokens, one per line (also: COMMISSIONING_RULES_TOKENS, separated by commas). The records "
+              "endpoints need one and are off without any.")
+@click.option("--protect-evaluation", is_flag=True, help="Require an access token on the evaluation endpoints too.")
+@click.option("--limit", "limits", multiple=True, metavar="NAME=VALUE", callback=_limit_setting,
+              help="Change one of the service's limits (max_body_bytes, max_batch_bytes, ...; see the guide).")
+@_engine_option
+@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info", show_default=True)
+def serve(host: str, port: int, policy_file: str | None, records: str | None, workers: int, tokens_file: str | None,
+          protect_evaluation: bool, limits: dict[str, int], engine: str | None, log_level: str) -> None:
+    """Serve decisions over HTTP (FastAPI on uvicorn): POST /v1/decisions and more; the OpenAPI document at
+    /openapi.json and the API pages at /docs. Needs the server extra: pip install "commissioning-rules[server]".
+    """
+    try:
+        from commissioning_rules.server import Settings, SettingsError
+        from commissioning_rules.server.settings import TOKENS_VARIABLE, read_tokens
+    except ImportError as error:  # ServerUnavailable: one sentence naming the pip install to run
+        raise UsageFailure(str(error)) from None
+    import uvicorn
+    try:
+        settings = Settings.build(policy_file=policy_file, records=records,
+                                  tokens=read_tokens(tokens_file, os.environ.get(TOKENS_VARIABLE)),
+                                  protect_evaluation=protect_evaluation, engine=engine, limits=limits)
+        settings.policy.engine(settings.engine or default_engine())  # fail here, not in every worker
+    except (SettingsError, OSError, ValueError, RuntimeError) as error:
+        raise UsageFailure(str(error)) from None  # each names its file, database or setting
+    if records and not settings.token_digests:
+        click.echo("note: no access tokens configured, so the records endpoints are off "
+                   f"(--tokens-file FILE or {TOKENS_VARIABLE})", err=True)
+    os.environ.update(settings.to_environment(tokens_file))
+    # uvicorn applies log_config in every worker process (spawned workers do not inherit the parent's logging)
+    logging_config = {
+        "version": 1, "disable_existing_loggers": False,
+        "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain", "stream": "ext://sys.stderr"}},
+        "root": {"handlers": ["stderr"], "level": log_level.upper()},
+    }
+    uvicorn.run("commissioning_rules.server:app_from_environment", factory=True, host=host, port=port,
+                workers=workers, access_log=False, log_level=log_level, timeout_graceful_shutdown=30,
+                log_config=logging_config)
 
 
 def main(argv: list[str] | None = None) -> int:

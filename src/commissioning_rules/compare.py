@@ -16,10 +16,11 @@ that is not valid input is a ``pydantic.ValidationError``, as in ``evaluate``.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, cast
 
 from pydantic import BaseModel, ConfigDict
 
+from commissioning_rules.engine import EngineName
 from commissioning_rules.evaluate import evaluate
 from commissioning_rules.models.case import Case
 from commissioning_rules.models.decision import Decision
@@ -48,11 +49,13 @@ class Change(BaseModel):
 
 
 class CaseDifference(BaseModel):
-    """A case whose decision differs between the two policies."""
+    """A case whose decision differs between the two policies. ``label`` names the case as a person would: its
+    ``reference``, else its organisation's name, else its position (``case 3``)."""
 
     model_config = _OUTPUT
 
     index: int
+    label: str = ""
     as_of: dt.date
     changes: list[Change]
     rules_only_a: list[str] = []
@@ -63,14 +66,20 @@ class CaseDifference(BaseModel):
     def change(self, path: str) -> Change | None:
         return next((c for c in self.changes if c.path == path), None)
 
-    def __str__(self) -> str:
-        lines = [f"case {self.index} (as of {self.as_of.isoformat()}):"]
+    def describe(self, name_a: str = "A", name_b: str = "B") -> str:
+        """The difference in words, naming policy A and policy B."""
+        position, as_of = f"case {self.index}", f"as of {self.as_of.isoformat()}"
+        named = self.label and self.label != position
+        lines = [f"{self.label} ({position}, {as_of}):" if named else f"{position} ({as_of}):"]
         lines += [f"  {change}" for change in self.changes]
         if self.rules_only_a:
-            lines.append("  rules fired only under A: " + ", ".join(self.rules_only_a))
+            lines.append(f"  rules fired only under {name_a}: " + ", ".join(self.rules_only_a))
         if self.rules_only_b:
-            lines.append("  rules fired only under B: " + ", ".join(self.rules_only_b))
+            lines.append(f"  rules fired only under {name_b}: " + ", ".join(self.rules_only_b))
         return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.describe()
 
 
 class Unevaluated(BaseModel):
@@ -101,11 +110,12 @@ class Comparison(BaseModel):
 
     def __str__(self) -> str:
         head = (
-            f"{len(self.differences)} of {self.cases} cases decided differently by "
-            f"{self.policy_b['name']} ({self.policy_b['version']}) than by {self.policy_a['name']} ({self.policy_a['version']})"
+            f"{len(self.differences)} of {self.cases} cases decided differently by {self.policy_b['name']} "
+            f"(B, version {self.policy_b['version']}) than by {self.policy_a['name']} (A, version "
+            f"{self.policy_a['version']}); each change reads A → B"
         )
         failed = [f"case {u.index} could not be decided under either policy: {u.error}" for u in self.unevaluated]
-        return "\n".join([head, *(str(d) for d in self.differences), *failed])
+        return "\n".join([head, *(d.describe("A", "B") for d in self.differences), *failed])
 
 
 def outcomes(decision: Decision) -> dict[str, Any]:
@@ -162,7 +172,7 @@ def _shown(value: Any) -> str:
     return str(value).replace("_", " ") if isinstance(value, str) else str(value)
 
 
-def _evaluate(case: Case, policy: Policy, as_of: dt.date, engine: str | None) -> tuple[Decision | None, str | None]:
+def _evaluate(case: Case, policy: Policy, as_of: dt.date, engine: EngineName | None) -> tuple[Decision | None, str | None]:
     try:
         return evaluate(case, policy=policy, as_of=as_of, engine=engine), None
     except ParameterError as error:
@@ -175,7 +185,7 @@ def compare_case(
     policy_b: Policy,
     *,
     as_of: dt.date | str | None = None,
-    engine: str | None = None,
+    engine: EngineName | None = None,
     index: int = 0,
 ) -> CaseDifference | None:
     """How one case's decision differs between the two policies; ``None`` when the outcomes are the same.
@@ -199,6 +209,7 @@ def compare_case(
     fired_b = {f.rule for f in b.findings} if b else set()
     return CaseDifference(
         index=index,
+        label=case_label(case, index),
         as_of=as_of,
         changes=found,
         rules_only_a=sorted(fired_a - fired_b),
@@ -206,6 +217,16 @@ def compare_case(
         error_a=error_a,
         error_b=error_b,
     )
+
+
+def case_label(case: Case, index: int) -> str:
+    """A case named as a person would: its ``reference``, else its organisation's name, else ``case N``."""
+    reference = getattr(case, "reference", None)
+    if reference:
+        return reference
+    if case.organisation is not None and case.organisation.name:
+        return case.organisation.name
+    return f"case {index}"
 
 
 class _Unevaluated(ParameterError):
@@ -224,15 +245,15 @@ def compare(
     policy_b: Policy,
     *,
     as_of: dt.date | str | None = None,
-    engine: str | None = None,
+    engine: EngineName | None = None,
 ) -> Comparison:
     """Every case whose decision differs between ``policy_a`` and ``policy_b``, and how (one case or many)."""
-    if isinstance(cases, (Case, Mapping)):
-        cases = [cases]
+    one = isinstance(cases, (Case, Mapping))
+    items = cast(Iterable[Case | Mapping[str, Any]], [cases] if one else cases)
     differences = []
     unevaluated = []
     count = 0
-    for index, case in enumerate(cases):
+    for index, case in enumerate(items):
         count += 1
         try:
             difference = compare_case(case, policy_a, policy_b, as_of=as_of, engine=engine, index=index)

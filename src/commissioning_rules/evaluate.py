@@ -8,12 +8,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from commissioning_rules.engine import default_engine
+from commissioning_rules.engine import EngineName, default_engine
 from commissioning_rules.engine.rule import Firing, StageGate
 from commissioning_rules.engine.values import Fact, encode
 from commissioning_rules.facts import case_facts
 from commissioning_rules.models.case import Case
-from commissioning_rules.models.decision import Advisory, Decision, Finding, ParameterUsed, PolicyRef, trusted
+from commissioning_rules.models.decision import Advisory, AsOfSource, Decision, Finding, ParameterUsed, PolicyRef, trusted
+from commissioning_rules.models.types import parse_date
 from commissioning_rules.parameters import ResolvedParameters, resolve
 from commissioning_rules.policy import Policy
 
@@ -116,22 +117,24 @@ def evaluate(
     *,
     policy: Policy | None = None,
     as_of: dt.date | str | None = None,
-    engine: str | None = None,
+    engine: EngineName | None = None,
     today: dt.date | None = None,
 ) -> Decision:
     """Apply ``policy`` (default: the Norwich framework) to ``case`` at ``as_of``.
 
     ``as_of`` is, in order: the argument, the case's own ``as_of``, today (``today`` stands for the date
     where a run must use one date throughout, or a replay the date it first ran); the Decision's
-    ``as_of_source`` says which. ``engine`` is ``"compiled"`` (the default), ``"durable-rules"`` (where it
-    imports) or ``"reference"``: the same rule data, the same Decision. A malformed case raises
+    ``as_of_source`` says which. ``engine`` is ``"compiled"`` (the default), ``"durable-rules"`` (where the
+    ``durable`` extra is installed and imports) or ``"reference"``: the same rule data, the same Decision; an
+    engine that cannot run here raises :class:`~commissioning_rules.engine.EngineUnavailable` saying what to
+    install. A malformed case raises
     ``pydantic.ValidationError`` naming the field; a parameter with no value at ``as_of`` raises
     ``ParameterError``.
     """
     case = case if isinstance(case, Case) else Case.model_validate(case)
     if isinstance(as_of, str):
-        as_of = dt.date.fromisoformat(as_of)
-    as_of_source = "argument" if as_of else "case" if case.as_of else "today"
+        as_of = parse_date(as_of)
+    as_of_source: AsOfSource = "argument" if as_of else "case" if case.as_of else "today"
     as_of = as_of or case.as_of or today or dt.date.today()
     policy = policy or Policy.default()
     engine_name = engine or default_engine()

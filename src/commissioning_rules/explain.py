@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import re
 import textwrap
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -70,7 +71,7 @@ def _part(finding: Finding) -> str:
     return next((part for rule, part in owner.items() if rule.split(".", 1)[0] == head), "")
 
 
-def _describe(data: dict, verbose: bool, indent: str = "") -> list[str]:
+def _describe(data: dict[str, Any], verbose: bool, indent: str = "") -> list[str]:
     """One line per stated field of a Decision part; lists of items one line per item."""
     lines = []
     for key, value in data.items():
@@ -99,6 +100,14 @@ def _quotes(findings: list[Finding]) -> list[str]:
     return [_wrap(f'{section}: "{source}"', "  ") for source, section in seen.items()]
 
 
+@functools.cache
+def _framework_rules() -> frozenset[str]:
+    """Ids of the Norwich framework's own rules (any other rule is a council's)."""
+    from commissioning_rules.policy import Policy
+
+    return frozenset(rule.id for rule in Policy.default().rules)
+
+
 def explain(decision: Decision, *, verbose: bool = False) -> str:
     eligibility = decision.eligibility
     name = eligibility.organisation if eligibility is not None else None
@@ -125,7 +134,11 @@ def explain(decision: Decision, *, verbose: bool = False) -> str:
             if result.status != Status.not_met and not verbose:
                 continue
             label = result.criterion.replace("_", " ")
-            lines.append(f"  [{result.status.value.replace('_', ' ')}] {label} ({result.section})")
+            # A council's own rule behind the criterion heads it with its own section, and its sentence is quoted.
+            behind = [f for f in decision.findings if f.because in result.reasons]
+            own = [f for f in behind if f.rule not in _framework_rules()]
+            sections = "; ".join(dict.fromkeys([*(f.section for f in own), result.section]))
+            lines.append(f"  [{result.status.value.replace('_', ' ')}] {label} ({sections})")
             failing = [f for f in by_part.get("eligibility", ())
                        if f.rule.startswith(result.criterion + ".") and f.rule.endswith(".not_met")]
             reasons = result.reasons if verbose or not failing else [f.because for f in failing]
@@ -134,6 +147,8 @@ def explain(decision: Decision, *, verbose: bool = False) -> str:
             if result.to_meet:
                 lines.append("      To meet it, show:")
                 lines += [_wrap(f"* {need}", "        ") for need in result.to_meet]
+            for finding in own:
+                lines.append(_wrap(f'{finding.section} says: "{finding.source}"', "      "))
             quoted = {f.source: f.section for f in by_part.get("eligibility", ())
                       if f.rule.startswith(result.criterion + ".") and f.rule.endswith(".not_met")}
             lines += [_wrap(f'The framework says ({section}): "{source}"', "      ") for source, section in quoted.items()]

@@ -45,7 +45,7 @@ def show(value: Any) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, Enum):
-        return value.value.replace("_", " ")
+        return str(value.value).replace("_", " ")
     if isinstance(value, tuple):
         return ", ".join(show(v) for v in value) if value else "none"
     return str(value)
@@ -84,6 +84,7 @@ def field_plans(model: type[BaseModel]) -> tuple[FieldPlan, ...]:
     for name, info in model.model_fields.items():
         enum = enum_of(info.annotation)
         extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        unstated: Any
         if "when_unstated" in extra:
             unstated = extra["when_unstated"]
         elif enum is not None:

@@ -1,8 +1,19 @@
 """A council's policy file: YAML layered over a base policy (the Norwich framework unless told otherwise).
 
-The file is parsed with ``yaml.safe_load`` (tags that would build Python objects are refused: nothing in it is
-executed) and validated key by key; every error is a :class:`PolicyFileError` naming the file, the line, the
-key and what was expected. ``examples/council-policy.yaml`` is a complete example. The keys::
+Three steps, each on its own:
+
+1. reading the YAML (:func:`read_yaml`): ``yaml.safe_load`` (tags that would build Python objects are refused:
+   nothing in the file is executed) and the line of every key, from the node tree;
+2. the file's shape, described once by the pydantic models below (:class:`PolicyFile` and the models it is made
+   of): required and unknown keys, text, dates, booleans, units. The JSON Schema of a policy file
+   (:func:`json_schema`, ``commissioning-rules schema policy``) is generated from the same models;
+3. what a schema cannot say, checked against the base policy: that a rule's fields exist and its operands fit
+   them, that overrides and disabled rules name real rules, that an added rule concludes what its rule set
+   understands.
+
+Every problem found is reported, not only the first: a :class:`PolicyFileError` names the file and, for each
+problem, the line, the key and what was expected (with a "did you mean" where a name is close to a real one).
+``examples/council-policy.yaml`` is a complete example. The keys::
 
     name: Example Borough Council commissioning policy     # required
     description: ...                                       # optional
@@ -40,9 +51,24 @@ import datetime as dt
 import difflib
 import os
 import re
-from typing import Any, Mapping
+import types
+import typing
+from dataclasses import dataclass
+from typing import Annotated, Any, Callable, ClassVar, Literal, Mapping, Union
 
 import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StrictBool,
+    StringConstraints,
+    Tag,
+    ValidationError,
+    model_validator,
+)
 
 from commissioning_rules.check import FactSchema, FieldSpec, fact_schema, fact_subjects, operand_fits, override_cycles
 from commissioning_rules.engine.rule import (
@@ -64,13 +90,63 @@ from commissioning_rules.policy import Policy
 Key = tuple[Any, ...]
 
 
-class PolicyFileError(ValueError):
-    """A policy file is malformed: ``file``, ``line`` (1-based, when known), ``key`` and what was ``expected``."""
+@dataclass(frozen=True)
+class Limit:
+    """One bound on a policy file: its value, the unit it is counted in, and when and why it was set."""
 
-    def __init__(self, file: str, line: int | None, key: str, expected: str) -> None:
+    name: str
+    value: int
+    unit: str
+    since: dt.date
+    why: str
+
+
+#: The bounds every policy file is held to (docs: guides/adopting.md, "Limits"). The example council file is
+#: 3 KB, 4 levels deep and about 150 nodes; a policy that adds 1,600 rules is about 800 KB.
+LIMITS = (
+    Limit("max_bytes", 1_048_576, "bytes", dt.date(2026, 11, 25),
+          "about 2,000 added rules; reading is refused before the file is parsed (a 100 MB file took a minute)"),
+    Limit("max_depth", 32, "levels of nested mappings and lists", dt.date(2026, 11, 25),
+          "the deepest key of the format is 6 levels down; conditions nest all_of/any_of/not a few levels more"),
+    Limit("max_nodes", 200_000, "YAML nodes after every alias is expanded", dt.date(2026, 11, 25),
+          "anchors and aliases stay usable; an alias bomb (billions of nodes from a few lines) is refused"),
+    Limit("max_number_digits", 20, "characters of a number written unquoted", dt.date(2026, 11, 25),
+          "money is quoted, and at most 13 digits of pounds and 2 of pence; a 5,000-digit integer is refused before it is built"),
+)
+MAX_BYTES, MAX_DEPTH, MAX_NODES, MAX_NUMBER_DIGITS = (limit.value for limit in LIMITS)
+
+
+
+@dataclasses.dataclass(frozen=True)
+class Problem:
+    """One thing wrong in a policy file: the ``line`` (1-based, when known), the ``key`` and what was ``expected``."""
+
+    line: int | None
+    key: str
+    expected: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}, {self.key or 'top level'}: {self.expected}" if self.line else f"{self.key or 'top level'}: {self.expected}"
+
+
+class PolicyFileError(ValueError):
+    """A policy file is malformed. ``problems`` lists everything found wrong, in file order; ``file``, ``line``
+    (1-based, when known), ``key`` and ``expected`` describe the first."""
+
+    def __init__(self, file: str, line: int | None, key: str, expected: str, *, more: tuple[Problem, ...] = ()) -> None:
         self.file, self.line, self.key, self.expected = file, line, key, expected
-        where = f"{file}, line {line}" if line else file
-        super().__init__(f"{where}, {key or 'top level'}: {expected}")
+        self.problems: tuple[Problem, ...] = (Problem(line, key, expected), *more)
+        if not more:
+            super().__init__(f"{file}, {self.problems[0]}")
+        else:
+            listed = "\n".join(f"  {problem}" for problem in self.problems)
+            super().__init__(f"{file}: {len(self.problems)} problems\n{listed}")
+
+    @classmethod
+    def of(cls, file: str, problems: list[Problem]) -> PolicyFileError:
+        ordered = sorted(problems, key=lambda p: (p.line is None, p.line or 0))
+        first, *more = ordered
+        return cls(file, first.line, first.key, first.expected, more=tuple(more))
 
 
 def _key_text(key: Key) -> str:
@@ -80,16 +156,15 @@ def _key_text(key: Key) -> str:
     return text
 
 
-class _Lines:
+# --- step 1: reading the YAML ----------------------------------------------------------------------------
+
+
+class Lines:
     """Line numbers of every key of the document, from the YAML node tree (composing builds no objects)."""
 
-    def __init__(self, text: str, origin: str) -> None:
+    def __init__(self, node: yaml.Node | None, origin: str) -> None:
         self.origin = origin
         self.lines: dict[Key, int] = {}
-        try:
-            node = yaml.compose(text, Loader=yaml.SafeLoader)
-        except yaml.YAMLError as error:
-            raise _yaml_error(origin, error) from None
         if node is not None:
             self._walk(node, ())
 
@@ -108,11 +183,11 @@ class _Lines:
             for i, item in enumerate(node.value):
                 self._walk(item, (*key, i))
 
-    def error(self, key: Key, expected: str) -> PolicyFileError:
-        probe = key
+    def problem(self, key: Key, expected: str) -> Problem:
+        probe = tuple(part if isinstance(part, int) else str(part) for part in key)
         while probe and probe not in self.lines:
             probe = probe[:-1]
-        return PolicyFileError(self.origin, self.lines.get(probe), _key_text(key), expected)
+        return Problem(self.lines.get(probe), _key_text(key), expected)
 
 
 def _yaml_error(origin: str, error: yaml.YAMLError) -> PolicyFileError:
@@ -121,102 +196,374 @@ def _yaml_error(origin: str, error: yaml.YAMLError) -> PolicyFileError:
     return PolicyFileError(origin, mark.line + 1 if mark else None, "", f"not valid YAML ({problem})")
 
 
+def read_yaml(text: str, origin: str) -> tuple[Any, Lines]:
+    """The document ``text`` as Python data (safe loader) and the line of each of its keys."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        lines = Lines(node, origin)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise _yaml_error(origin, error) from None
+    return data, lines
+
+
 def load_policy_file(path: str | os.PathLike[str], base: Policy) -> Policy:
     """Read and layer the policy file at ``path`` over ``base``."""
     origin = os.fspath(path)
     try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_BYTES + 1)  # never more than the bound, however large the file
     except OSError as error:
         raise PolicyFileError(origin, None, "", f"cannot be read ({error.strerror})") from None
+    if len(data) > MAX_BYTES:
+        raise PolicyFileError(origin, None, "", f"the file is larger than {MAX_BYTES:,} bytes, the most a policy file may be")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise PolicyFileError(origin, line, "", f"not UTF-8 text (byte {data[error.start]:#04x} at offset {error.start})") from None
     return load_policy_text(text, origin, base)
+
+
+def _check_bounds(text: str, origin: str) -> None:
+    """Refuse a document past any of :data:`LIMITS`, streaming its YAML events (nothing is built)."""
+    if len(text) > MAX_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+        raise PolicyFileError(origin, None, "", f"the file is larger than {MAX_BYTES:,} bytes, the most a policy file may be")
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when built: the same events, faster
+    depth, nodes = 0, 0
+    open_anchors: list[tuple[str | None, int]] = []  # per open collection: its anchor, and the node count at its start
+    anchored: dict[str, int] = {}  # anchor → nodes it stands for, expanded
+    resolver = yaml.resolver.Resolver()  # how safe_load will type each plain scalar
+    numbers = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+    try:
+        for event in yaml.parse(text, Loader=loader):
+            line = event.start_mark.line + 1 if event.start_mark else None
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise PolicyFileError(origin, line, "", f"nested more than {MAX_DEPTH} levels deep")
+                open_anchors.append((event.anchor, nodes))
+                nodes += 1
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+                anchor, start = open_anchors.pop()
+                if anchor is not None:
+                    anchored[anchor] = nodes - start
+            elif isinstance(event, yaml.ScalarEvent):
+                nodes += 1
+                if event.anchor is not None:
+                    anchored[event.anchor] = 1
+                if (len(event.value) > MAX_NUMBER_DIGITS and event.implicit[0]
+                        and resolver.resolve(yaml.ScalarNode, event.value, event.implicit) in numbers):
+                    raise PolicyFileError(origin, line, "", f"a number written in more than {MAX_NUMBER_DIGITS} characters (money is a quoted string)")
+            elif isinstance(event, yaml.AliasEvent):
+                nodes += anchored.get(event.anchor, 1)  # an unknown alias is the parser's error, below
+            if nodes > MAX_NODES:
+                raise PolicyFileError(origin, line, "", f"more than {MAX_NODES:,} YAML nodes once aliases are expanded")
+    except yaml.YAMLError as error:
+        raise _yaml_error(origin, error) from None
 
 
 def load_policy_text(text: str, origin: str, base: Policy) -> Policy:
     """Layer the policy document ``text`` (named ``origin`` in errors) over ``base``."""
-    lines = _Lines(text, origin)
+    _check_bounds(text, origin)
+    data, lines = read_yaml(text, origin)
+    if data is None:
+        raise PolicyFileError(origin, None, "", "the file is empty; expected a mapping with at least 'name'")
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise _yaml_error(origin, error) from None
-    return _Layer(base, lines).apply(data)
+        document = PolicyFile.model_validate(data)
+    except ValidationError as error:
+        raise PolicyFileError.of(origin, [_problem(e, lines) for e in error.errors()]) from None
+    return _Layer(base, lines).apply(document)
 
 
-_TOP = {"name": True, "description": False, "effective_from": False, "parameters": False, "disable": False, "rules": False, "tables": False}
-_RULE = {"id": True, "ruleset": True, "section": True, "source": True, "when": True, "then": True, "because": True, "subject": False, "overrides": False}
-_TABLE = {"ruleset": True, "topic": True, "id_prefix": False, "subject": False, "inputs": False}
-_NEW_PARAMETER = {"description": True, "unit": True, "section": True, "placeholder": False, "values": True}
-_LAYERED_PARAMETER = {"values": False, "placeholder": False, "description": False}
-_VALUE = {"effective_from": True, "value": True, "source": True}
-_COMPARISONS = ("eq", "neq", "gt", "gte", "lt", "lte")
-_OPERATORS = ("is_true", "is_false", *_COMPARISONS, "one_of", "all_of", "any_of", "not")
-_ID = re.compile(r"^[A-Za-z0-9_.\-]+$")
-_FACT_PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.]+)\}")
+# --- step 2: the file's shape, as models -------------------------------------------------------------------
+
+_ID_PATTERN = r"^[A-Za-z0-9_.\-]+$"
+_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*$"
+
+
+def _no_datetime(value: Any) -> Any:
+    if isinstance(value, dt.datetime):  # YAML reads "2024-04-01 10:00" as a datetime: a date has no time
+        raise ValueError("expected a date YYYY-MM-DD, with no time of day")
+    return value
+
+
+Text = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1)]
+Date = Annotated[dt.date, BeforeValidator(_no_datetime)]
+RuleId = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1, pattern=_ID_PATTERN)]
+ParameterName = Annotated[str, StringConstraints(strict=True, pattern=_NAME_PATTERN)]
+Unit = Literal["GBP", "months", "integer", "text", "date", "boolean"]
+#: An operand: a constant of the compared field's type (money as a quoted decimal string, dates as YYYY-MM-DD,
+#: an enumeration member's name) or a parameter reference ``{param: NAME}``; checked against the field in step 3.
+Operand = Annotated[Any, Field(description="a constant of the field's type, or {param: NAME}")]
+
+
+class _Part(BaseModel):
+    """A part of a policy file: unknown keys are errors, nothing is coerced from another type."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False)
+    #: What the part is, in error messages ("expected a rule (a mapping with keys ...)").
+    what: ClassVar[str] = "a mapping"
+
+
+class DatedValue(_Part):
+    """A parameter's value from a date on, with the source that sets it."""
+
+    what: ClassVar[str] = "a dated value"
+    effective_from: Date
+    value: Operand
+    source: Text
+
+
+class ParameterEntry(_Part):
+    """A parameter: for one the base policy has, dated values layered over its history (and optionally
+    ``placeholder``, ``description``); for a new one, its whole definition (description, unit, section, values)."""
+
+    what: ClassVar[str] = "a parameter"
+    #: The keys a parameter the base policy already has may take.
+    LAYERED: ClassVar[tuple[str, ...]] = ("values", "placeholder", "description")
+    description: Text | None = None
+    unit: Unit | None = None
+    section: Text | None = None
+    placeholder: StrictBool | None = None
+    values: list[DatedValue] = []
+
+
+class Disable(_Part):
+    """A rule of the base policy switched off, and why."""
+
+    what: ClassVar[str] = "a rule to disable"
+    rule: RuleId
+    reason: Text
+
+
+#: A rule to disable: its id alone, or ``{rule: ID, reason: WHY}``. The tags are the union's branches; they
+#: appear in pydantic's error locations and are left out of the keys an error names.
+_TAGS = ("rule id", "rule and reason")
+DisableEntry = Annotated[
+    Union[Annotated[RuleId, Tag(_TAGS[0])], Annotated[Disable, Tag(_TAGS[1])]],
+    Discriminator(lambda value: _TAGS[0] if isinstance(value, str) else _TAGS[1]),
+]
+
+
+class FieldOperand(_Part):
+    """``{FIELD: OPERAND}``: exactly one field of the fact, and what it is compared with."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_field(cls, value: Any) -> Any:
+        if not isinstance(value, dict) or len(value) != 1:
+            got = f"{len(value)} fields" if isinstance(value, dict) else _kind(value)
+            raise ValueError(f"expected a mapping of one field to its operand, e.g. "
+                             f"{{organisation.annual_turnover: \"5000.00\"}}, got {got}")
+        return value
+
+    @property
+    def field_and_operand(self) -> tuple[str, Any]:
+        ((path, operand),) = (self.model_extra or {}).items()
+        return str(path), operand
+
+
+class When(_Part):
+    """A condition: a mapping with exactly one operator. The operators map one-to-one onto the rule combinators."""
+
+    what: ClassVar[str] = "a condition"
+    is_true: Text | None = None
+    is_false: Text | None = None
+    eq: FieldOperand | None = None
+    neq: FieldOperand | None = None
+    gt: FieldOperand | None = None
+    gte: FieldOperand | None = None
+    lt: FieldOperand | None = None
+    lte: FieldOperand | None = None
+    one_of: FieldOperand | None = None
+    all_of: Annotated[list[When], Field(min_length=1)] | None = None
+    any_of: Annotated[list[When], Field(min_length=1)] | None = None
+    not_: When | None = Field(default=None, alias="not")
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, json_schema_extra={"minProperties": 1, "maxProperties": 1},
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_operator(cls, value: Any) -> Any:
+        if isinstance(value, dict) and len(value) != 1:
+            raise ValueError(f"expected a condition: a mapping with exactly one of {list(OPERATORS)}, got {len(value)} keys")
+        return value
+
+    @property
+    def operator(self) -> tuple[str, Any]:
+        ((name, argument),) = [(n, v) for n, v in self.__dict__.items() if v is not None]
+        return ("not" if name == "not_" else name), argument
+
+
+OPERATORS = ("is_true", "is_false", "eq", "neq", "gt", "gte", "lt", "lte", "one_of", "all_of", "any_of", "not")
+
+
+class Then(_Part):
+    """What a rule concludes: a topic and its outcome."""
+
+    what: ClassVar[str] = "a conclusion"
+    topic: Text
+    outcome: Text
+
+
+class RuleEntry(_Part):
+    """A rule added as data (no Python): it must conclude a (topic, outcome) its rule set already concludes on."""
+
+    what: ClassVar[str] = "a rule"
+    id: RuleId
+    ruleset: Text
+    section: Text
+    source: Text
+    when: When
+    then: Then
+    because: Text
+    subject: Text = "case"
+    overrides: list[RuleId] = []
+
+
+class TableEntry(_Part):
+    """A single-hit decision table ``check()`` proves complete and unambiguous."""
+
+    what: ClassVar[str] = "a decision table"
+    ruleset: Text
+    topic: Text
+    id_prefix: Text | None = None
+    subject: Text = "case"
+    inputs: list[Text] = []
+
+
+class PolicyFile(_Part):
+    """A council's policy file, layered over a base policy (the Norwich framework unless told otherwise)."""
+
+    what: ClassVar[str] = "a policy"
+    model_config = ConfigDict(extra="forbid", frozen=True, title="commissioning_rules policy file")
+    name: Text
+    description: Text | None = None
+    effective_from: Date | None = None
+    parameters: dict[ParameterName, ParameterEntry] = {}
+    disable: list[DisableEntry] = []
+    rules: list[RuleEntry] = []
+    tables: list[TableEntry] = []
+
+
+def json_schema() -> dict[str, Any]:
+    """The shape of a policy file as JSON Schema (draft 2020-12), generated from :class:`PolicyFile`.
+
+    It describes structure only: :func:`load_policy_text` also checks what a schema cannot (that a rule's
+    paths exist and its operands fit their fields, that overrides and disabled rules name real rules).
+    """
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **PolicyFile.model_json_schema()}
+
+
+# --- pydantic's errors, as the file's author reads them ----------------------------------------------------
+
+_EXPECTED: dict[str, str] = {
+    "string_type": "expected non-empty text",
+    "string_too_short": "expected non-empty text",
+    "bool_type": "expected true or false",
+    "date_type": "expected a date YYYY-MM-DD",
+    "date_parsing": "expected a date YYYY-MM-DD",
+    "date_from_datetime_parsing": "expected a date YYYY-MM-DD",
+    "date_from_datetime_inexact": "expected a date YYYY-MM-DD",
+}
+
+
+def _model_at(loc: Key) -> type[_Part] | None:
+    """The model of the mapping at ``loc`` (inside a :class:`PolicyFile`), following the fields' annotations."""
+    annotation: Any = PolicyFile
+    for part in loc:
+        annotation = _unwrap(annotation, mapping=True)
+        if isinstance(annotation, type) and issubclass(annotation, _Part):
+            fields = {f.alias or name: f for name, f in annotation.model_fields.items()}
+            if part not in fields:
+                return None
+            annotation = fields[part].annotation
+        elif typing.get_origin(annotation) is list and isinstance(part, int):
+            annotation = typing.get_args(annotation)[0]
+        elif typing.get_origin(annotation) is dict:
+            annotation = typing.get_args(annotation)[1]
+        else:
+            return None
+    annotation = _unwrap(annotation, mapping=True)
+    return annotation if isinstance(annotation, type) and issubclass(annotation, _Part) else None
+
+
+def _unwrap(annotation: Any, *, mapping: bool) -> Any:
+    """``X | None`` → ``X``; ``Annotated[X, ...]`` → ``X``; a union of a scalar and a model → the model."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (Union, types.UnionType):
+            options = [a for a in typing.get_args(annotation) if a is not type(None)]
+            models = [a for a in options if isinstance(_unwrap(a, mapping=False), type) and issubclass(_unwrap(a, mapping=False), _Part)]
+            annotation = models[0] if mapping and models else options[0]
+        else:
+            return annotation
+
+
+def _problem(error: Any, lines: Lines) -> Problem:
+    loc: Key = tuple(part for part in error["loc"] if part not in _TAGS)
+    kind, value = error["type"], error.get("input")
+    if kind == "extra_forbidden":
+        parent = _model_at(loc[:-1])
+        known = [f.alias or n for n, f in parent.model_fields.items()] if parent else []
+        name = str(loc[-1])
+        if parent is When:
+            return lines.problem(loc, f"unknown operator {name!r}" + _hint(name, known) + f"; expected one of {list(OPERATORS)}")
+        return lines.problem(loc, f"unknown key {name!r}" + _hint(name, known) + f"; expected one of {sorted(known)}")
+    if kind == "missing":
+        return lines.problem(loc[:-1], f"missing required key {loc[-1]!r}")
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        model = _model_at(loc)
+        if model is not None:
+            keys = sorted(f.alias or n for n, f in model.model_fields.items())
+            return lines.problem(loc, f"expected {model.what} (a mapping with keys {keys}), got {_kind(value)}")
+        return lines.problem(loc, f"expected a mapping, got {_kind(value)}")
+    if kind == "list_type":
+        return lines.problem(loc, f"expected a list, got {_kind(value)}")
+    if kind == "too_short":
+        return lines.problem(loc, "expected at least one entry")
+    if kind == "literal_error":
+        return lines.problem(loc, f"expected one of {list(UNITS)}, got {_kind(value)}")
+    if kind == "string_pattern_mismatch":
+        if "[key]" in loc:
+            where = loc[: loc.index("[key]")]
+            return lines.problem(where, "expected a parameter name (a letter, then letters, digits and underscores)")
+        return lines.problem(loc, f"expected an id of letters, digits, '.', '_' and '-', got {_kind(value)}")
+    if kind == "value_error":
+        return lines.problem(loc, str(error["ctx"]["error"]))
+    if kind in _EXPECTED:
+        return lines.problem(loc, f"{_EXPECTED[kind]}, got {_kind(value)}")
+    return lines.problem(loc, f"{error['msg']}, got {_kind(value)}")
+
+
+# --- step 3: layering over the base policy, with what a schema cannot check ------------------------------
 
 
 class _Layer:
-    def __init__(self, base: Policy, lines: _Lines) -> None:
+    def __init__(self, base: Policy, lines: Lines) -> None:
         self.base = base
         self.lines = lines
+        self.problems: list[Problem] = []
 
-    def fail(self, key: Key, expected: str) -> PolicyFileError:
-        return self.lines.error(key, expected)
+    def fail(self, key: Key, expected: str) -> None:
+        self.problems.append(self.lines.problem(key, expected))
 
-    # --- shapes ------------------------------------------------------------------------------------------
-
-    def mapping(self, value: Any, key: Key, spec: Mapping[str, bool], what: str) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            raise self.fail(key, f"expected {what} (a mapping with keys {sorted(spec)}), got {_kind(value)}")
-        for name in value:
-            if name not in spec:
-                hint = difflib.get_close_matches(str(name), list(spec), n=1)
-                raise self.fail((*key, name), f"unknown key {name!r}" + (f" (did you mean {hint[0]!r}?)" if hint else "") + f"; expected one of {sorted(spec)}")
-        for name, required in spec.items():
-            if required and name not in value:
-                raise self.fail(key, f"missing required key {name!r}")
-        return value
-
-    def text(self, value: Any, key: Key) -> str:
-        if not isinstance(value, str) or not value.strip():
-            raise self.fail(key, f"expected non-empty text, got {_kind(value)}")
-        return value.strip()
-
-    def listing(self, value: Any, key: Key, what: str) -> list[Any]:
-        if not isinstance(value, list):
-            raise self.fail(key, f"expected a list of {what}, got {_kind(value)}")
-        return value
-
-    def date(self, value: Any, key: Key) -> dt.date:
-        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-            return value
-        if isinstance(value, str):
-            try:
-                return dt.date.fromisoformat(value)
-            except ValueError:
-                pass
-        raise self.fail(key, f"expected a date YYYY-MM-DD, got {_kind(value)}")
-
-    def boolean(self, value: Any, key: Key) -> bool:
-        if not isinstance(value, bool):
-            raise self.fail(key, f"expected true or false, got {_kind(value)}")
-        return value
-
-    # --- the document ------------------------------------------------------------------------------------
-
-    def apply(self, data: Any) -> Policy:
-        if data is None:
-            raise self.fail((), "the file is empty; expected a mapping with at least 'name'")
-        top = self.mapping(data, (), _TOP, "a policy")
-        name = self.text(top["name"], ("name",))
-        if "description" in top:
-            self.text(top["description"], ("description",))
-        effective_from = self.date(top["effective_from"], ("effective_from",)) if "effective_from" in top else None
-        parameters = self.parameters(top.get("parameters", {}))
-        disabled = self.disabled(top.get("disable", []))
+    def apply(self, document: PolicyFile) -> Policy:
+        parameters = self.parameters(document.parameters)
+        disabled = self.disabled(document.disable)
         rulesets = {rs.name: rs for rs in self.base.rulesets}
         kept = {rs.name: tuple(r for r in rs.rules if r.id not in disabled) for rs in self.base.rulesets}
-        added = self.rules(top.get("rules", []), rulesets, kept, disabled, parameters)
-        tables = self.tables(top.get("tables", []), rulesets)
+        added = self.rules(document.rules, rulesets, kept, disabled, parameters)
+        tables = self.tables(document.tables, rulesets)
+        if self.problems:
+            raise PolicyFileError.of(self.lines.origin, self.problems)
         new_rulesets = tuple(
             dataclasses.replace(
                 rs,
@@ -225,120 +572,94 @@ class _Layer:
             )
             for rs in self.base.rulesets
         )
-        return Policy(name, new_rulesets, parameters, origin=self.lines.origin, effective_from=effective_from)
+        return Policy(document.name, new_rulesets, parameters, origin=self.lines.origin, effective_from=document.effective_from)
 
-    def parameters(self, section: Any) -> dict[str, Parameter]:
-        key: Key = ("parameters",)
-        if not isinstance(section, dict):
-            raise self.fail(key, f"expected a mapping of parameter names, got {_kind(section)}")
+    def parameters(self, entries: Mapping[str, ParameterEntry]) -> dict[str, Parameter]:
         merged = dict(self.base.parameters)
-        for name, body in section.items():
-            at = (*key, name)
-            if not isinstance(name, str) or not _ID.match(name):
-                raise self.fail(at, "expected a parameter name (letters, digits and underscores)")
+        for name, entry in entries.items():
+            at: Key = ("parameters", name)
             existing = self.base.parameters.get(name)
+            given = entry.model_fields_set
             if existing is None:
-                body = self.mapping(body, at, _NEW_PARAMETER, f"the definition of new parameter {name!r}")
-                unit = body["unit"]
-                if unit not in UNITS:
-                    raise self.fail((*at, "unit"), f"expected one of {list(UNITS)}, got {_kind(unit)}")
-                values = self.values(body["values"], (*at, "values"), name, unit, ())
-                if not values:
-                    raise self.fail((*at, "values"), "expected at least one dated value")
-                merged[name] = Parameter(
-                    name,
-                    self.text(body["description"], (*at, "description")),
-                    unit,
-                    self.text(body["section"], (*at, "section")),
-                    self.boolean(body.get("placeholder", False), (*at, "placeholder")),
-                    values,
-                )
+                missing = [key for key in ("description", "unit", "section", "values") if key not in given]
+                if missing:
+                    self.fail(at, f"new parameter {name!r} needs {', '.join(map(repr, missing))} (it is not in the base policy"
+                              + _hint(name, self.base.parameters).replace(" (", "; ", 1).rstrip(")") + ")")
+                    continue
+                assert entry.unit is not None and entry.description is not None and entry.section is not None
+                values = self.values(entry.values, (*at, "values"), name, entry.unit, ())
+                if not entry.values:
+                    self.fail((*at, "values"), "expected at least one dated value")
+                merged[name] = Parameter(name, entry.description, entry.unit, entry.section, bool(entry.placeholder), values)
                 continue
-            body = self.mapping(body, at, _LAYERED_PARAMETER, f"values layered over parameter {name!r}")
-            values = self.values(body.get("values", []), (*at, "values"), name, existing.unit, existing.values)
+            for key in sorted(given - set(ParameterEntry.LAYERED)):
+                self.fail((*at, key), f"unknown key {key!r} for parameter {name!r}, which the base policy defines; "
+                          f"expected one of {sorted(ParameterEntry.LAYERED)}")
             merged[name] = dataclasses.replace(
                 existing,
-                values=values,
-                placeholder=self.boolean(body["placeholder"], (*at, "placeholder")) if "placeholder" in body else existing.placeholder,
-                description=self.text(body["description"], (*at, "description")) if "description" in body else existing.description,
+                values=self.values(entry.values, (*at, "values"), name, existing.unit, existing.values),
+                placeholder=existing.placeholder if entry.placeholder is None else entry.placeholder,
+                description=entry.description or existing.description,
             )
         return merged
 
-    def values(self, raw: Any, key: Key, name: str, unit: str, history: tuple[ParameterValue, ...]) -> tuple[ParameterValue, ...]:
+    def values(self, entries: list[DatedValue], key: Key, name: str, unit: str, history: tuple[ParameterValue, ...]) -> tuple[ParameterValue, ...]:
         by_date = {v.effective_from: v for v in history}
         given: set[dt.date] = set()
-        for i, entry in enumerate(self.listing(raw, key, "dated values")):
+        for i, entry in enumerate(entries):
             at = (*key, i)
-            entry = self.mapping(entry, at, _VALUE, "a dated value")
-            start = self.date(entry["effective_from"], (*at, "effective_from"))
-            if start in given:
-                raise self.fail((*at, "effective_from"), f"two values of {name} take effect on {start.isoformat()}")
-            given.add(start)
+            if entry.effective_from in given:
+                self.fail((*at, "effective_from"), f"two values of {name} take effect on {entry.effective_from.isoformat()}")
+            given.add(entry.effective_from)
             try:
-                value = _convert(name, unit, entry["value"])
+                value = _convert(name, unit, entry.value)
             except ParameterError as error:
-                raise self.fail((*at, "value"), f"{str(error).removeprefix(name + ': ')} (unit {unit})") from None
-            by_date[start] = ParameterValue(start, value, self.text(entry["source"], (*at, "source")))
+                self.fail((*at, "value"), f"{str(error).removeprefix(name + ': ')} (unit {unit})")
+                continue
+            by_date[entry.effective_from] = ParameterValue(entry.effective_from, value, entry.source)
         return tuple(sorted(by_date.values(), key=lambda v: v.effective_from))
 
-    def disabled(self, section: Any) -> set[str]:
+    def disabled(self, entries: list[str | Disable]) -> set[str]:
         known = {rule.id for rule in self.base.rules}
         ids: set[str] = set()
-        for i, entry in enumerate(self.listing(section, ("disable",), "rules to disable")):
-            at: Key = ("disable", i)
-            if isinstance(entry, dict):
-                entry = self.mapping(entry, at, {"rule": True, "reason": True}, "a rule to disable")
-                self.text(entry["reason"], (*at, "reason"))
-                at, rule_id = (*at, "rule"), entry["rule"]
-            else:
-                rule_id = entry
-            rule_id = self.text(rule_id, at)
+        for i, entry in enumerate(entries):
+            at: Key = ("disable", i) if isinstance(entry, str) else ("disable", i, "rule")
+            rule_id = entry if isinstance(entry, str) else entry.rule
             if rule_id not in known:
-                raise self.fail(at, f"no rule {rule_id!r} in the base policy" + _hint(rule_id, known))
+                self.fail(at, f"no rule {rule_id!r} in the base policy" + _hint(rule_id, known))
             ids.add(rule_id)
         return ids
 
-    def rules(self, section: Any, rulesets: Mapping[str, Any], kept: Mapping[str, tuple[Rule, ...]], disabled: set[str], parameters: Mapping[str, Parameter]) -> list[tuple[Rule, str]]:
+    def rules(self, entries: list[RuleEntry], rulesets: Mapping[str, Any], kept: Mapping[str, tuple[Rule, ...]], disabled: set[str], parameters: Mapping[str, Parameter]) -> list[tuple[Rule, str]]:
         added: list[tuple[Rule, str]] = []
         existing = {rule.id for rules in kept.values() for rule in rules}
-        for i, body in enumerate(self.listing(section, ("rules",), "rules")):
+        for i, body in enumerate(entries):
             at: Key = ("rules", i)
-            body = self.mapping(body, at, _RULE, "a rule")
-            rule_id = self.text(body["id"], (*at, "id"))
-            if not _ID.match(rule_id):
-                raise self.fail((*at, "id"), "expected an id of letters, digits, '.', '_' and '-'")
-            if rule_id in existing:
-                raise self.fail((*at, "id"), f"a rule {rule_id!r} already exists (disable it first to replace it)")
-            existing.add(rule_id)
-            target = self.text(body["ruleset"], (*at, "ruleset"))
-            if target not in rulesets:
-                raise self.fail((*at, "ruleset"), f"no rule set {target!r}; expected one of {sorted(rulesets)}")
-            subject = self.text(body.get("subject", "case"), (*at, "subject"))
-            schema = fact_schema(subject)
+            count = len(self.problems)
+            if body.id in existing:
+                self.fail((*at, "id"), f"a rule {body.id!r} already exists (disable it first to replace it)")
+            existing.add(body.id)
+            if body.ruleset not in rulesets:
+                self.fail((*at, "ruleset"), f"no rule set {body.ruleset!r}; expected one of {sorted(rulesets)}")
+            schema = fact_schema(body.subject)
             if schema is None:
-                raise self.fail((*at, "subject"), f"expected one of {list(fact_subjects())}, got {subject!r}")
-            then = self.mapping(body["then"], (*at, "then"), {"topic": True, "outcome": True}, "a conclusion")
-            conclusion = Conclusion(self.text(then["topic"], (*at, "then", "topic")), self.text(then["outcome"], (*at, "then", "outcome")))
-            understood = sorted({(r.subject, r.then.topic, r.then.outcome) for r in rulesets[target].rules})
-            if (subject, conclusion.topic, conclusion.outcome) not in understood:
-                shown = [f"{t}/{o}" for s, t, o in understood if s == subject]
-                raise self.fail((*at, "then"), f"rule set {target} does not conclude {conclusion.topic}/{conclusion.outcome} about {subject} facts; expected one of {shown}")
-            when = self.condition(body["when"], (*at, "when"), schema, parameters)
-            because = self.text(body["because"], (*at, "because"))
-            self.placeholders(because, (*at, "because"), schema, parameters)
-            overrides = tuple(self.text(t, (*at, "overrides", j)) for j, t in enumerate(self.listing(body.get("overrides", []), (*at, "overrides"), "rule ids")))
-            rule = Rule(
-                rule_id,
-                self.text(body["section"], (*at, "section")),
-                self.text(body["source"], (*at, "source")),
-                when,
-                conclusion,
-                because,
-                subject,
-                overrides=overrides,
-            )
-            added.append((rule, target))
-        self.overrides(added, kept, disabled)
+                self.fail((*at, "subject"), f"expected one of {list(fact_subjects())}, got {body.subject!r}")
+                continue
+            conclusion = Conclusion(body.then.topic, body.then.outcome)
+            if body.ruleset in rulesets:
+                understood = sorted({(r.subject, r.then.topic, r.then.outcome) for r in rulesets[body.ruleset].rules})
+                if (body.subject, conclusion.topic, conclusion.outcome) not in understood:
+                    shown = [f"{t}/{o}" for s, t, o in understood if s == body.subject]
+                    self.fail((*at, "then"), f"rule set {body.ruleset} does not conclude {conclusion.topic}/{conclusion.outcome} "
+                              f"about {body.subject} facts; expected one of {shown}")
+            when = self.condition(body.when, (*at, "when"), schema, parameters)
+            self.placeholders(body.because, (*at, "because"), schema, parameters)
+            if when is None or len(self.problems) > count:
+                continue
+            rule = Rule(body.id, body.section, body.source, when, conclusion, body.because, body.subject, overrides=tuple(body.overrides))
+            added.append((rule, body.ruleset))
+        if not self.problems:
+            self.overrides(added, kept, disabled)
         return added
 
     def overrides(self, added: list[tuple[Rule, str]], kept: Mapping[str, tuple[Rule, ...]], disabled: set[str]) -> None:
@@ -347,118 +668,131 @@ class _Layer:
             for j, target in enumerate(rule.overrides):
                 at: Key = ("rules", i, "overrides", j)
                 if target == rule.id:
-                    raise self.fail(at, "a rule cannot override itself")
-                if target in disabled:
-                    raise self.fail(at, f"rule {target!r} is disabled by this file, so there is nothing to override")
-                if target not in every:
-                    raise self.fail(at, f"no rule {target!r} to override" + _hint(target, every))
-                if every[target].subject != rule.subject:
-                    raise self.fail(at, f"rule {target!r} is about {every[target].subject} facts, this rule about {rule.subject} facts")
+                    self.fail(at, "a rule cannot override itself")
+                elif target in disabled:
+                    self.fail(at, f"rule {target!r} is disabled by this file, so there is nothing to override")
+                elif target not in every:
+                    self.fail(at, f"no rule {target!r} to override" + _hint(target, every))
+                elif every[target].subject != rule.subject:
+                    self.fail(at, f"rule {target!r} is about {every[target].subject} facts, this rule about {rule.subject} facts")
         cycles = override_cycles(list(every.values()))
         if cycles:
             first = next(i for i, (rule, _) in enumerate(added) if rule.id in cycles[0])
-            raise self.fail(("rules", first, "overrides"), "rules override each other: " + " → ".join(cycles[0] + [cycles[0][0]]))
+            self.fail(("rules", first, "overrides"), "rules override each other: " + " → ".join(cycles[0] + [cycles[0][0]]))
 
-    def tables(self, section: Any, rulesets: Mapping[str, Any]) -> list[tuple[DecisionTable, str]]:
+    def tables(self, entries: list[TableEntry], rulesets: Mapping[str, Any]) -> list[tuple[DecisionTable, str]]:
         tables = []
-        for i, body in enumerate(self.listing(section, ("tables",), "decision tables")):
-            at: Key = ("tables", i)
-            body = self.mapping(body, at, _TABLE, "a decision table")
-            target = self.text(body["ruleset"], (*at, "ruleset"))
-            if target not in rulesets:
-                raise self.fail((*at, "ruleset"), f"no rule set {target!r}; expected one of {sorted(rulesets)}")
-            inputs = tuple(self.text(p, (*at, "inputs", j)) for j, p in enumerate(self.listing(body.get("inputs", []), (*at, "inputs"), "case fields")))
-            table = DecisionTable(
-                self.text(body["topic"], (*at, "topic")),
-                self.text(body["id_prefix"], (*at, "id_prefix")) if "id_prefix" in body else "",
-                self.text(body.get("subject", "case"), (*at, "subject")),
-                inputs,
-            )
-            tables.append((table, target))
+        for i, body in enumerate(entries):
+            if body.ruleset not in rulesets:
+                self.fail(("tables", i, "ruleset"), f"no rule set {body.ruleset!r}; expected one of {sorted(rulesets)}")
+                continue
+            tables.append((DecisionTable(body.topic, body.id_prefix or "", body.subject, tuple(body.inputs)), body.ruleset))
         return tables
 
     # --- the condition language ----------------------------------------------------------------------------
 
-    def condition(self, node: Any, key: Key, schema: FactSchema, parameters: Mapping[str, Parameter]) -> Condition:
-        if not isinstance(node, dict) or len(node) != 1:
-            raise self.fail(key, f"expected a condition: a mapping with exactly one of {list(_OPERATORS)}, got {_kind(node)}")
-        ((operator, argument),) = node.items()
+    def condition(self, node: When, key: Key, schema: FactSchema, parameters: Mapping[str, Parameter]) -> Condition | None:
+        operator, argument = node.operator
         at = (*key, operator)
-        if operator not in _OPERATORS:
-            raise self.fail(at, f"unknown operator {operator!r}" + _hint(str(operator), _OPERATORS) + f"; expected one of {list(_OPERATORS)}")
         if operator in ("all_of", "any_of"):
-            items = self.listing(argument, at, "conditions")
-            if not items:
-                raise self.fail(at, "expected at least one condition")
-            parts = [self.condition(c, (*at, i), schema, parameters) for i, c in enumerate(items)]
-            return all_of(*parts) if operator == "all_of" else any_of(*parts)
+            parts = [self.condition(c, (*at, i), schema, parameters) for i, c in enumerate(argument)]
+            if any(part is None for part in parts):
+                return None
+            return all_of(*parts) if operator == "all_of" else any_of(*parts)  # type: ignore[arg-type]
         if operator == "not":
-            return not_(self.condition(argument, at, schema, parameters))
+            inner = self.condition(argument, at, schema, parameters)
+            return None if inner is None else not_(inner)
         if operator in ("is_true", "is_false"):
-            path = self.text(argument, at)
-            spec, role = self.path(path, at, schema)
+            found = self.path(argument, at, schema)
+            if found is None:
+                return None
+            spec, role = found
             if spec.kind != "boolean" and role != "stated":
-                raise self.fail(at, f"{path} is a {spec.kind} field, not true/false; use eq, gt, one_of …")
-            return Compare(path, "eq", operator == "is_true")
-        if not isinstance(argument, dict) or len(argument) != 1:
-            raise self.fail(at, f"expected a mapping of one field to its operand, e.g. {{organisation.annual_turnover: \"5000.00\"}}, got {_kind(argument)}")
-        ((path, operand),) = argument.items()
-        path = self.text(path, at)
-        spec, role = self.path(path, (*at, path), schema)
+                self.fail(at, f"{argument} is a {spec.kind} field, not true/false; use eq, gt, one_of …")
+                return None
+            return Compare(argument, "eq", operator == "is_true")
+        path, operand = argument.field_and_operand
+        found = self.path(path, (*at, path), schema)
+        if found is None:
+            return None
+        spec, role = found
         if operator == "one_of":
-            items = self.listing(operand, (*at, path), "operands")
-            if not items:
-                raise self.fail((*at, path), "expected at least one operand")
-            return one_of(path, [self.operand(o, (*at, path, i), spec, role, "eq", parameters) for i, o in enumerate(items)])
-        return Compare(path, operator, self.operand(operand, (*at, path), spec, role, operator, parameters))
+            if not isinstance(operand, list) or not operand:
+                self.fail((*at, path), f"expected a list of at least one operand, got {_kind(operand)}")
+                return None
+            items = [self.operand(o, (*at, path, i), spec, role, "eq", parameters) for i, o in enumerate(operand)]
+            return None if any(item is _INVALID for item in items) else one_of(path, items)
+        value = self.operand(operand, (*at, path), spec, role, operator, parameters)
+        return None if value is _INVALID else Compare(path, operator, value)
 
-    def path(self, path: str, key: Key, schema: FactSchema) -> tuple[FieldSpec, str]:
+    def path(self, path: str, key: Key, schema: FactSchema) -> tuple[FieldSpec, str] | None:
         found = schema.field(path)
         if found is None:
             hint = schema.suggest(path)
-            raise self.fail(key, f"a {schema.subject} fact has no field {path!r}" + (f" (did you mean {', '.join(hint)}?)" if hint else ""))
+            self.fail(key, f"a {schema.subject} fact has no field {path!r}" + (f" (did you mean {', '.join(hint)}?)" if hint else ""))
         return found
 
     def operand(self, raw: Any, key: Key, spec: FieldSpec, role: str, operator: str, parameters: Mapping[str, Parameter]) -> Any:
         kind = "boolean" if role == "stated" else spec.kind
+        value: Any
+        expected: Callable[[], str] | None = None
         if isinstance(raw, dict):
-            body = self.mapping(raw, key, {"param": True}, "a parameter reference")
-            name = self.text(body["param"], (*key, "param"))
+            if set(raw) != {"param"} or not isinstance(raw["param"], str):
+                self.fail(key, f"expected a parameter reference {{param: NAME}}, got {_kind(raw)}")
+                return _INVALID
+            name = raw["param"]
             if name not in parameters:
-                raise self.fail((*key, "param"), f"no parameter {name!r}" + _hint(name, parameters))
-            value: Any = Param(name)
+                self.fail((*key, "param"), f"no parameter {name!r}" + _hint(name, parameters))
+                return _INVALID
+            value = Param(name)
         elif kind == "boolean":
-            value = self.boolean(raw, key)
+            value, expected = raw, (None if isinstance(raw, bool) else (lambda: "expected true or false"))
         elif kind == "money":
             try:
                 value = _convert(spec.path, "GBP", raw)
             except ParameterError:
-                raise self.fail(key, f"expected an amount of money as a quoted decimal string such as \"10000.00\", got {_kind(raw)}") from None
+                self.fail(key, f"expected an amount of money as a quoted decimal string such as \"10000.00\", got {_kind(raw)}")
+                return _INVALID
         elif kind == "date":
-            value = self.date(raw, key)
+            value = raw if isinstance(raw, dt.date) and not isinstance(raw, dt.datetime) else _iso_date(raw)
+            expected = None if value is not None else (lambda: "expected a date YYYY-MM-DD")
         elif kind == "integer":
-            if isinstance(raw, bool) or not isinstance(raw, int):
-                raise self.fail(key, f"expected a whole number, got {_kind(raw)}")
             value = raw
+            expected = None if isinstance(raw, int) and not isinstance(raw, bool) else (lambda: "expected a whole number")
         elif kind == "enum":
-            if raw not in spec.members:
-                raise self.fail(key, f"expected one of {list(spec.members)}, got {_kind(raw)}")
-            value = spec.python_type(raw)
+            value = spec.python_type(raw) if raw in spec.members else None
+            expected = None if value is not None else (lambda: f"expected one of {list(spec.members)}")
         else:
-            value = self.text(raw, key)
+            value = raw.strip() if isinstance(raw, str) else raw
+            expected = None if isinstance(raw, str) and raw.strip() else (lambda: "expected non-empty text")
+        if expected is not None:
+            self.fail(key, f"{expected()}, got {_kind(raw)}")
+            return _INVALID
         why = operand_fits(spec, role, operator, value, {n: p.unit for n, p in parameters.items()})
         if why:
-            raise self.fail(key, why)
+            self.fail(key, why)
+            return _INVALID
         return value
 
     def placeholders(self, text: str, key: Key, schema: FactSchema, parameters: Mapping[str, Parameter]) -> None:
         for name in PARAMETER_PLACEHOLDER.findall(text):
             if name not in parameters:
-                raise self.fail(key, f"{{param.{name}}} names no parameter" + _hint(name, parameters))
+                self.fail(key, f"{{param.{name}}} names no parameter" + _hint(name, parameters))
         shown = set(schema.fields) | {path.rsplit(".", 1)[0] for path in schema.fields}
         for path in _FACT_PLACEHOLDER.findall(text):
             if not path.startswith("param.") and path not in shown:
-                raise self.fail(key, f"{{{path}}} names no field of a {schema.subject} fact" + _hint(path, shown))
+                self.fail(key, f"{{{path}}} names no field of a {schema.subject} fact" + _hint(path, shown))
+
+
+_INVALID = object()
+_FACT_PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.]+)\}")
+
+
+def _iso_date(raw: Any) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(raw) if isinstance(raw, str) else None
+    except ValueError:
+        return None
 
 
 def _kind(value: Any) -> str:
@@ -472,78 +806,3 @@ def _kind(value: Any) -> str:
 def _hint(name: str, known: Any) -> str:
     close = difflib.get_close_matches(name, list(known), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def json_schema() -> dict[str, Any]:
-    """The shape of a policy file as JSON Schema (draft 2020-12), for other systems to check before they load one.
-
-    It describes structure only: :func:`load_policy_text` also checks what a schema cannot (that a rule's
-    paths exist and its operands fit their fields, that overrides and disabled rules name real rules).
-    """
-    text = {"type": "string", "minLength": 1}
-    date = {"type": "string", "format": "date"}
-    path_operands = {"type": "object", "minProperties": 1, "maxProperties": 1}
-    comparisons = {op: {"type": "object", "properties": {op: path_operands}, "required": [op], "additionalProperties": False}
-                   for op in ("eq", "neq", "gt", "gte", "lt", "lte", "one_of")}
-    condition = {
-        "oneOf": [
-            {"type": "object", "properties": {"is_true": text}, "required": ["is_true"], "additionalProperties": False},
-            {"type": "object", "properties": {"is_false": text}, "required": ["is_false"], "additionalProperties": False},
-            *comparisons.values(),
-            {"type": "object", "properties": {"all_of": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/condition"}}},
-             "required": ["all_of"], "additionalProperties": False},
-            {"type": "object", "properties": {"any_of": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/condition"}}},
-             "required": ["any_of"], "additionalProperties": False},
-            {"type": "object", "properties": {"not": {"$ref": "#/$defs/condition"}}, "required": ["not"], "additionalProperties": False},
-        ]
-    }
-    dated_value = {
-        "type": "object",
-        "properties": {"effective_from": date, "value": {}, "source": text},
-        "required": ["effective_from", "value", "source"],
-        "additionalProperties": False,
-    }
-    parameter = {
-        "type": "object",
-        "properties": {
-            "description": text, "unit": {"enum": list(UNITS)}, "section": text, "placeholder": {"type": "boolean"},
-            "values": {"type": "array", "minItems": 1, "items": dated_value},
-        },
-        "additionalProperties": False,
-    }
-    rule = {
-        "type": "object",
-        "properties": {
-            "id": text, "ruleset": text, "section": text, "source": text, "because": text, "subject": text,
-            "when": {"$ref": "#/$defs/condition"},
-            "then": {"type": "object", "properties": {"topic": text, "outcome": text},
-                     "required": ["topic", "outcome"], "additionalProperties": False},
-            "overrides": {"type": "array", "items": text},
-        },
-        "required": ["id", "ruleset", "section", "source", "when", "then", "because"],
-        "additionalProperties": False,
-    }
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": "commissioning_rules policy file",
-        "type": "object",
-        "properties": {
-            "name": text,
-            "description": text,
-            "effective_from": date,
-            "parameters": {"type": "object", "additionalProperties": parameter},
-            "disable": {"type": "array", "items": {"type": "object", "properties": {"rule": text, "reason": text},
-                                                   "required": ["rule", "reason"], "additionalProperties": False}},
-            "rules": {"type": "array", "items": rule},
-            "tables": {"type": "array", "items": {
-                "type": "object",
-                "properties": {"ruleset": text, "topic": text, "id_prefix": text, "subject": text,
-                               "inputs": {"type": "array", "items": text}},
-                "required": ["ruleset", "topic"],
-                "additionalProperties": False,
-            }},
-        },
-        "required": ["name"],
-        "additionalProperties": False,
-        "$defs": {"condition": condition},
-    }

@@ -2,18 +2,17 @@
 before they call us: the case (input), the Decision (output) and the policy file.
 
 The schemas are the models' own (``model_json_schema``), with one refinement: an amount of money given as a
-string must be written plainly in pounds and pence (``"18250.00"``), as the DESIGN.md contract shows. The
+string must be written plainly in pounds and pence (``"18250.00"``), as the JSON contract (docs/json-contract.md) shows. The
 models check what a schema cannot (an award ending before it starts, repeated criterion ids), so a case the
 schema accepts can still be rejected, with a message naming the field.
 """
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from pydantic import BaseModel
-from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, JsonSchemaValue
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, JsonSchemaValue, models_json_schema
 from pydantic_core import core_schema
 
 from commissioning_rules.models.case import Case
@@ -57,30 +56,19 @@ def decision_schema() -> dict[str, Any]:
 
 
 def policy_schema() -> dict[str, Any]:
-    """The policy file a council writes (``Policy.from_file``), from the loader's own model.
+    """The policy file a council writes (``Policy.from_file``), generated from the models that validate it
+    (:class:`commissioning_rules.policy_file.PolicyFile`)."""
+    from commissioning_rules.policy_file import json_schema
 
-    The loader lives in ``commissioning_rules.policy_file`` (issue 5). This uses its ``json_schema()``
-    function if it has one, else its pydantic model ``PolicyFile``; without either it raises
-    :class:`SchemaUnavailable` saying so.
-    """
-    try:
-        loader = importlib.import_module("commissioning_rules.policy_file")
-    except ModuleNotFoundError as error:
-        if error.name != "commissioning_rules.policy_file":
-            raise
-        raise SchemaUnavailable(
-            "the policy file schema is not available in this version: policy files "
-            "(commissioning_rules.policy_file, Policy.from_file) land with issue 5"
-        ) from None
-    if callable(getattr(loader, "json_schema", None)):
-        return loader.json_schema()
-    model = getattr(loader, "PolicyFile", None)
-    if isinstance(model, type) and issubclass(model, BaseModel):
-        return _model_schema(model, "validation", "commissioning_rules policy file")
-    raise SchemaUnavailable(
-        "commissioning_rules.policy_file defines neither json_schema() nor a pydantic model PolicyFile, "
-        "so no policy file schema can be generated"
-    )
+    return json_schema()
+
+
+def openapi_components(ref_template: str = "#/components/schemas/{model}") -> dict[str, Any]:
+    """The case (validation) and the Decision (serialization) as named schemas for an OpenAPI document's
+    ``components``, from the same models and generator as :func:`case_schema` and :func:`decision_schema`."""
+    _, top = models_json_schema([(Case, "validation"), (Decision, "serialization")], ref_template=ref_template,
+                                schema_generator=_ContractSchema)
+    return dict(top.get("$defs", {}))
 
 
 def schema_for(kind: str) -> dict[str, Any]:

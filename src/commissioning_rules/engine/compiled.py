@@ -18,7 +18,7 @@ be read. Nothing from a rule is executed: paths and parameter names appear only 
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence, cast
 
 from commissioning_rules.engine.rule import AllOf, AnyOf, Compare, Condition, Param, Rule
 from commissioning_rules.engine.values import Fact, encode
@@ -45,7 +45,7 @@ def _split(rule: Rule) -> tuple[tuple[Compare, ...], Condition | None]:
     n = 0
     while n < len(conditions) and _is_presence(conditions[n]):
         n += 1
-    guards, rest = tuple(conditions[:n]), conditions[n:]
+    guards, rest = cast(tuple[Compare, ...], tuple(conditions[:n])), conditions[n:]
     if not rest:
         return guards, None
     return guards, rest[0] if len(rest) == 1 else AllOf(tuple(rest))

@@ -1,11 +1,28 @@
 """The durable_rules engine: the only module that imports durable_rules.
 
 It compiles a policy's rule data into one durable ruleset, once, and evaluates each case in an isolated
-session. Every trap measured in ``notes/durable-rules.md`` is defeated here:
+session. Every trap listed on the docs site's engine notes (``docs/engines.md``) is defeated here:
 
 * facts, not events: a case is one ``assert_facts`` call (events are consumed by the first rule that fires);
 * no background dispatcher: :class:`_QuietHost` never starts the stock host's timer threads, so actions run
   only inside our call, on our thread;
+* no wall clock: durable's own action loop (``Ruleset._flush_actions``) gives up on a session once 10 seconds
+  of local wall-clock time (``_unix_now()``, ``datetime.now()``) have passed since an action began, and returns
+  as if the case were done, its remaining actions silently dropped. A loaded machine, a long GC pause, a
+  suspended container, an NTP step or a daylight-saving change all trigger it. :class:`_SynchronousRuleset`
+  runs the actions itself, one after the other until durable has none left for the session, reading no
+  clock (our actions are synchronous: there is nothing to time out). The C core's own 30-second action lease
+  (``STATE_LEASE_TIME``) only holds back an action that is started and not completed or abandoned; the loop
+  always does one or the other before returning;
+* an unfinished evaluation cannot be returned: :meth:`DurableEngine.run` raises :class:`EngineError` unless
+  durable reports the session's action chain complete (the stock loop, when it gives up, reports nothing);
+* fixed-size tables in the C engine: past them durable returns an error part-way through an assertion and
+  leaves a half-built session that crashes the process when it is freed (``munmap_chunk(): invalid
+  pointer``), or it loops for ever, or it writes past an array (a segfault). :func:`durable_limits` finds a
+  policy that could reach one, before durable sees it: :class:`DurableEngine` then refuses to be built
+  (``EngineError``, naming the limit and the reference engine) and ``check`` reports it. A fact with too many
+  keys is refused before it is asserted. Should durable still fail inside an assertion, the session is not
+  freed and the engine refuses every later case.
 * sessions are borrowed from a bounded pool of sids whose 32-bit FNV-1a hashes are checked distinct at
   start-up (durable looks sessions up by that hash), and are deleted in ``finally``;
 * an action's exception is stored by durable as text in the state: we check it and raise;
@@ -20,10 +37,12 @@ from __future__ import annotations
 
 import copy
 import itertools
+import json
 import queue
 from typing import Any, Mapping, Sequence
 
-from durable import engine as _durable
+import durable_rules_engine as _c_engine  # pyright: ignore[reportMissingImports]  # not installed on 3.13+
+from durable import engine as _durable  # pyright: ignore[reportMissingImports]  # not installed on 3.13+
 
 from commissioning_rules.engine.rule import AllOf, AnyOf, Compare, Condition, Param, Rule
 from commissioning_rules.engine.values import Fact, encode, nested
@@ -39,7 +58,97 @@ _compiled_names = itertools.count()
 
 
 class EngineError(RuntimeError):
-    """durable_rules reported a failure while evaluating a case."""
+    """durable_rules reported a failure while evaluating a case, or cannot run this policy safely."""
+
+
+# --- durable's fixed-size tables ------------------------------------------------------------------------
+# durable_rules 2.0.28's C engine (src/rules/events.c, rete.h, state.h) sizes these tables at compile time.
+# Each figure was measured here at and one past the limit (tests/test_durable_limits.py).
+
+#: ``MAX_STACK_SIZE``: conditions that have matched one fact and wait on durable's stack to be followed. 64 on
+#: the stack is fine; the 65th is error 303 in the middle of an assertion, and the session is then corrupt.
+MAX_MATCH_STACK = 64
+#: ``MAX_OBJECT_PROPERTIES`` (255) less the id durable adds: the keys of one fact, nested keys and objects
+#: included. 253 are fine; 254 write past the table (a segfault, or a corrupt heap).
+MAX_FACT_KEYS = 253
+#: ``BETA_LIST_LENGTH`` (256) less the slot that ends the list: durable rules whose conditions end at one node
+#: (e.g. every rule that reads a parameter ends at the node that matches the parameters fact). 255 are fine;
+#: past them durable reads and writes beyond the list (undefined: measured a segfault, a refusal with error
+#: 108, and a run that seemed fine).
+MAX_RULES_AT_ONE_NODE = 255
+REFERENCE_INSTEAD = "evaluate this policy with engine='reference' (the same rules, without durable's tables)"
+
+
+def _alpha_network(definition: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """durable's alpha network as it builds it from ``definition``: per fact type, a tree of the conditions
+    (in ``$and`` order, identical conditions under one parent shared, rete.c ``findAlpha``); each node counts
+    the rule patterns ending there under the key ``None``."""
+    roots: dict[str, dict[Any, Any]] = {}
+    for rule in definition.values():
+        for pattern in rule["all"]:
+            ((_alias, body),) = pattern.items()
+            conditions = body["$and"] if "$and" in body else [body]
+            node = roots.setdefault(conditions[0]["t"], {None: 0})
+            for condition in conditions[1:]:
+                node = node.setdefault(json.dumps(condition, sort_keys=True), {None: 0})
+            node[None] += 1
+    return roots
+
+
+def _equality_path(condition: str) -> str | None:
+    """The path an equality with a constant tests (``{"v.kind": "charity"}``), else ``None``."""
+    ((path, value),) = json.loads(condition).items()
+    return None if path.startswith("$") or isinstance(value, dict) else path
+
+
+def _worst_stack(node: Mapping[Any, Any], pending: int = 0) -> int:
+    """The most conditions durable's matching stack can hold below ``node`` (events.c ``handleAlpha``).
+
+    Matching a fact, durable pops a condition and pushes every child condition the fact satisfies. At worst
+    every child is satisfied, except that equalities of one path with different constants exclude each other
+    (one at most); and the child followed first leaves all its siblings waiting.
+    """
+    children = [key for key in node if key is not None]
+    paths = {_equality_path(key) for key in children} - {None}
+    satisfied = sum(1 for key in children if _equality_path(key) is None) + len(paths)
+    return max([pending + satisfied] + [_worst_stack(node[key], pending + satisfied - 1) for key in children])
+
+
+def _most_rules_at_one_node(node: Mapping[Any, Any]) -> int:
+    return max([node[None]] + [_most_rules_at_one_node(node[key]) for key in node if key is not None])
+
+
+def _fact_keys(values: Mapping[str, Any]) -> int:
+    return sum(1 + (_fact_keys(v) if isinstance(v, dict) else 0) for v in values.values())
+
+
+def durable_limits(rules: Sequence[Rule], fact_types: Sequence[str] = ()) -> list[str]:
+    """Why durable_rules cannot run ``rules`` safely (empty when it can): each fixed table of its C engine that
+    some case could overflow. The bounds hold for every case, so a policy that passes never reaches them."""
+    definition = _definition(rules, fact_types)
+    problems = []
+    for fact_type, root in sorted(_alpha_network(definition).items()):
+        stack = _worst_stack(root)
+        if stack > MAX_MATCH_STACK:
+            problems.append(
+                f"a {fact_type} fact can satisfy {stack} conditions at once in durable's matching stack, which holds "
+                f"{MAX_MATCH_STACK} (MAX_STACK_SIZE): fewer rules on {fact_type} facts, or conditions that exclude "
+                "each other (equal to different values), would fit"
+            )
+        shared = _most_rules_at_one_node(root)
+        if shared > MAX_RULES_AT_ONE_NODE:
+            problems.append(
+                f"{shared} durable rules end at one condition on {fact_type} facts, and durable links at most "
+                f"{MAX_RULES_AT_ONE_NODE} (BETA_LIST_LENGTH)"
+            )
+    parameters = {name for rule in rules for name in rule.cites}  # at most these cross in the parameters fact
+    keys = len(parameters) + 3  # sid, t and the object holding the values
+    if keys > MAX_FACT_KEYS:
+        problems.append(
+            f"the parameters fact would have {keys} keys ({len(parameters)} parameters), and durable holds "
+            f"{MAX_FACT_KEYS} per fact (MAX_OBJECT_PROPERTIES)"
+        )
+    return problems
 
 
 def fnv1a_32(text: str) -> int:
@@ -113,8 +222,43 @@ def _definition(rules: Sequence[Rule], fact_types: Sequence[str] = ()) -> dict[s
     return definition
 
 
-class _QuietHost(_durable.Host):
-    """A durable Host without the background dispatcher; actions record firings for the calling session."""
+class _SynchronousRuleset(_durable.Ruleset):  # type: ignore[misc]  # durable ships no types
+    """durable's Ruleset with its action loop replaced by one that reads no clock.
+
+    The loop is durable's own (``Ruleset._flush_actions`` in durable 2.0.28) less its wall-clock cut-off
+    (``Closure._has_completed``): each action runs to its end, durable's state is updated, and
+    ``complete_and_start_action`` hands over the session's next action until there is none. ``complete`` is
+    called exactly once: with the final state when durable has no action left, or with the error.
+    """
+
+    def _flush_actions(self, state: Any, result_container: dict[str, Any], state_offset: int, complete: Any) -> None:
+        closure = None
+        try:
+            while "message" in result_container:
+                action_name, message = next(iter(result_container.pop("message").items()))
+                closure = _durable.Closure(self._host, self, state, message, state_offset)
+                finished: list[Any] = []
+                # A synchronous action (ours all are) has run, or stored its exception in the state, when
+                # ``run`` returns; durable's Promise calls ``finished`` then.
+                self._actions[action_name].run(closure, finished.append)
+                if not finished:
+                    raise EngineError(f"the action {action_name!r} did not finish synchronously")
+                _c_engine.update_state(self._handle, json.dumps(closure.s._d, ensure_ascii=False))
+                following = _c_engine.complete_and_start_action(self._handle, closure._handle)
+                closure = None
+                if following:
+                    result_container["message"] = json.loads(following)
+        except BaseException as error:
+            if closure is not None:
+                _c_engine.abandon_action(self._handle, closure._handle)
+            complete(error, None)
+            return
+        complete(None, state)
+
+
+class _QuietHost(_durable.Host):  # type: ignore[misc]  # durable ships no types: Host is Any
+    """A durable Host without the background dispatcher and with :class:`_SynchronousRuleset`; actions record
+    firings for the calling session."""
 
     def __init__(self, definitions: dict[str, Any], firings: dict[str, list[tuple[int, int]]]) -> None:
         self._firings = firings
@@ -122,6 +266,16 @@ class _QuietHost(_durable.Host):
 
     def _run(self) -> None:  # the stock host starts timer threads here
         return None
+
+    def register_rulesets(self, ruleset_definitions: dict[str, Any]) -> list[str]:
+        # The stock method builds durable's own Ruleset (with the wall-clock loop); we use no store callbacks.
+        for name, definition in ruleset_definitions.items():
+            if name in self._ruleset_directory:
+                raise EngineError(f"ruleset {name!r} is already registered")
+            ruleset = _SynchronousRuleset(name, self, definition)
+            self._ruleset_directory[name] = ruleset
+            self._ruleset_list.append(ruleset)
+        return list(ruleset_definitions)
 
     def get_action(self, action_name: str) -> Any:
         firings = self._firings
@@ -143,11 +297,19 @@ class DurableEngine:
     def __init__(self, rules: Sequence[Rule], fact_types: Sequence[str] = ()) -> None:
         """``fact_types``: the kinds of fact ``run`` may be given besides those the rules read."""
         self.rules = tuple(rules)
+        problems = durable_limits(self.rules, fact_types)
+        if problems:
+            raise EngineError(f"durable-rules cannot run this policy safely: {'; '.join(problems)}. {REFERENCE_INSTEAD}")
         self.ruleset = f"commissioning-{next(_compiled_names)}"
         self._firings: dict[str, list[tuple[int, int]]] = {}
         definition = copy.deepcopy({self.ruleset: _definition(self.rules, fact_types)})
-        self._host = _QuietHost(definition, self._firings)
+        try:
+            self._host = _QuietHost(definition, self._firings)
+        except _c_engine.error as error:  # a table durable checks itself, when the ruleset is built
+            raise EngineError(f"durable-rules refused this policy ({error}). {REFERENCE_INSTEAD}") from None
         self._sids = _sid_pool(SESSION_POOL_SIZE)
+        #: Set when durable failed inside an assertion: its state is then not to be trusted, nor freed.
+        self._broken: str | None = None
 
     def live_sessions(self) -> list[str]:
         """The sids durable still holds state for (none once every call has returned)."""
@@ -168,19 +330,44 @@ class DurableEngine:
         return self._sids.qsize()
 
     def run(self, facts: Sequence[Fact], parameters: Mapping[str, Any]) -> list[tuple[int, int]]:
+        if self._broken:
+            raise EngineError(f"this durable-rules engine failed earlier ({self._broken}). {REFERENCE_INSTEAD}")
+        batch = [{"sid": "", "t": "parameters", _VALUES: dict(parameters)}]
+        batch += [{"sid": "", "t": f.type, "i": i, _VALUES: nested(f.values)} for i, f in enumerate(facts)]
+        for fact in batch:
+            if _fact_keys(fact) > MAX_FACT_KEYS:
+                raise EngineError(
+                    f"a {fact['t']} fact has {_fact_keys(fact)} keys and durable holds {MAX_FACT_KEYS} per fact "
+                    f"(MAX_OBJECT_PROPERTIES). {REFERENCE_INSTEAD}"
+                )
         sid = self._sids.get()  # blocks when every session is in use: the pool bounds live sessions
+        for fact in batch:
+            fact["sid"] = sid
+        corrupt = False
         try:
             self._firings[sid] = []
-            batch = [{"sid": sid, "t": "parameters", _VALUES: dict(parameters)}]
-            batch += [{"sid": sid, "t": f.type, "i": i, _VALUES: nested(f.values)} for i, f in enumerate(facts)]
-            state = self._host.assert_facts(self.ruleset, batch)
-            if isinstance(state, dict) and state.get("exception"):
+            try:
+                state = self._host.assert_facts(self.ruleset, batch)
+            except _c_engine.error as error:
+                # durable stopped part-way (a table full): freeing this session would crash the process.
+                corrupt = True
+                self._broken = str(error)
+                raise EngineError(f"durable-rules failed part-way through a case ({error}). {REFERENCE_INSTEAD}") from None
+            # Our loop hands back the session's final state once durable has no action left for it; anything
+            # else (durable's stock loop returns 0 when it drops the remaining actions) is an evaluation
+            # that did not finish, and its firings are incomplete.
+            if not isinstance(state, dict) or state.get("sid") != sid:
+                raise EngineError(
+                    "durable_rules returned before running every action for this case; its result is incomplete"
+                )
+            if state.get("exception"):
                 raise EngineError(f"a rule action failed: {state['exception']}")
             # Several branches of one rule may fire on a fact: one conclusion per rule and fact.
             return sorted(set(self._firings[sid]))
         finally:
             self._firings.pop(sid, None)
-            try:
-                self._host.delete_state(self.ruleset, sid)
-            finally:
-                self._sids.put(sid)
+            if not corrupt:  # a corrupt session is left alone, and its sid retired with it
+                try:
+                    self._host.delete_state(self.ruleset, sid)
+                finally:
+                    self._sids.put(sid)

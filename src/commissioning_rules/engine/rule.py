@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import Enum
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, Any, Callable, Protocol, Union
 
 if TYPE_CHECKING:
     from commissioning_rules.engine.values import Fact
@@ -290,6 +290,29 @@ def _with_presence(when: Condition, presence: list[Compare]) -> Condition:
     return all_of(*presence, when)
 
 
+class AssemblyContext(Protocol):
+    """What a rule set's ``assemble`` step may read besides its firings (``evaluate.Context`` is one). The case
+    (a ``models.Case``) and the resolved parameters are typed loosely here: the engine layer imports nothing
+    from the layers above it."""
+
+    @property
+    def case(self) -> Any: ...
+
+    @property
+    def as_of(self) -> _dt.date: ...
+
+    @property
+    def parameters(self) -> Any: ...
+
+    def because(self, firing: Firing) -> str:
+        """The rule's ``because`` with the facts and parameter values it used filled in."""
+        ...
+
+
+#: A rule set's assemble step: its firings (in rule order) and the context → the Decision fields it decides.
+Assemble = Callable[[list["Firing"], AssemblyContext], dict[str, Any]]
+
+
 @dataclass(frozen=True)
 class RuleSet:
     """The rules of one framework section and the visible step that assembles their conclusions.
@@ -305,7 +328,7 @@ class RuleSet:
     title: str
     inputs: tuple[str, ...]
     rules: tuple[Rule, ...]
-    assemble: object  # Callable[[list[Firing], Context], dict[str, object]]
+    assemble: Assemble
     #: The single-hit decision tables among these rules (checked complete and unambiguous by ``check``).
     tables: tuple[DecisionTable, ...] = ()
     #: The earlier stages this rule set follows from (3.5, 3.4.1): where one's decision does not allow it, the

@@ -1,4 +1,4 @@
-"""Typed models of the JSON contract (DESIGN.md): the case a user gives and the Decision we return."""
+"""Typed models of the JSON contract (docs/json-contract.md): the case a user gives and the Decision we return."""
 
 from commissioning_rules.models.case import (
     AdditionalCriterion,

@@ -1,4 +1,4 @@
-"""The case: everything a user may tell us, as typed, validated models (DESIGN.md, contract version 1).
+"""The case: everything a user may tell us, as typed, validated models (docs/json-contract.md, contract version 1).
 
 Every part of a case is optional; a rule set runs when its inputs are present. Unknown fields are rejected,
 money is ``Decimal`` pounds, dates are ``date``. Within the organisation, a fact left out is *not stated*: a
@@ -8,11 +8,13 @@ conservatively, as the field's ``when_unstated`` says.
 
 from __future__ import annotations
 
+import collections
 from enum import Enum
+from typing import Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, ModelWrapValidatorHandler, model_validator
 
-from commissioning_rules.models.types import STRICT_MODEL, Bool, IsoDate, Money, Text, unstated_means
+from commissioning_rules.models.types import STRICT_MODEL, Bool, IsoDate, Money, Text, refuse_deep_nesting, unstated_means
 
 
 class OrganisationKind(str, Enum):
@@ -178,8 +180,8 @@ class Service(BaseModel):
 
     @model_validator(mode="after")
     def _unique_criterion_ids(self) -> Service:
-        ids = [c.id for c in self.additional_criteria]
-        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        counts = collections.Counter(c.id for c in self.additional_criteria)  # linear: a long list cannot stall
+        duplicates = sorted(i for i, n in counts.items() if n > 1)
         if duplicates:
             raise ValueError(f"additional_criteria: ids must be unique, repeated: {', '.join(duplicates)}")
         return self
@@ -289,6 +291,18 @@ class Case(BaseModel):
     award: Award | None = None
     review: Review | None = None
     departure: Departure | None = None
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _bounded_nesting(cls, data: Any, handler: ModelWrapValidatorHandler[Case]) -> Case:
+        if isinstance(data, dict):  # raw input: a hostile depth is refused before any field is read
+            refuse_deep_nesting(cls.__name__, data)
+        return handler(data)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """How hypothesis (and IPython) print a case: its minimal JSON (what is not stated left out), as a call
+        that rebuilds it, instead of thirty ``None`` fields."""
+        printer.text(f"Case.model_validate_json({self.model_dump_json(exclude_none=True)!r})")
 
 
 #: The case parts, in contract order (what the rules read: not the date or the caller's reference).

@@ -1,4 +1,4 @@
-"""The Decision: what ``evaluate`` returns. ``model_dump(mode="json")`` is the output contract of DESIGN.md."""
+"""The Decision: what ``evaluate`` returns. ``model_dump(mode="json")`` is the output contract (docs/json-contract.md)."""
 
 from __future__ import annotations
 

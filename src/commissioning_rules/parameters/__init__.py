@@ -67,8 +67,12 @@ class Parameter:
         if self.unit == "months":
             return f"{value} month" + ("" if value == 1 else "s")
         if self.unit == "date":
-            return value.isoformat()
+            return str(value.isoformat())
         return str(value)
+
+
+#: No parameter amount reaches this (13 digits of pounds): a sanity bound, not a policy figure.
+_MONEY_BOUND = Decimal(10) ** 13
 
 
 def _convert(name: str, unit: str, raw: Any) -> Any:
@@ -79,7 +83,12 @@ def _convert(name: str, unit: str, raw: Any) -> Any:
             value = Decimal(str(raw))
         except InvalidOperation:
             raise ParameterError(f"{name}: {raw!r} is not an amount of money") from None
-        if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")):
+        if not value.is_finite() or value < 0:
+            raise ParameterError(f"{name}: {raw!r} is not a non-negative amount in pounds and pence")
+        if value >= _MONEY_BOUND:  # also keeps quantize within the decimal context (29 digits raised there)
+            shown = repr(raw) if len(str(raw)) <= 40 else f"an amount of {len(str(raw))} characters"
+            raise ParameterError(f"{name}: {shown} is more than an amount of money can be (under £10,000,000,000,000)")
+        if value != value.quantize(Decimal("0.01")):
             raise ParameterError(f"{name}: {raw!r} is not a non-negative amount in pounds and pence")
         return value.quantize(Decimal("0.01"))
     if unit in ("months", "integer"):

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from commissioning_rules.batch import field_path, load_json
 from commissioning_rules.compare import Change, changes, flatten
+from commissioning_rules.engine import engine_name
 from commissioning_rules.evaluate import evaluate
 from commissioning_rules.models.case import Case
 from commissioning_rules.models.decision import Decision
@@ -58,7 +59,7 @@ def evaluate_and_record(
     """
     case = case if isinstance(case, Case) else Case.model_validate(case)
     source = PolicySource.of(policy, policy_text)
-    decision = evaluate(case, policy=policy, as_of=as_of, engine=engine)
+    decision = evaluate(case, policy=policy, as_of=as_of, engine=engine_name(engine))
     (record,) = store.append([Draft.of(case, decision, source, supersedes=supersedes)])
     return decision, record
 
@@ -239,7 +240,7 @@ def replay(record: Record, *, engine: str | None = None) -> Replay:
         "argument": {"as_of": record.as_of}, "case": {}, "today": {"today": record.as_of},
     }.get(record.as_of_source, {"as_of": record.as_of})
     try:
-        decision = evaluate(case, policy=policy, engine=used, **dated)
+        decision = evaluate(case, policy=policy, engine=engine_name(used), **dated)
     except (ParameterError, RuntimeError, ValueError) as error:
         return failed(str(error))
     data = decision.model_dump(mode="json")

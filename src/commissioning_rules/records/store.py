@@ -68,28 +68,36 @@ class RecordStore(Protocol):
 
     def append(self, drafts: Sequence[Draft]) -> list[Record]:
         """Add ``drafts`` at the end of the chain, all in one transaction (all stored, or none)."""
+        ...
 
     def get(self, record_id: str) -> Record:
         """The record with this id; :class:`RecordNotFound` if there is none."""
+        ...
 
     def records(self, *, reference: str | None = None, since: dt.datetime | None = None,
                 until: dt.datetime | None = None, limit: int | None = None) -> Iterator[Record]:
         """Records in chain order, optionally only those with ``reference`` or evaluated in [since, until)."""
+        ...
 
     def chain(self) -> Iterator[Entry]:
         """Every entry (records and purge markers) in chain order."""
+        ...
 
     def markers(self) -> list[PurgeMarker]:
         """Every purge marker, in chain order."""
+        ...
 
     def head(self) -> tuple[int, str]:
         """The position and hash the chain's head row names."""
+        ...
 
     def policy_text(self, sha256: str) -> str | None:
         """A stored policy text by its SHA-256 (``None`` if absent)."""
+        ...
 
     def purge(self, before: dt.datetime, reason: str, *, dry_run: bool = False) -> PurgeMarker | None:
         """Remove every record evaluated before ``before``, leaving a purge marker (``None``: nothing to purge)."""
+        ...
 
     def close(self) -> None: ...
 
@@ -296,8 +304,8 @@ class Store:
                     current = [row]
             runs.append(_run(current))
             seq = head.seq + 1
-            draft = dict(seq=seq, marker_id=str(uuid.uuid4()), purged_at=now_utc(), before=before, reason=reason,
-                         count=len(rows), runs=tuple(runs), prev_hash=head.entry_hash)
+            draft: dict[str, Any] = dict(seq=seq, marker_id=str(uuid.uuid4()), purged_at=now_utc(), before=before,
+                                         reason=reason, count=len(rows), runs=tuple(runs), prev_hash=head.entry_hash)
             marker = PurgeMarker(**draft, entry_hash=marker_hash(PurgeMarker(**draft, entry_hash="")))
             if dry_run:
                 return marker  # nothing was changed: the transaction commits nothing

@@ -28,8 +28,12 @@ and one procedure apply, and neither falls as the value rises (tests prove both 
 
 from __future__ import annotations
 
+from typing import Any
+
 from commissioning_rules.engine.rule import (
+    AssemblyContext,
     Conclusion,
+    Condition,
     Firing,
     Param,
     Rule,
@@ -78,7 +82,7 @@ INCLUDES_VAT = "award.value_includes_vat"
 SAME_BASIS = eq(INCLUDES_VAT, Param("sub_central_threshold_includes_vat"))
 
 
-def _rule(name: str, topic: str, outcome: str, source: str, when, because: str, section: str = SECTION) -> Rule:
+def _rule(name: str, topic: str, outcome: str, source: str, when: Condition, because: str, section: str = SECTION) -> Rule:
     return Rule(f"approval.{name}", section, source, when, Conclusion(topic, outcome), because)
 
 
@@ -156,7 +160,7 @@ RULES = (
 )
 
 
-def assemble(firings: list[Firing], context) -> dict:
+def assemble(firings: list[Firing], context: AssemblyContext) -> dict[str, Any]:
     """Who decides (one ``decided_by`` firing), the procedure, the regime and the threshold, with their reasons."""
     outcome = {f.rule.then.topic: f.rule.then.outcome for f in firings}
     decided_by = outcome["decided_by"]  # the route enum is total: exactly one decided_by rule fires

@@ -13,9 +13,11 @@ alternative to a financial grant", sets out no basis of payment (each such term 
 
 from __future__ import annotations
 
+from typing import Any
+
 from dataclasses import dataclass
 
-from commissioning_rules.engine.rule import Conclusion, Firing, Rule, RuleSet, eq, not_, one_of
+from commissioning_rules.engine.rule import AssemblyContext, Conclusion, Firing, Rule, RuleSet, eq, not_, one_of
 from commissioning_rules.models.case import Route
 from commissioning_rules.models.decision import AwardTerm, AwardTerms
 from commissioning_rules.rules.external_route import IN_KIND_OFFER, ROUTE_TERMS
@@ -105,7 +107,7 @@ AGREEMENT_RULES = tuple(
 )
 
 
-def assemble(firings: list[Firing], context) -> dict:
+def assemble(firings: list[Firing], context: AssemblyContext) -> dict[str, Any]:
     """The agreement (one firing: the route enum is total) and every term, required or not, in the order above."""
     (agreement,) = (f.rule.then.outcome for f in firings if f.rule.then.topic == "agreement")
     terms = [

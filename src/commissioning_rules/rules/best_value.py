@@ -23,10 +23,12 @@ however cheap — never changes the choice (a property test proves it).
 
 from __future__ import annotations
 
+from typing import Any
+
 from decimal import Decimal
 from fractions import Fraction
 
-from commissioning_rules.engine.rule import Conclusion, Firing, Rule, RuleSet, is_false, is_true
+from commissioning_rules.engine.rule import AssemblyContext, Conclusion, Firing, Rule, RuleSet, is_false, is_true
 from commissioning_rules.facts import show
 from commissioning_rules.models.case import Option
 from commissioning_rules.models.decision import BestValue, OptionAppraisal
@@ -76,7 +78,7 @@ def sroi(option: Option) -> Fraction | None:
     return Fraction(total_value(option)) / Fraction(cost) if cost else None
 
 
-def _preference(index: int, option: Option) -> tuple:
+def _preference(index: int, option: Option) -> tuple[Any, ...]:
     """The sort key of an option meeting the outcomes: the greatest key gives best value (ties as documented)."""
     ratio = sroi(option)
     value = total_value(option)
@@ -90,7 +92,7 @@ def _shown(ratio: Fraction | None) -> Decimal | None:
     return (Decimal(ratio.numerator) / Decimal(ratio.denominator)).quantize(SROI_PLACES)
 
 
-def assemble(firings: list[Firing], context) -> dict:
+def assemble(firings: list[Firing], context: AssemblyContext) -> dict[str, Any]:
     """Appraise every option, rank those the rules found meeting the outcomes, and choose the first."""
     options = context.case.options
     if not options:

@@ -10,6 +10,7 @@ one fires; each table's tests prove it by enumerating the whole input domain on 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from commissioning_rules.engine.rule import Condition, Conclusion, DecisionTable, Firing, Rule, all_of, eq, one_of
 
@@ -17,7 +18,7 @@ from commissioning_rules.engine.rule import Condition, Conclusion, DecisionTable
 ANY = None
 
 
-def row_condition(columns: tuple[str, ...], cells: tuple) -> Condition:
+def row_condition(columns: tuple[str, ...], cells: tuple[Any, ...]) -> Condition:
     """The condition of one row: every column gets a cell (``ANY``, a value, or a tuple of values)."""
     tests = [
         one_of(path, cell) if isinstance(cell, tuple) else eq(path, cell)
@@ -37,7 +38,7 @@ class UniqueHitTable:
     columns: tuple[str, ...]
     facts: str  # a ``because`` template showing every column's value
 
-    def row(self, row: str, cells: tuple, outcome: str, source: str, because: str) -> Rule:
+    def row(self, row: str, cells: tuple[Any, ...], outcome: str, source: str, because: str) -> Rule:
         return Rule(
             f"{self.name}.{row}", self.section, source, row_condition(self.columns, cells),
             Conclusion(self.topic, outcome), f"{because} ({self.facts})",

@@ -34,10 +34,14 @@ the notice be reduced only where the award is time-limited).
 
 from __future__ import annotations
 
+from typing import Any
+
 from commissioning_rules.calendar import add_months, latest_start
 from commissioning_rules.engine.rule import (
-    DecisionTable,
+    AssemblyContext,
     Conclusion,
+    Condition,
+    DecisionTable,
     Firing,
     Rule,
     RuleSet,
@@ -90,7 +94,7 @@ EXTENDS = all_of(NEED_CONTINUES, STILL_A_PRIORITY, not_(BETTER_ROUTE), OUTCOMES_
 FUNDING_ENDS = not_(EXTENDS)
 
 
-def _review(reason: str, outcome: ReviewDecision, section: str, source: str, when, because: str) -> Rule:
+def _review(reason: str, outcome: ReviewDecision, section: str, source: str, when: Condition, because: str) -> Rule:
     return Rule(f"review.{outcome.value}.{reason}", section, source, when, Conclusion("review", outcome.value), because)
 
 
@@ -165,11 +169,11 @@ RULES = REVIEW_RULES + NOTICE_RULES
 _PERIOD_PARAMETER = {"ordinary": "notice_ordinary_months", "time_limited": "notice_time_limited_months"}
 
 
-def assemble(firings: list[Firing], context) -> dict:
+def assemble(firings: list[Firing], context: AssemblyContext) -> dict[str, Any]:
     """The review outcome (the one row that fired) and, when funding ends, the notice: its months (a parameter),
     its end date (``notice_served_on`` plus those calendar months, clamped to the month's last day) and its duties."""
     (row,) = [f for f in firings if f.rule.then.topic == "review"]
-    decided: dict = {
+    decided: dict[str, Any] = {
         "review": ReviewOutcome(outcome=ReviewDecision(row.rule.then.outcome), reason=row.rule.id.rsplit(".", 1)[-1]),
         "notice": None,
         "advisories": [],
@@ -179,7 +183,9 @@ def assemble(firings: list[Firing], context) -> dict:
         return decided
     (period,) = periods
     months = context.parameters[_PERIOD_PARAMETER[period]]
-    served = context.case.review.notice_served_on
+    review = context.case.review
+    assert review is not None  # the rule set runs only when the case has a review (its inputs)
+    served = review.notice_served_on
     ends_on = None
     if served is not None:
         try:

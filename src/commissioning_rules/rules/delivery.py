@@ -35,7 +35,9 @@ reduced capacity and partnership does not apply (rows 8-9).
 
 from __future__ import annotations
 
-from commissioning_rules.engine.rule import Firing, RuleSet
+from typing import Any
+
+from commissioning_rules.engine.rule import AssemblyContext, Firing, RuleSet
 from commissioning_rules.models.case import Capacity
 from commissioning_rules.models.decision import DeliveryDecision
 from commissioning_rules.rules.decision_table import ANY, UniqueHitTable
@@ -124,7 +126,7 @@ RULES = (
 )
 
 
-def assemble(firings: list[Firing], context) -> dict:
+def assemble(firings: list[Firing], context: AssemblyContext) -> dict[str, Any]:
     """Unique hit policy: the one row that fired decides the method."""
     firing = TABLE.hit(firings)
     return {"delivery": DeliveryDecision(method=firing.rule.then.outcome, reasons=[context.because(firing)])}

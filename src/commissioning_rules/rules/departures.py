@@ -21,8 +21,10 @@ the reason, a departure that is not documented is not permitted ("this should be
 
 from __future__ import annotations
 
-from commissioning_rules.engine.rule import Conclusion, DecisionTable, Firing, Rule, RuleSet, all_of, eq, is_false, is_true, one_of
-from commissioning_rules.models.case import DepartureReason
+from typing import Any
+
+from commissioning_rules.engine.rule import AssemblyContext, Conclusion, DecisionTable, Firing, Rule, RuleSet, all_of, eq, is_false, is_true, one_of
+from commissioning_rules.models.case import Departure, DepartureReason
 from commissioning_rules.models.decision import Advisory, DepartureDecision
 
 SECTION = "1.3"
@@ -60,7 +62,13 @@ RULES = (
 PERMITTED = {"named_example": True, "other_exceptional_reason": True, "not_documented": False}
 
 
-def assemble(firings: list[Firing], context) -> dict:
+def _departure(context: AssemblyContext) -> Departure:
+    departure: Departure | None = context.case.departure
+    assert departure is not None  # the rule set runs only when the case has a departure (its inputs)
+    return departure
+
+
+def assemble(firings: list[Firing], context: AssemblyContext) -> dict[str, Any]:
     """The one row that fired gives the decision; a departure for another reason also brings an advisory."""
     (row,) = firings
     basis = row.rule.then.outcome
@@ -72,7 +80,7 @@ def assemble(firings: list[Firing], context) -> dict:
                 message="a departure for a reason other than legislation or specific funding guidelines is permitted only as an exceptional reason that requires a different approach: the documentation must say why",
             )
         )
-    decision = DepartureDecision(permitted=PERMITTED[basis], reason=context.case.departure.reason.value, basis=basis)
+    decision = DepartureDecision(permitted=PERMITTED[basis], reason=_departure(context).reason.value, basis=basis)
     return {"departure": decision, "advisories": advisories}
 
 

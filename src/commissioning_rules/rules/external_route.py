@@ -51,9 +51,11 @@ route the chart does not give for these facts (a documented departure, 1.3, or f
 
 from __future__ import annotations
 
+from typing import Any
+
 from dataclasses import dataclass
 
-from commissioning_rules.engine.rule import Conclusion, Firing, Rule, RuleSet, StageGate, all_of, eq, is_true, not_
+from commissioning_rules.engine.rule import AssemblyContext, Conclusion, Firing, Rule, RuleSet, StageGate, all_of, eq, is_true, not_
 from commissioning_rules.models.case import FundingPurpose, InKindResource, Route
 from commissioning_rules.models.decision import Advisory, ProcessStep, RouteDecision
 from commissioning_rules.rules.decision_table import ANY, UniqueHitTable
@@ -250,7 +252,7 @@ def route_decision(route: str, reasons: list[str]) -> RouteDecision:
     )
 
 
-def assemble(firings: list[Firing], context) -> dict:
+def assemble(firings: list[Firing], context: AssemblyContext) -> dict[str, Any]:
     """Unique hit policy: the one row that fired decides the route; a mismatch with the award is an advisory."""
     firing = TABLE.hit([f for f in firings if f.rule.then.topic == "route"])
     decision = route_decision(firing.rule.then.outcome, [context.because(firing)])

@@ -8,7 +8,9 @@ These rules only ever add an advisory; nothing here can change eligibility (a pr
 
 from __future__ import annotations
 
-from commissioning_rules.engine.rule import Conclusion, Firing, Rule, RuleSet, all_of, is_true, not_
+from typing import Any
+
+from commissioning_rules.engine.rule import AssemblyContext, Conclusion, Firing, Rule, RuleSet, all_of, is_true, not_
 from commissioning_rules.models.decision import Advisory
 from commissioning_rules.rules.organisation_criteria import HAS_OR_WILL_HAVE_EMPLOYEES
 
@@ -35,7 +37,7 @@ RULES = (
 )
 
 
-def assemble(firings: list[Firing], context) -> dict:
+def assemble(firings: list[Firing], context: AssemblyContext) -> dict[str, Any]:
     advisories = [
         Advisory(id=f.rule.id, section=SECTION, message=context.because(f))
         for f in firings

@@ -33,11 +33,15 @@ gets a report within it.
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from commissioning_rules.calendar import add_months
 from commissioning_rules.engine.rule import (
-    DecisionTable,
-    Condition,
+    AssemblyContext,
     Conclusion,
+    Condition,
+    DecisionTable,
     Firing,
     Param,
     Rule,
@@ -191,7 +195,7 @@ EVIDENCE_RULES = tuple(
 RULES = PLAN_RULES + LEVEL_RULES + EVIDENCE_RULES
 
 
-def agreement_months(starts_on, ends_on) -> int:
+def agreement_months(starts_on: dt.date, ends_on: dt.date) -> int:
     """The agreement's length in whole calendar months, at least 1 (a report interval is a whole number of months)."""
     months = (ends_on.year - starts_on.year) * 12 + ends_on.month - starts_on.month
     while months > 0 and add_months(starts_on, months) > ends_on:
@@ -199,7 +203,7 @@ def agreement_months(starts_on, ends_on) -> int:
     return max(months, 1)
 
 
-def assemble(firings: list[Firing], context) -> dict:
+def assemble(firings: list[Firing], context: AssemblyContext) -> dict[str, Any]:
     """The plan: the heaviest level that fired (exactly one fires when the bands are ordered), what it means
     (its reporting interval and visits, from the parameters), the tools accepted, and any advisory."""
     levels = [MonitoringLevel(f.rule.then.outcome) for f in firings if f.rule.then.topic == "monitoring_level"]

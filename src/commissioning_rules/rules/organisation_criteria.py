@@ -17,15 +17,17 @@ not applicable; the applicant is eligible iff no criterion is not met.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from commissioning_rules.engine.rule import (
-    StageGate,
-    Condition,
+    AssemblyContext,
     Conclusion,
+    Condition,
     Firing,
     Param,
     Rule,
     RuleSet,
+    StageGate,
     all_of,
     any_of,
     gt,
@@ -350,7 +352,7 @@ def _status(outcomes: set[str]) -> Status:
     return Status.not_applicable
 
 
-def assemble(firings: list[Firing], context) -> dict:
+def assemble(firings: list[Firing], context: AssemblyContext) -> dict[str, Any]:
     """3.5: eligible iff every applicable criterion is met; every failure is reported, not just the first."""
     by_criterion: dict[str, list[Firing]] = {c: [] for c in CRITERIA}
     additional: dict[str, Firing] = {}

@@ -17,30 +17,38 @@ A policy officer can read and write these without Python (OpenFisca's discipline
 present with matching values (other keys are ignored); a list's items must each match a different item of the
 Decision's list, in any order (an empty list means the Decision's list must be empty); ``null`` means the
 Decision has none; other values must be equal (dates as ``YYYY-MM-DD``, money as in the JSON contract).
-Optional keys: ``engine`` (``reference`` or ``durable-rules``), ``as_of`` (overrides the case's). A file holds
-one test, or several as a list under ``tests:``.
+Optional keys: ``engine`` (``reference`` or ``durable-rules``), ``as_of`` (overrides the case's); ``fired`` and
+``not_fired`` (rule ids that must, or must not, fire); ``policy`` (``{name: ..., version: ...}``: the policy the
+test was written for — run under another, the test fails saying so; leave ``version`` out to pin the name only);
+and, for properties that compare two cases, ``variant`` (``{case: ..., expect: ...}``, a second case and what to
+expect of it) with ``same`` (paths whose values must be equal in both decisions). A path names a Decision's
+field, items of a list by their criterion or id: ``eligibility.criteria[financial_systems].status``,
+``monitoring.level``. A file holds one test, or several as a list under ``tests:``.
 
 Run a folder with ``commissioning-rules test DIR`` (:func:`main`), from Python with :func:`run_data_tests`, or
-under pytest with :func:`parametrize` (or ``-p commissioning_rules.testing.data_tests``, which collects
-``test_*.yaml``/``test_*.yml``/``test_*.json`` files). :func:`save_example` turns a counterexample (e.g. a
-property's shrunk case) into such a file in one call.
+under pytest: with :func:`parametrize`, or by this module's pytest plugin (registered when the package is
+installed), which collects ``test_*.yaml``/``test_*.yml``/``test_*.json`` data-test files and runs them under
+``--cr-policy FILE`` (else the Norwich framework); its ``cr_policy`` fixture gives your own tests the same
+policy. :func:`save_example` turns a counterexample (e.g. a property's shrunk case) into such a file in one call.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
+import re
 import sys
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 import yaml
 
-from commissioning_rules.engine import ENGINES
+from commissioning_rules.engine import ENGINES, engine_name
 from commissioning_rules.evaluate import evaluate
 from commissioning_rules.models.case import Case
 from commissioning_rules.models.decision import Decision
@@ -56,15 +64,20 @@ __all__ = [
     "load_data_tests",
     "main",
     "mismatches",
+    "expectation_at",
     "parametrize",
+    "pinned",
     "run_data_tests",
     "save_example",
+    "save_on_failure",
+    "value_at",
 ]
 
 SUFFIXES = (".yaml", ".yml", ".json")
 #: Decision keys that say how a decision was made, not what was decided: left out of a saved expectation.
 NOT_EXPECTED = ("as_of", "as_of_source", "policy", "engine", "findings", "parameters")
-_TEST_KEYS = {"name", "description", "case", "expect", "engine", "as_of"}
+_TEST_KEYS = {"name", "description", "case", "expect", "engine", "as_of", "policy", "fired", "not_fired", "variant", "same"}
+_MISSING = object()
 
 
 class DataTestError(ValueError):
@@ -119,6 +132,75 @@ def mismatches(expected: Any, actual: Any, path: str = "") -> list[str]:
     return []
 
 
+_STEP = re.compile(r"([^.\[\]]+)(?:\[([^\]]+)\])?")
+
+
+def _steps(path: str) -> list[tuple[str, str | None]]:
+    steps = []
+    for part in path.split("."):
+        match = _STEP.fullmatch(part)
+        if not match:
+            raise ValueError(f"path {path!r}: {part!r} is not a field or field[item]")
+        steps.append((match.group(1), match.group(2)))
+    return steps
+
+
+def _item(items: Any, label: str) -> tuple[str | None, Any]:
+    """The item of a Decision's list named ``label`` (by criterion, id or name), with the key naming it."""
+    for item in items if isinstance(items, list) else ():
+        for key in ("criterion", "id", "name", "rule"):
+            if isinstance(item, dict) and item.get(key) == label:
+                return key, item
+    return None, _MISSING
+
+
+def value_at(decision: Mapping[str, Any], path: str) -> Any:
+    """The value at ``path`` in a Decision as JSON (``eligibility.criteria[financial_systems].status``); a
+    ``KeyError`` naming the path when the Decision has nothing there."""
+    value: Any = decision
+    for field_name, label in _steps(path):
+        value = value.get(field_name, _MISSING) if isinstance(value, Mapping) else _MISSING
+        if label is not None and value is not _MISSING:
+            _, value = _item(value, label)
+        if value is _MISSING:
+            raise KeyError(f"the Decision has nothing at {path!r}")
+    return value
+
+
+def expectation_at(decision: Mapping[str, Any], path: str) -> dict[str, Any]:
+    """The Decision's value at ``path`` as a (subset) expectation: ``{"eligibility": {"criteria":
+    [{"criterion": "financial_systems", "status": "not_met"}]}}`` for ``eligibility.criteria[financial_systems].status``."""
+    steps = _steps(path)
+    value_at(decision, path)  # a clear KeyError first
+
+    def build(node: Any, rest: list[tuple[str, str | None]]) -> Any:
+        (field_name, label), rest = rest[0], rest[1:]
+        child = node[field_name]
+        if label is None:
+            return {field_name: build(child, rest) if rest else child}
+        key, item = _item(child, label)
+        return {field_name: [{key: label, **(build(item, rest) if rest else item)}]}
+
+    return build(decision, steps)
+
+
+def _merge(left: Any, right: Any) -> Any:
+    """Two expectations as one (mappings merged, list items named alike merged)."""
+    if isinstance(left, dict) and isinstance(right, dict):
+        return {**left, **{k: _merge(left[k], v) if k in left else v for k, v in right.items()}}
+    if isinstance(left, list) and isinstance(right, list):
+        merged = list(left)
+        for item in right:
+            key = next((k for k in ("criterion", "id", "name", "rule") if isinstance(item, dict) and k in item), None)
+            at = next((i for i, old in enumerate(merged) if key and isinstance(old, dict) and old.get(key) == item[key]), None)
+            if at is None:
+                merged.append(item)
+            else:
+                merged[at] = _merge(merged[at], item)
+        return merged
+    return right
+
+
 @dataclass(frozen=True)
 class DataTest:
     """One test: a case and the parts of its Decision expected."""
@@ -131,6 +213,11 @@ class DataTest:
     engine: str | None = None
     as_of: dt.date | None = None
     index: int = 0
+    policy: Mapping[str, str] | None = None
+    fired: tuple[str, ...] = ()
+    not_fired: tuple[str, ...] = ()
+    variant: Mapping[str, Any] | None = None
+    same: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
@@ -140,12 +227,43 @@ class DataTest:
         return self.id
 
     def run(self, policy: Policy | None = None, engine: str | None = None) -> DataTestResult:
-        """Evaluate the case and compare; an invalid case or a failing evaluation is an error, not a crash."""
+        """Evaluate the case (and its variant) and compare; an invalid case, a failing evaluation or a policy
+        other than the one the test records is an error, not a crash."""
+        used = policy if policy is not None else Policy.default()
+        if self.policy:
+            recorded = {key: str(value) for key, value in self.policy.items()}
+            if recorded.get("name", used.name) != used.name or recorded.get("version", used.version) != used.version:
+                return DataTestResult(
+                    self,
+                    error=f"written for {recorded.get('name')!r} (version {recorded.get('version', 'any')}) but run under "
+                    f"{used.name!r} (version {used.version}): check the expectation still holds under this policy and "
+                    "save the test again (or leave 'version' out of its 'policy' to pin the name only)",
+                )
         try:
-            decision = evaluate(self.case, policy=policy, as_of=self.as_of, engine=engine or self.engine)
+            decision = evaluate(self.case, policy=policy, as_of=self.as_of, engine=engine_name(engine or self.engine))
+            other = (
+                evaluate(self.variant["case"], policy=policy, as_of=self.as_of, engine=engine_name(engine or self.engine))
+                if self.variant else None
+            )
         except Exception as error:  # noqa: BLE001 - reported as the test's error
             return DataTestResult(self, error=f"{type(error).__name__}: {error}")
-        return DataTestResult(self, mismatches=mismatches(_plain(self.expect), decision.model_dump(mode="json")))
+        dumped = decision.model_dump(mode="json")
+        found = mismatches(_plain(self.expect), dumped)
+        fired = {finding.rule for finding in decision.findings}
+        found += [f"rule {rule} was expected to fire but did not" for rule in self.fired if rule not in fired]
+        found += [f"rule {rule} was expected not to fire but fired" for rule in self.not_fired if rule in fired]
+        if other is not None and self.variant is not None:
+            variant = other.model_dump(mode="json")
+            found += [f"variant: {m}" for m in mismatches(_plain(self.variant.get("expect") or {}), variant)]
+            for path in self.same:
+                try:
+                    mine, theirs = value_at(dumped, path), value_at(variant, path)
+                except KeyError as error:
+                    found.append(f"{path}: {error.args[0]} (case or variant)")
+                    continue
+                if mine != theirs:
+                    found.append(f"{path}: {json.dumps(mine, default=str)} for the case but {json.dumps(theirs, default=str)} for the variant; expected the same")
+        return DataTestResult(self, mismatches=found)
 
     def check(self, policy: Policy | None = None, engine: str | None = None) -> None:
         """Run, and raise ``AssertionError`` listing every mismatch (for pytest)."""
@@ -199,6 +317,14 @@ def load_file(path: str | Path) -> list[DataTest]:
             raise DataTestError(f"{at}: unknown keys {sorted(unknown)}; expected some of {sorted(_TEST_KEYS)}")
         if not isinstance(entry["case"], dict) or not isinstance(entry["expect"], dict):
             raise DataTestError(f"{at}: 'case' and 'expect' must be mappings")
+        variant = entry.get("variant")
+        if variant is not None and (not isinstance(variant, dict) or "case" not in variant or set(variant) - {"case", "expect"}):
+            raise DataTestError(f"{at}: 'variant' is a mapping with 'case' and, optionally, 'expect'")
+        for key in ("fired", "not_fired", "same"):
+            if not isinstance(entry.get(key, []), list) or not all(isinstance(v, str) for v in entry.get(key, [])):
+                raise DataTestError(f"{at}: '{key}' must be a list of {'paths' if key == 'same' else 'rule ids'}")
+        if "policy" in entry and (not isinstance(entry["policy"], dict) or set(entry["policy"]) - {"name", "version"}):
+            raise DataTestError(f"{at}: 'policy' is a mapping with 'name' and, optionally, 'version'")
         as_of = entry.get("as_of")
         if isinstance(as_of, str):
             as_of = dt.date.fromisoformat(as_of)
@@ -212,6 +338,11 @@ def load_file(path: str | Path) -> list[DataTest]:
                 engine=entry.get("engine"),
                 as_of=as_of,
                 index=i,
+                policy=entry.get("policy"),
+                fired=tuple(entry.get("fired", [])),
+                not_fired=tuple(entry.get("not_fired", [])),
+                variant=variant,
+                same=tuple(entry.get("same", [])),
             )
         )
     return tests
@@ -290,6 +421,28 @@ def expected_from(decision: Decision) -> dict[str, Any]:
     return expected
 
 
+def pinned(decision: Decision, pin: Iterable[str], policy: Policy | None = None) -> tuple[dict[str, Any], list[str], list[str]]:
+    """What ``pin`` names of ``decision``, as an expectation: each rule id (a rule of ``policy``, default the
+    Decision's own policy … or Norwich's) as fired or not fired, each path (``eligibility.eligible``,
+    ``eligibility.criteria[financial_systems].status``) as the value the Decision has there. Returns
+    ``(expect, fired, not_fired)``; a name that is neither raises ``ValueError``."""
+    rules = {rule.id for rule in (policy or Policy.default()).rules}
+    dumped = decision.model_dump(mode="json")
+    fired_now = {finding.rule for finding in decision.findings}
+    expect: dict[str, Any] = {}
+    fired: list[str] = []
+    not_fired: list[str] = []
+    for name in pin:
+        if name in rules or name in fired_now:
+            (fired if name in fired_now else not_fired).append(name)
+            continue
+        try:
+            expect = _merge(expect, expectation_at(dumped, name))
+        except KeyError as error:
+            raise ValueError(f"pin {name!r}: not a rule of the policy, and {error.args[0]}") from None
+    return expect, fired, not_fired
+
+
 def save_example(
     case: Case | Mapping[str, Any],
     decision_or_expected: Decision | Mapping[str, Any],
@@ -297,29 +450,104 @@ def save_example(
     *,
     name: str | None = None,
     description: str = "",
+    pin: Iterable[str] | None = None,
+    policy: Policy | None = None,
+    variant: Case | Mapping[str, Any] | None = None,
+    variant_expect: Mapping[str, Any] | None = None,
+    same: Iterable[str] = (),
 ) -> Path:
     """Write ``case`` and what to expect of it as a data test file (YAML, or JSON if ``path`` ends ``.json``).
 
-    ``decision_or_expected`` is a Decision (pinned with :func:`expected_from`) or the expected parts as a
-    mapping — e.g. ``{"eligibility": {"eligible": True}}`` for a property's counterexample the policy got
-    wrong. The case is validated first. Returns the path written."""
+    ``decision_or_expected`` is a Decision or the expected parts as a mapping — e.g.
+    ``{"eligibility": {"eligible": True}}`` for a property's counterexample the policy got wrong. A Decision is
+    pinned whole (:func:`expected_from`), or only what ``pin`` names (:func:`pinned`: rule ids, fired or not,
+    and paths such as ``eligibility.criteria[financial_systems].status``). The policy's name and version are
+    recorded (``policy``, else the Decision's): run under another policy, the test fails saying so. ``variant``
+    (with ``variant_expect`` and ``same``, the paths equal in both decisions) keeps a pair of cases for a
+    property that compares two. The cases are validated first. Returns the path written."""
     model = case if isinstance(case, Case) else Case.model_validate(case)
-    expected = (
-        expected_from(decision_or_expected) if isinstance(decision_or_expected, Decision) else _plain(decision_or_expected)
+    fired: list[str] = []
+    not_fired: list[str] = []
+    if isinstance(decision_or_expected, Decision):
+        if pin is not None:
+            expected, fired, not_fired = pinned(decision_or_expected, pin, policy)
+        else:
+            expected = expected_from(decision_or_expected)
+    else:
+        expected = _plain(decision_or_expected)
+    recorded = (
+        {"name": policy.name, "version": policy.version} if policy is not None
+        else decision_or_expected.policy.model_dump(mode="json") if isinstance(decision_or_expected, Decision)
+        else None
     )
     path = Path(path)
-    document = {
+    document: dict[str, Any] = {
         "name": name or path.stem.replace("_", " "),
         **({"description": description} if description else {}),
+        **({"policy": {"name": recorded["name"], "version": recorded["version"]}} if recorded else {}),
         "case": model.model_dump(mode="json", exclude_none=True),
         "expect": expected,
+        **({"fired": fired} if fired else {}),
+        **({"not_fired": not_fired} if not_fired else {}),
     }
+    if variant is not None:
+        other = variant if isinstance(variant, Case) else Case.model_validate(variant)
+        document["variant"] = {
+            "case": other.model_dump(mode="json", exclude_none=True),
+            **({"expect": _plain(variant_expect)} if variant_expect else {}),
+        }
+        if same:
+            document["same"] = list(same)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix == ".json":
         path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", "utf-8")
     else:
         path.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=110), "utf-8")
     return path
+
+
+def _final_run() -> bool:
+    """Whether a failure now is the one to keep: outside hypothesis, or hypothesis's final replay of the shrunk
+    (minimal) failing example — not each of the many failing calls while it shrinks."""
+    control = sys.modules.get("hypothesis.control")
+    if control is None or not control.currently_in_test_context():
+        return True
+    return control.current_build_context().is_final
+
+
+@contextlib.contextmanager
+def save_on_failure(
+    case: Case | Mapping[str, Any],
+    path: str | Path,
+    *,
+    expect: Mapping[str, Any] | None = None,
+    pin: Iterable[str] | None = None,
+    policy: Policy | None = None,
+    name: str | None = None,
+) -> Iterator[None]:
+    """In your own property test, keep the shrunk counterexample as a data test, in one call::
+
+        @given(crst.cases(policy))
+        def test_small_groups(case):
+            with data_tests.save_on_failure(case, "regressions/small_groups.yaml", policy=policy,
+                                            expect={"eligibility": {"eligible": True}}):
+                assert ...
+
+    When the block fails, the file is written once, for the minimal case hypothesis reports (not for every
+    failing example it tries while shrinking), and the failure goes on. ``expect`` states what the policy
+    should decide; ``pin`` (rule ids, paths) pins parts of the Decision as it is instead."""
+    try:
+        yield
+    except Exception:
+        if _final_run():
+            if expect is None and pin is None:
+                raise ValueError("save_on_failure: give expect= (what the policy should decide) or pin= (what to keep)") from None
+            if expect is not None:
+                recorded = policy or Policy.default()
+                save_example(case, expect, path, name=name, policy=recorded)
+            else:
+                save_example(case, evaluate(case, policy=policy), path, name=name, pin=pin, policy=policy)
+        raise
 
 
 # --- pytest ------------------------------------------------------------------------------------------------------
@@ -338,18 +566,50 @@ def parametrize(directory: str | Path, argname: str = "data_test") -> Any:
     return pytest.mark.parametrize(argname, tests, ids=[t.id for t in tests])
 
 
+def pytest_addoption(parser: Any) -> None:
+    from commissioning_rules.testing.pytest_policy import add_policy_option
+
+    add_policy_option(parser)
+
+
+def _looks_like_data_tests(path: Path) -> bool:
+    """Whether a ``test_*`` YAML/JSON file is meant as data tests (a mapping with ``case``, ``expect`` or
+    ``tests``), so another tool's ``test_*.json`` is left alone; a malformed data test is still collected and
+    reported, not skipped."""
+    try:
+        data = _read(path)
+    except (DataTestError, OSError, UnicodeDecodeError):
+        return True  # reported as the file's error when collected
+    return isinstance(data, dict) and bool({"case", "expect", "tests"} & set(data))
+
+
 def pytest_collect_file(parent: Any, file_path: Path) -> Any:
-    """With ``-p commissioning_rules.testing.data_tests``: collect ``test_*.yaml``/``.yml``/``.json`` files."""
-    if file_path.suffix in SUFFIXES and file_path.name.startswith("test_"):
+    """Collect ``test_*.yaml``/``.yml``/``.json`` data-test files; each test runs under the session's policy
+    (``--cr-policy FILE``, else the Norwich framework)."""
+    if file_path.suffix in SUFFIXES and file_path.name.startswith("test_") and _looks_like_data_tests(file_path):
         return _DataTestFile.from_parent(parent, path=file_path)
     return None
 
 
-def _pytest_classes() -> tuple[type, type]:
+def _cr_policy(request: Any) -> Policy:
+    """The policy the session tests: ``--cr-policy FILE`` (or the ``cr_policy`` setting), else the Norwich
+    framework. Use it in your own tests, e.g. ``properties.check_all(cr_policy)``."""
+    from commissioning_rules.testing.pytest_policy import session_policy
+
+    return session_policy(request.config)
+
+
+if "pytest" in sys.modules:  # loaded as a plugin (the command line imports this module without pytest)
+    import pytest
+
+    cr_policy = pytest.fixture(scope="session", name="cr_policy")(_cr_policy)
+
+
+def _pytest_classes() -> tuple[Any, Any]:
     import pytest
 
     class DataTestFile(pytest.File):
-        def collect(self):
+        def collect(self) -> Iterator[Any]:
             for test in load_file(self.path):
                 yield DataTestItem.from_parent(self, name=test.name, test=test)
 
@@ -359,9 +619,11 @@ def _pytest_classes() -> tuple[type, type]:
             self.test = test
 
         def runtest(self) -> None:
-            self.test.check()
+            from commissioning_rules.testing.pytest_policy import session_policy
 
-        def repr_failure(self, excinfo: Any, style: Any = None) -> str:
+            self.test.check(session_policy(self.config))
+
+        def repr_failure(self, excinfo: Any, style: Any = None) -> Any:
             if isinstance(excinfo.value, AssertionError):
                 return str(excinfo.value)
             return super().repr_failure(excinfo)
@@ -375,7 +637,7 @@ def _pytest_classes() -> tuple[type, type]:
 class _Lazy:
     """The pytest node classes, built on first use (pytest is only needed when collecting under pytest)."""
 
-    _classes: tuple[type, type] | None = None
+    _classes: tuple[Any, Any] | None = None
 
     @classmethod
     def from_parent(cls, parent: Any, **kwargs: Any) -> Any:

@@ -12,16 +12,32 @@ Each property is a plain function of one case (and a policy): it returns ``True`
 
 :func:`check_all` runs every property with hypothesis on cases from
 :func:`commissioning_rules.testing.strategies.cases`; a failure is shrunk to a minimal case and reported as
-JSON, ready for :func:`commissioning_rules.testing.data_tests.save_example`.
+JSON, ready for :func:`commissioning_rules.testing.data_tests.save_example` (or, in one call,
+:meth:`PropertyViolation.save`).
+
+Your own property joins them as a :class:`PropertySpec`: a function ``(case, policy, *, engine=None) -> bool``
+(``True``: it checked something; ``False``: it does not apply to the case) that raises
+:class:`PropertyViolation` — or simply fails an ``assert`` — when the policy breaks it::
+
+    def small_groups_need_no_audit(case, policy, *, engine=None):
+        ...
+        assert decision.eligibility.eligible, "a small group was refused"
+        return True
+
+    properties.check_all(my_policy, extra=[properties.PropertySpec("small_groups_need_no_audit",
+                                                                   small_groups_need_no_audit, require=("organisation",))])
+
+In your own hypothesis tests, :func:`case_json` shows a case as its minimal JSON; a :class:`Case` prints that way
+in hypothesis's "Falsifying example" too.
 
 The properties, and the policy text they come from:
 
-* ``deterministic`` — same case, same Decision, whatever was evaluated in between (DESIGN: ``evaluate`` is a
-  pure function of case, policy and as_of);
+* ``deterministic`` — same case, same Decision, whatever was evaluated in between (the JSON contract's
+  guarantees, docs/json-contract.md: ``evaluate`` is a pure function of case, policy and as_of);
 * ``engines_agree`` — every engine (compiled, durable_rules where it imports) gives the reference interpreter's
   Decision but for ``engine``;
-* ``complete`` — every rule set whose inputs the case has gives its answer (DESIGN, "Anchors": every valid
-  case gets an answer);
+* ``complete`` — every rule set whose inputs the case has gives its answer (the JSON contract's
+  guarantees: every valid case gets an answer);
 * ``gate_monotonic`` — showing one more organisational requirement never turns eligible into ineligible (3.5.1);
 * ``living_wage_never_decides`` — paying the living wage, or not, decides nothing (2.3: "encourages");
 * ``monitoring_never_lighter`` — monitoring is never lighter as the award's value or complexity rises (3.7);
@@ -33,20 +49,27 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
+import difflib
 import json
+import re
 import threading
 import weakref
 from decimal import Decimal
-from typing import Any, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
-from commissioning_rules.engine import ENGINES, durable_available
+from commissioning_rules.compare import EXPLANATIONS
+from commissioning_rules.engine import ENGINES, durable_available, engine_name
+from commissioning_rules.engine.rule import AssemblyContext, Firing, RuleSet
 from commissioning_rules.evaluate import evaluate
 from commissioning_rules.models.case import Accounts, BusinessPlan, Case, Complexity, InsuranceCover
 from commissioning_rules.models.decision import Decision
 from commissioning_rules.models.types import MAX_MONEY
 from commissioning_rules.policy import Policy
 
-#: Monitoring levels from lightest to most intensive (DESIGN: ``monitoring.level``).
+if TYPE_CHECKING:
+    from hypothesis import settings as Settings
+
+#: Monitoring levels from lightest to most intensive (the JSON contract's ``monitoring.level``).
 MONITORING_LEVELS = ("light", "standard", "intensive")
 #: Ladders of the organisation's graded answers, weakest first: a step up shows more (3.5.1).
 ACCOUNTS_LADDER = ((None, Accounts.none, Accounts.unexamined), (Accounts.independently_examined, Accounts.audited))
@@ -66,14 +89,53 @@ class PropertyViolation(AssertionError):
     """
 
     def __init__(
-        self, prop: str, message: str, case: Case, decision: Decision | None = None, variant: Case | None = None
+        self,
+        prop: str,
+        message: str,
+        case: Case,
+        decision: Decision | None = None,
+        variant: Case | None = None,
+        *,
+        expect: dict[str, Any] | None = None,
+        variant_expect: dict[str, Any] | None = None,
+        same: Sequence[str] = (),
     ) -> None:
         self.prop = prop
         self.message = message
         self.case = case
         self.decision = decision
         self.variant = variant
+        #: What a correct policy decides (for ``case``, for ``variant``, and the paths equal in both), where the
+        #: property can say: what :meth:`save` writes.
+        self.expect = expect
+        self.variant_expect = variant_expect
+        self.same = tuple(same)
         super().__init__(f"{prop}: {message}\ncase (JSON):\n{case_json(case)}")
+
+    def save(
+        self, path: str | Any, policy: Policy | None = None, *, expect: dict[str, Any] | None = None,
+        pin: Iterable[str] | None = None,
+    ) -> Any:
+        """Keep this (shrunk) counterexample as a data test, in one call: the case, and its variant for a
+        property comparing two, with what a correct policy decides — the property's own expectation (gate
+        monotonic: both eligible; living wage: the same outcome either way), else ``expect``, else the parts
+        ``pin`` names of the Decision as it is. Records ``policy``'s name and version. Returns the path."""
+        from commissioning_rules.testing.data_tests import save_example
+
+        policy = _policy(policy)
+        expected = expect if expect is not None else self.expect
+        if expected is None and not self.same and pin is None:
+            raise ValueError(
+                f"{self.prop}: this counterexample has no expectation the file can state by itself; "
+                "pass expect={...} (what the policy should decide) or pin=[...] (rule ids or paths to keep)"
+            )
+        if expected is None and pin is not None:
+            decision = self.decision or evaluate(self.case, policy=policy)
+            return save_example(self.case, decision, path, name=self.prop, description=self.message, pin=pin, policy=policy)
+        return save_example(
+            self.case, expected or {}, path, name=self.prop, description=self.message, policy=policy,
+            variant=self.variant, variant_expect=self.variant_expect, same=self.same,
+        )
 
 
 def case_json(case: Case) -> str:
@@ -92,24 +154,63 @@ def decided(decision: Decision, *, drop: Iterable[str] = ()) -> dict[str, Any]:
 def _evaluate(prop: str, case: Case, policy: Policy, engine: str | None) -> Decision:
     """``evaluate``, with an exception on a valid case reported as a violation (a rule never raises)."""
     try:
-        return evaluate(case, policy=policy, engine=engine)
+        return evaluate(case, policy=policy, engine=engine_name(engine))
     except Exception as error:  # noqa: BLE001 - any exception on valid input is the finding
         text = str(error)
         shown = text if len(text) <= 300 else text[:300] + " …"
         raise PropertyViolation(prop, f"evaluate raised {type(error).__name__}: {shown}", case) from error
 
 
+#: Keys that name an item of a list in a Decision (a criterion, an advisory, a process step …).
+_ITEM_NAMES = ("criterion", "id", "name", "rule")
+
+
+def _label(item: Any, index: int) -> str:
+    """An item of a Decision's list by its name (``financial_systems``), else by its position."""
+    if isinstance(item, dict):
+        for key in _ITEM_NAMES:
+            if isinstance(item.get(key), str):
+                return item[key]
+    return str(index)
+
+
 def _difference(left: Any, right: Any, path: str = "") -> str:
-    """Where two JSON values first differ, as ``path: left != right``."""
+    """Where two JSON values first differ, as ``path: left != right``; list items named by their criterion,
+    id or name (``eligibility.criteria[financial_systems].status``), not their position."""
     if isinstance(left, dict) and isinstance(right, dict):
-        for key in sorted(set(left) | set(right)):
+        # an outcome (a status, a level) before the words explaining it (reasons, because …)
+        for key in sorted(set(left) | set(right), key=lambda k: (k in EXPLANATIONS, k)):
             if left.get(key) != right.get(key):
                 return _difference(left.get(key), right.get(key), f"{path}.{key}" if path else key)
     if isinstance(left, list) and isinstance(right, list) and len(left) == len(right):
         for i, (a, b) in enumerate(zip(left, right)):
             if a != b:
-                return _difference(a, b, f"{path}[{i}]")
+                label = _label(a, i)
+                return _difference(a, b, f"{path}[{label if label == _label(b, i) else i}]")
     return f"{path or '(whole)'}: {json.dumps(left, default=str)} != {json.dumps(right, default=str)}"
+
+
+def rules_deciding(
+    decision: Decision, criterion: str, policy: Policy | None = None, outcome: str | None = None
+) -> list[str]:
+    """The rules that fired for ``criterion`` in ``decision`` (ids; only those concluding ``outcome``, if
+    given), found by the rules' conclusions."""
+    conclusions = {rule.id: rule.then for rule in _policy(policy).rules}
+    return [
+        f.rule for f in decision.findings
+        if f.rule in conclusions and conclusions[f.rule].topic == criterion
+        and outcome in (None, conclusions[f.rule].outcome)
+    ]
+
+
+def _behind(path: str, decisions: Sequence[tuple[str, Decision]], policy: Policy) -> str:
+    """For a difference in a criterion, the rules that fired for it in each decision, named."""
+    match = re.match(r"eligibility\.criteria\[([^\]]+)\]", path)
+    if not match:
+        return ""
+    criterion = match.group(1)
+    shown = [f"{label}: {', '.join(rules_deciding(d, criterion, policy)) or 'none'}" for label, d in decisions]
+    return f" (rules that fired for {criterion} — " + "; ".join(shown) + ")"
 
 
 def _policy(policy: Policy | None) -> Policy:
@@ -140,7 +241,8 @@ def deterministic(
             raise PropertyViolation(
                 "deterministic",
                 f"engine {first.engine}: a second evaluation (after {len(others)} other cases) differs at "
-                + _difference(decided(first), decided(again)),
+                + (where := _difference(decided(first), decided(again)))
+                + _behind(where, [("first", first), ("second", again)], policy),
                 case,
                 first,
             )
@@ -156,10 +258,15 @@ def engines_agree(case: Case, policy: Policy | None = None) -> bool:
     for name in _engines(None):
         if name == "reference":
             continue
-        got = decided(_evaluate("engines_agree", case, policy, name), drop=["engine"])
+        other = _evaluate("engines_agree", case, policy, name)
+        got = decided(other, drop=["engine"])
         if got != expected:
+            where = _difference(got, expected)
             raise PropertyViolation(
-                "engines_agree", f"{name} != reference at " + _difference(got, expected), case, reference
+                "engines_agree",
+                f"{name} != reference at " + where + _behind(where, [(name, other), ("reference", reference)], policy),
+                case,
+                reference,
             )
     return True
 
@@ -173,10 +280,10 @@ def _recording(policy: Policy) -> Policy:
     """``policy`` with each rule set's ``assemble`` wrapped to record what it returned (same rules, same
     parameters, so the same decisions); made once per policy."""
 
-    def wrap(ruleset):
+    def wrap(ruleset: RuleSet) -> RuleSet:
         original = ruleset.assemble
 
-        def assemble(firings, context):
+        def assemble(firings: list[Firing], context: AssemblyContext) -> dict[str, Any]:
             produced = original(firings, context)
             calls = getattr(_recorded, "calls", None)
             if calls is not None:
@@ -289,8 +396,8 @@ def improvements(case: Case) -> list[tuple[str, Case]]:
         rung = next(i for i, step in enumerate(ladder) if now in step)
         if rung + 1 < len(ladder):
             for better in ladder[rung + 1]:
-                shown = now.value if now is not None else None
-                found.append((f"organisation.{name}: {shown} -> {better.value}", with_organisation(**{name: better})))
+                shown = getattr(now, "value", None)
+                found.append((f"organisation.{name}: {shown} -> {getattr(better, 'value', None)}", with_organisation(**{name: better})))
     service = case.service
     if service is not None:
         for i, criterion in enumerate(service.additional_criteria):
@@ -315,12 +422,15 @@ def gate_monotonic(case: Case, policy: Policy | None = None, *, engine: str | No
         after = _evaluate("gate_monotonic", improved, policy, engine)
         if after.eligibility is None or not after.eligibility.eligible:
             failed = [c.criterion for c in (after.eligibility.criteria if after.eligibility else []) if c.status.value == "not_met"]
+            because = "; ".join(f"{c} by {', '.join(rules_deciding(after, c, policy, 'not_met')) or 'no rule'}" for c in failed)
             raise PropertyViolation(
                 "gate_monotonic",
-                f"eligible as given, but ineligible after {change} (criteria now not met: {failed})",
+                f"eligible as given, but ineligible after {change} (criteria now not met: {because})",
                 case,
                 before,
                 variant=improved,
+                expect={"eligibility": {"eligible": True}},
+                variant_expect={"eligibility": {"eligible": True}},
             )
     return True
 
@@ -340,13 +450,16 @@ def living_wage_never_decides(case: Case, policy: Policy | None = None, *, engin
         other = _evaluate("living_wage_never_decides", variant, policy, engine)
         left, right = decided(base, drop=ignore), decided(other, drop=ignore)
         if left != right:
+            where = _difference(left, right)
             raise PropertyViolation(
                 "living_wage_never_decides",
                 f"pays_living_wage {case.organisation.pays_living_wage} -> {pays} changes "
-                + _difference(left, right),
+                + where
+                + _behind(where, [(f"pays_living_wage {case.organisation.pays_living_wage}", base), (f"pays_living_wage {pays}", other)], policy),
                 case,
                 base,
                 variant=variant,
+                same=[where.split(":", 1)[0]],
             )
     return True
 
@@ -382,7 +495,9 @@ def monitoring_never_lighter(case: Case, policy: Policy | None = None, *, engine
         return MONITORING_LEVELS.index(level)
 
     start = rank(base)
-    variants = [(f"award.value {award.value} -> {v}", {"value": v}) for v in _higher_values(award.value, policy, case.as_of)]
+    variants: list[tuple[str, dict[str, Any]]] = [
+        (f"award.value {award.value} -> {v}", {"value": v}) for v in _higher_values(award.value, policy, case.as_of)
+    ]
     variants += [
         (f"award.complexity {award.complexity.value} -> {c.value}", {"complexity": c})
         for c in COMPLEXITY_LADDER[COMPLEXITY_LADDER.index(award.complexity) + 1 :]
@@ -461,7 +576,9 @@ def notice_never_shorter(
 
 @dataclasses.dataclass(frozen=True)
 class PropertySpec:
-    """A property, the case parts it needs, and whether it also draws other cases (isolation)."""
+    """A property: its ``name``, its ``check`` function ``(case, policy, *, engine=None) -> bool``, the case
+    parts it needs (``require``), whether it also draws other cases (``draws_others``: passed as ``others=``)
+    and whether it takes ``engine=`` (``takes_engine``)."""
 
     name: str
     check: Callable[..., bool]
@@ -508,8 +625,19 @@ class PropertiesFailed(AssertionError):
         self.violations = [r.violation for r in results if r.violation is not None]
         super().__init__("\n\n".join(str(v) for v in self.violations))
 
+    def save(self, directory: Any, policy: Policy | None = None) -> list[Any]:
+        """Each violation that states its own expectation as ``directory/<property>.yaml`` (see
+        :meth:`PropertyViolation.save`); returns the paths written."""
+        from pathlib import Path
 
-def default_settings(max_examples: int = 100, *, derandomize: bool = False):
+        return [
+            v.save(Path(directory) / f"{v.prop}.yaml", policy)
+            for v in self.violations
+            if v.expect is not None or v.same
+        ]
+
+
+def default_settings(max_examples: int = 100, *, derandomize: bool = False) -> Settings:
     """Hypothesis settings for policy properties: no deadline (durable's first compile is slow), quiet (the
     violation carries the minimal case as JSON), one bug per property; ``derandomize`` for the same cases on
     every run."""
@@ -526,8 +654,24 @@ def default_settings(max_examples: int = 100, *, derandomize: bool = False):
     )
 
 
+def property_spec(prop: str | PropertySpec, extra: Iterable[PropertySpec] = ()) -> PropertySpec:
+    """The property called ``prop`` (a shipped one, or one of ``extra``), or ``prop`` itself if a spec; an
+    unknown name is a ``ValueError`` listing the known ones."""
+    if isinstance(prop, PropertySpec):
+        return prop
+    known = {**PROPERTIES, **{spec.name: spec for spec in extra}}
+    if prop not in known:
+        close = difflib.get_close_matches(str(prop), known, 1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ValueError(
+            f"unknown property {prop!r}{hint} The properties are {sorted(known)}; add your own with "
+            "PropertySpec(name, function, require=...) passed to check() or check_all(extra=[...])"
+        )
+    return known[prop]
+
+
 def check(
-    name: str,
+    name: str | PropertySpec,
     policy: Policy | None = None,
     *,
     as_of: dt.date | None = None,
@@ -536,26 +680,35 @@ def check(
     engine: str | None = None,
     exclude: Iterable[str] = (),
 ) -> PropertyResult:
-    """Run the property called ``name`` on generated cases; never raises for a violation (see ``.violation``)."""
+    """Run the property called ``name`` (or a :class:`PropertySpec` of your own) on generated cases; never raises
+    for a violation (see ``.violation``). An ``AssertionError`` a property raises counts as its violation."""
     from hypothesis import given
     from hypothesis import strategies as st
 
     from commissioning_rules.testing.strategies import cases
 
-    spec = PROPERTIES[name]
+    spec = property_spec(name)
     policy = _policy(policy)
-    result = PropertyResult(name)
+    result = PropertyResult(spec.name)
     exclude = tuple(exclude)
     strategy = cases(policy, as_of, require=spec.require, exclude=exclude)
     others = st.lists(cases(policy, as_of, exclude=exclude), max_size=3) if spec.draws_others else st.just([])
     options: dict[str, Any] = {"engine": engine} if spec.takes_engine else {}
 
-    @(settings or default_settings(max_examples))
+    chosen: Settings = settings or default_settings(max_examples)
+
+    @chosen
     @given(case=strategy, others=others)
     def run(case: Case, others: list[Case]) -> None:
         result.examples += 1
         extra = {"others": others} if spec.draws_others else {}
-        if spec.check(case, policy, **options, **extra):
+        try:
+            applied = spec.check(case, policy, **options, **extra)
+        except PropertyViolation:
+            raise
+        except AssertionError as error:  # a property of your own that simply asserts
+            raise PropertyViolation(spec.name, str(error) or "assertion failed", case) from error
+        if applied:
             result.applied += 1
 
     try:
@@ -584,23 +737,24 @@ def check_all(
     settings: Any = None,
     engine: str | None = None,
     exclude: Iterable[str] = (),
+    extra: Iterable[PropertySpec] = (),
 ) -> list[PropertyResult]:
     """Run every property (or those named) against ``policy`` on generated cases.
 
-    ``exclude`` names case parts never generated. Returns one :class:`PropertyResult` per property when all pass (a property that applied to no case — e.g.
+    ``exclude`` names case parts never generated; ``extra`` adds properties of your own (each a
+    :class:`PropertySpec`), run after the shipped ones (or, named in ``properties``, where named). Returns one :class:`PropertyResult` per property when all pass (a property that applied to no case — e.g.
     monitoring, when the policy decides none — is ``skipped``); raises :class:`PropertiesFailed`, an
     ``AssertionError`` listing each violation with its shrunk case as JSON, when any fails. Use it in pytest::
 
         def test_policy_holds():
             properties.check_all(my_policy)
     """
-    names = list(properties) if properties is not None else list(PROPERTIES)
-    unknown = set(names) - set(PROPERTIES)
-    if unknown:
-        raise ValueError(f"unknown properties {sorted(unknown)}; known: {sorted(PROPERTIES)}")
+    extra = tuple(extra)
+    names = list(properties) if properties is not None else [*PROPERTIES, *(spec.name for spec in extra)]
+    specs = [property_spec(name, extra) for name in names]  # every name checked before any runs
     results = [
-        check(name, policy, as_of=as_of, max_examples=max_examples, settings=settings, engine=engine, exclude=exclude)
-        for name in names
+        check(spec, policy, as_of=as_of, max_examples=max_examples, settings=settings, engine=engine, exclude=exclude)
+        for spec in specs
     ]
     if any(r.violation for r in results):
         raise PropertiesFailed(results)

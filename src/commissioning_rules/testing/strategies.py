@@ -10,11 +10,16 @@
 
 Every strategy follows a :class:`~commissioning_rules.Policy` and an ``as_of`` date:
 
-* **money** lands at, just below and just above every ``GBP`` parameter in force (``£4,999.99``, ``£5,000.00``,
-  ``£5,000.01`` for the default accounts threshold), read from the policy's parameters, so a council's own
-  thresholds — and any threshold a new rule set adds — get their own boundaries without changing this module;
-* **dates** favour month ends, leap days, the dates parameters take effect (and the day before), and ``as_of``
-  itself; ``as_of`` is drawn where every parameter of the policy has a value in force;
+* **money** lands at, just below and just above every value a ``GBP`` parameter has ever had (``£4,999.99``,
+  ``£5,000.00``, ``£5,000.01`` for the default accounts threshold; a council's £10,000 beside it), read from
+  the policy's parameters, so a council's own thresholds — and any threshold a new rule set adds — get their own
+  boundaries without changing this module. A field the policy's rules compare with parameters (turnover with
+  the accounts threshold, an award's value with the monitoring bands) lands on *those* parameters' values;
+* **dates**: ``as_of`` lands on both sides of every date a parameter changes value (the day before, the day,
+  the day after) half the time, and is otherwise drawn where every parameter of the policy has a value in
+  force; other dates favour month ends, leap days, the dates parameters take effect and ``as_of`` itself;
+* ``around="accounts_threshold"`` (on :func:`cases` and each part's strategy) aims at one parameter (or
+  several): most dates straddle its changes and most amounts land on its values;
 * **every enum member** and every tri-state answer (yes / no / not stated) is drawn.
 
 Strategies are derived from the case models' fields, so a field added to a model is generated too.
@@ -25,6 +30,7 @@ respected by construction; every case drawn validates.
 from __future__ import annotations
 
 import calendar
+import difflib
 import datetime as dt
 import functools
 import string
@@ -33,7 +39,7 @@ import typing
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from hypothesis import strategies as st
 from pydantic import BaseModel
@@ -55,6 +61,7 @@ from commissioning_rules.models.case import (
     Review,
     Service,
 )
+from commissioning_rules.engine.rule import Compare, Param
 from commissioning_rules.models.types import MAX_MONEY
 from commissioning_rules.policy import Policy
 
@@ -73,6 +80,8 @@ __all__ = [
     "awards",
     "boundary_amounts",
     "cases",
+    "change_dates",
+    "compared_parameters",
     "dates",
     "deliveries",
     "departures",
@@ -119,20 +128,23 @@ def earliest_as_of(policy: Policy | None = None) -> dt.date:
     it says when it takes effect)."""
     policy = _policy(policy)
     starts = [p.values[0].effective_from for p in policy.parameters.values() if p.values]
-    takes_effect = getattr(policy, "effective_from", None)
-    return max([*starts, *([takes_effect] if takes_effect else [])], default=EARLIEST_DATE)
+    takes_effect = policy.effective_from
+    known: list[dt.date] = [*starts, *([takes_effect] if takes_effect else [])]
+    return max(known) if known else EARLIEST_DATE
 
 
-def _month_ends(first: dt.date, last: dt.date) -> st.SearchStrategy[dt.date]:
-    def month_end(year_month: tuple[int, int]) -> dt.date:
-        year, month = year_month
-        return dt.date(year, month, calendar.monthrange(year, month)[1])
+def _month_ends(first: dt.date, last: dt.date) -> list[st.SearchStrategy[dt.date]]:
+    """Month ends in ``[first, last]`` (none or one strategy), drawn by month number: nothing filtered away."""
 
-    return (
-        st.tuples(st.integers(first.year, last.year), st.integers(1, 12))
-        .map(month_end)
-        .filter(lambda d: first <= d <= last)
-    )
+    def month_end(index: int) -> dt.date:
+        year, month = divmod(index, 12)
+        return dt.date(year, month + 1, calendar.monthrange(year, month + 1)[1])
+
+    low = first.year * 12 + first.month - 1  # the month of ``first``: its end is never before ``first``
+    high = last.year * 12 + last.month - 1
+    if month_end(high) > last:
+        high -= 1
+    return [st.integers(low, high).map(month_end)] if low <= high else []
 
 
 def _leap_days(first: dt.date, last: dt.date) -> list[dt.date]:
@@ -144,12 +156,38 @@ def _leap_days(first: dt.date, last: dt.date) -> list[dt.date]:
 
 
 def _parameter_dates(policy: Policy) -> set[dt.date]:
-    found = set()
+    found: set[dt.date] = set()
     for parameter in policy.parameters.values():
         for value in parameter.values:
-            found.update((value.effective_from, value.effective_from - dt.timedelta(days=1)))
+            found.update(value.effective_from + dt.timedelta(days=d) for d in (-1, 0, 1))
             if parameter.unit == "date":
                 found.add(value.value)
+    return found
+
+
+def _aim(policy: Policy, around: str | Iterable[str] | None) -> tuple[str, ...]:
+    """The parameter names ``around`` aims at, checked against the policy (a clear error for a typo)."""
+    names = (around,) if isinstance(around, str) else tuple(around or ())
+    unknown = [name for name in names if name not in policy.parameters]
+    if unknown:
+        close = {name: difflib.get_close_matches(name, policy.parameters, 1) for name in unknown}
+        hints = "".join(f"; did you mean {c[0]!r} for {n!r}?" for n, c in close.items() if c)
+        raise ValueError(f"around: {policy.name} has no parameter {', '.join(map(repr, unknown))}{hints}")
+    return tuple(sorted(set(names)))
+
+
+def change_dates(policy: Policy | None = None, around: str | Iterable[str] | None = None) -> dict[str, list[dt.date]]:
+    """Per parameter that changes value (or only those ``around`` names), the day before, the day and the day
+    after each date a later value takes effect: where a bug between the old value and the new shows."""
+    policy = _policy(policy)
+    aim = _aim(policy, around)
+    found: dict[str, list[dt.date]] = {}
+    for name, parameter in sorted(policy.parameters.items()):
+        if aim and name not in aim:
+            continue
+        days = sorted({v.effective_from + dt.timedelta(days=d) for v in parameter.values[1:] for d in (-1, 0, 1)})
+        if days:
+            found[name] = days
     return found
 
 
@@ -161,41 +199,113 @@ def dates(
     around: Iterable[dt.date] = (),
 ) -> st.SearchStrategy[dt.date]:
     """Dates in ``[first, last]`` favouring month ends, leap days, the dates ``policy``'s parameters take
-    effect (and the day before), and the days ``around`` (each given date and the days either side)."""
+    effect (and the days either side), and the days ``around`` (each given date and the days either side).
+    Every draw is a date in range: nothing is filtered away."""
     return _dates(first, last, _policy(policy), tuple(around))
 
 
 @functools.lru_cache(maxsize=1024)
 def _dates(first: dt.date, last: dt.date, policy: Policy, around: tuple[dt.date, ...]) -> st.SearchStrategy[dt.date]:
-    special = set(_leap_days(first, last)) | _parameter_dates(policy)
+    candidates = set(_leap_days(first, last)) | _parameter_dates(policy)
     for day in around:
-        special.update(day + dt.timedelta(days=d) for d in (-1, 0, 1))
-    special = sorted(d for d in special if first <= d <= last)
-    choices = [st.dates(first, last), _month_ends(first, last)]
+        candidates.update(day + dt.timedelta(days=d) for d in (-1, 0, 1))
+    special = sorted(d for d in candidates if first <= d <= last)
+    choices = [st.dates(first, last), *_month_ends(first, last)]
     if special:
         choices.insert(0, st.sampled_from(special))
     return st.one_of(*choices)
 
 
-@functools.lru_cache(maxsize=64)
-def as_of_dates(policy: Policy | None = None) -> st.SearchStrategy[dt.date]:
-    """Dates to apply ``policy`` at: from the first date all its parameters are in force to 2040."""
+def as_of_dates(policy: Policy | None = None, *, around: str | Iterable[str] | None = None) -> st.SearchStrategy[dt.date]:
+    """Dates to apply ``policy`` at, from the first date all its parameters are in force to 2040: half of them
+    the day before, the day or the day after a parameter changes value (each changing parameter alike; with
+    ``around``, two in three on the changes of the parameters named)."""
     policy = _policy(policy)
-    return dates(earliest_as_of(policy), LATEST_AS_OF, policy=policy)
+    return _as_of_dates(policy, _aim(policy, around))
 
 
-def money(policy: Policy | None = None, as_of: dt.date | None = None) -> st.SearchStrategy[Decimal]:
-    """Amounts in pounds (whole pence), half of them at or a penny either side of a policy threshold."""
-    return _money(tuple(boundary_amounts(policy, as_of)))
+@functools.lru_cache(maxsize=64)
+def _as_of_dates(policy: Policy, aim: tuple[str, ...]) -> st.SearchStrategy[dt.date]:
+    first = earliest_as_of(policy)
+    anywhere = dates(first, LATEST_AS_OF, policy=policy)
+    groups = [[day for day in days if first <= day <= LATEST_AS_OF] for days in change_dates(policy, aim).values()]
+    straddles = [st.sampled_from(days) for days in groups if days]
+    if not straddles:
+        return anywhere
+    changes = st.one_of(*straddles)
+    return _weighted([changes, changes, changes, anywhere] if aim else [changes, anywhere])
+
+
+def _weighted(strategies: list[st.SearchStrategy[Any]]) -> st.SearchStrategy[Any]:
+    """One of ``strategies``, each entry equally likely (so an entry given twice is drawn twice as often)."""
+    return st.sampled_from(strategies).flatmap(lambda strategy: strategy)
+
+
+def compared_parameters(policy: Policy | None = None) -> dict[str, frozenset[str]]:
+    """For each field name the policy's rules compare with a parameter (``annual_turnover``, ``value`` …), the
+    names of those parameters. Read from the rules' conditions, so a council's own rules count too."""
+    found: dict[str, set[str]] = {}
+
+    def walk(condition: Any) -> None:
+        if isinstance(condition, Compare):
+            if isinstance(condition.operand, Param):
+                found.setdefault(condition.path.rsplit(".", 1)[-1], set()).add(condition.operand.name)
+            return
+        for part in condition.conditions:
+            walk(part)
+
+    for rule in _policy(policy).rules:
+        walk(rule.when)
+    return {name: frozenset(params) for name, params in found.items()}
+
+
+def _boundary_groups(policy: Policy, names: Iterable[str]) -> list[tuple[Decimal, ...]]:
+    """Per ``GBP`` parameter named, every value it has had, a penny either side of each."""
+    groups = []
+    for name in sorted(names):
+        parameter = policy.parameters.get(name)
+        if parameter is None or parameter.unit != "GBP":
+            continue
+        amounts = {
+            a.quantize(PENNY) for v in parameter.values for a in (v.value - PENNY, v.value, v.value + PENNY)
+            if Decimal(0) <= a <= MAX_MONEY
+        }
+        if amounts:
+            groups.append(tuple(sorted(amounts)))
+    return groups
+
+
+def money(
+    policy: Policy | None = None,
+    as_of: dt.date | None = None,
+    *,
+    around: str | Iterable[str] | None = None,
+    field: str | None = None,
+) -> st.SearchStrategy[Decimal]:
+    """Amounts in pounds (whole pence), half of them at or a penny either side of a value some ``GBP``
+    parameter has had (every value it has ever had: ``as_of`` does not narrow them, since the bug often lives
+    between the old value and the new). With ``field`` (a field name such as ``annual_turnover``), the values of
+    the parameters the policy's rules compare that field with; with ``around``, two in three draws land on the
+    values of the parameters named."""
+    policy = _policy(policy)
+    return _money(policy, _aim(policy, around), field)
 
 
 @functools.lru_cache(maxsize=256)
-def _money(boundaries: tuple[Decimal, ...]) -> st.SearchStrategy[Decimal]:
-    return st.one_of(
-        st.sampled_from(boundaries),
+def _money(policy: Policy, aim: tuple[str, ...], field: str | None) -> st.SearchStrategy[Decimal]:
+    money_parameters = [name for name, p in policy.parameters.items() if p.unit == "GBP"]
+    compared = compared_parameters(policy).get(field or "", frozenset())
+    groups = _boundary_groups(policy, compared or money_parameters) + [(Decimal("0.00"), PENNY)]
+    boundaries = st.one_of(*(st.sampled_from(group) for group in groups))
+    ordinary = st.one_of(
         st.decimals(Decimal(0), TYPICAL_MONEY, places=2, allow_nan=False, allow_infinity=False),
         st.decimals(Decimal(0), MAX_MONEY, places=2, allow_nan=False, allow_infinity=False),
     )
+    aimed = _boundary_groups(policy, aim)
+    if not aimed:
+        return st.one_of(boundaries, ordinary)
+    on_aim = st.one_of(*(st.sampled_from(group) for group in aimed))
+    return _weighted([on_aim, on_aim, on_aim, on_aim, boundaries, ordinary])
 
 
 # --- strategies derived from the models' fields ----------------------------------------------------------
@@ -222,23 +332,23 @@ def requirement_fields() -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class _Context:
-    """What the strategies of one case follow: the policy, the date applied, and the money boundaries then."""
+    """What the strategies of one case follow: the policy, the date applied, and the parameters aimed at."""
 
     policy: Policy
     as_of: dt.date | None
-    boundaries: tuple[Decimal, ...]
+    aim: tuple[str, ...] = ()
 
-    def money(self) -> st.SearchStrategy[Decimal]:
-        return _money(self.boundaries)
+    def money(self, field: str | None = None) -> st.SearchStrategy[Decimal]:
+        return _money(self.policy, self.aim, field)
 
     def dates(self) -> st.SearchStrategy[dt.date]:
         around = (self.as_of,) if self.as_of else ()
         return dates(policy=self.policy, around=around)
 
 
-def _context(policy: Policy | None, as_of: dt.date | None) -> _Context:
+def _context(policy: Policy | None, as_of: dt.date | None, around: str | Iterable[str] | None = None) -> _Context:
     policy = _policy(policy)
-    return _Context(policy, as_of, tuple(boundary_amounts(policy, as_of)))
+    return _Context(policy, as_of, _aim(policy, around))
 
 
 _TEXT = st.text(string.ascii_letters + string.digits + " -'&", min_size=1, max_size=24).filter(str.strip)
@@ -255,8 +365,9 @@ def _plain(annotation: Any) -> tuple[Any, bool]:
     return annotation, False
 
 
-def _strategy_for(annotation: Any, context: _Context) -> st.SearchStrategy[Any]:
+def _strategy_for(annotation: Any, context: _Context, field: str | None = None) -> st.SearchStrategy[Any]:
     plain, optional = _plain(annotation)
+    strategy: st.SearchStrategy[Any]
     if typing.get_origin(plain) is tuple:
         item, _ = _plain(typing.get_args(plain)[0])
         if isinstance(item, type) and issubclass(item, Enum):
@@ -270,7 +381,7 @@ def _strategy_for(annotation: Any, context: _Context) -> st.SearchStrategy[Any]:
     elif plain is bool:
         strategy = st.booleans()
     elif plain is Decimal:
-        strategy = context.money()
+        strategy = context.money(field)
     elif plain is dt.date:
         strategy = context.dates()
     elif plain is str:
@@ -281,17 +392,17 @@ def _strategy_for(annotation: Any, context: _Context) -> st.SearchStrategy[Any]:
     return st.one_of(st.none(), strategy) if optional else strategy
 
 
-def _fields(model: type[BaseModel], context: _Context, **overrides: st.SearchStrategy[Any]) -> st.SearchStrategy[dict]:
+def _fields(model: type[BaseModel], context: _Context, **overrides: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, Any]]:
     return st.fixed_dictionaries(
         {
-            name: overrides[name] if name in overrides else _strategy_for(info.annotation, context)
+            name: overrides[name] if name in overrides else _strategy_for(info.annotation, context, name)
             for name, info in model.model_fields.items()
         }
     )
 
 
 def _model(model: type[BaseModel], context: _Context) -> st.SearchStrategy[Any]:
-    builders = {
+    builders: dict[type[BaseModel], Callable[[], st.SearchStrategy[Any]]] = {
         Organisation: lambda: organisations(context.policy, context.as_of),
         Service: lambda: services(context.policy, context.as_of),
         AdditionalCriterion: additional_criteria,
@@ -318,23 +429,25 @@ _MOSTLY_TRUE = _mostly([True], [None, False], odds=38)
 
 
 def organisations(
-    policy: Policy | None = None, as_of: dt.date | None = None, *, compliant: bool | None = None
+    policy: Policy | None = None,
+    as_of: dt.date | None = None,
+    *,
+    compliant: bool | None = None,
+    around: str | Iterable[str] | None = None,
 ) -> st.SearchStrategy[Organisation]:
     """Organisations of every kind and answer. ``compliant=True`` leans each requirement towards being shown
     (so eligible organisations are common and monotonicity has something to test); ``False`` draws every
-    answer evenly; ``None`` (the default) draws from both."""
+    answer evenly; ``None`` (the default) draws from both. (An organisation has no dates: ``as_of`` is
+    accepted for a uniform call; amounts land on every value the parameters have had.)"""
     policy = _policy(policy)
-    return _organisations(policy, tuple(boundary_amounts(policy, as_of)), compliant)
+    return _organisations(policy, _aim(policy, around), compliant)
 
 
 @functools.lru_cache(maxsize=256)
-def _organisations(
-    policy: Policy, boundaries: tuple[Decimal, ...], compliant: bool | None
-) -> st.SearchStrategy[Organisation]:
-    # Cached per set of boundaries: an organisation has no dates, so ``as_of`` only matters through them.
+def _organisations(policy: Policy, aim: tuple[str, ...], compliant: bool | None) -> st.SearchStrategy[Organisation]:
     if compliant is None:
-        return st.one_of(_organisations(policy, boundaries, False), _organisations(policy, boundaries, True))
-    context = _Context(policy, None, boundaries)
+        return st.one_of(_organisations(policy, aim, False), _organisations(policy, aim, True))
+    context = _Context(policy, None, aim)
     overrides: dict[str, st.SearchStrategy[Any]] = {}
     if compliant:
         overrides = {name: _MOSTLY_TRUE for name in requirement_fields()}
@@ -356,10 +469,14 @@ def additional_criteria(*, compliant: bool | None = None) -> st.SearchStrategy[A
 
 
 def services(
-    policy: Policy | None = None, as_of: dt.date | None = None, *, compliant: bool | None = None
+    policy: Policy | None = None,
+    as_of: dt.date | None = None,
+    *,
+    compliant: bool | None = None,
+    around: str | Iterable[str] | None = None,
 ) -> st.SearchStrategy[Service]:
     """Services with and without children and vulnerable adults, and up to three additional criteria
-    (unique ids)."""
+    (unique ids). (No amounts or dates: ``as_of`` and ``around`` are accepted for a uniform call.)"""
     return _services(_policy(policy), compliant)
 
 
@@ -392,24 +509,31 @@ def _provisions() -> st.SearchStrategy[Provision]:
     return _fields(Provision, _context(None, None)).map(Provision.model_validate)
 
 
-def options(policy: Policy | None = None, as_of: dt.date | None = None) -> st.SearchStrategy[Option]:
+def options(
+    policy: Policy | None = None, as_of: dt.date | None = None, *, around: str | Iterable[str] | None = None
+) -> st.SearchStrategy[Option]:
     """One costed and valued option (2.1); amounts at the policy's boundaries."""
     policy = _policy(policy)
-    return _options(policy, tuple(boundary_amounts(policy, as_of)))
+    return _options(policy, _aim(policy, around))
 
 
 @functools.lru_cache(maxsize=256)
-def _options(policy: Policy, boundaries: tuple[Decimal, ...]) -> st.SearchStrategy[Option]:
-    return _fields(Option, _Context(policy, None, boundaries)).map(Option.model_validate)
+def _options(policy: Policy, aim: tuple[str, ...]) -> st.SearchStrategy[Option]:
+    return _fields(Option, _Context(policy, None, aim)).map(Option.model_validate)
+
+
+def awards(
+    policy: Policy | None = None, as_of: dt.date | None = None, *, around: str | Iterable[str] | None = None
+) -> st.SearchStrategy[Award]:
+    """Awards of every route and complexity; values at the policy's boundaries; an award never ends before it
+    starts (the two dates are put in order)."""
+    return _awards(_context(policy, as_of, around))
 
 
 @functools.lru_cache(maxsize=1024)
-def awards(policy: Policy | None = None, as_of: dt.date | None = None) -> st.SearchStrategy[Award]:
-    """Awards of every route and complexity; values at the policy's boundaries; an award never ends before it
-    starts (the two dates are put in order)."""
-    context = _context(policy, as_of)
+def _awards(context: _Context) -> st.SearchStrategy[Award]:
 
-    def in_order(fields: dict) -> Award:
+    def in_order(fields: dict[str, Any]) -> Award:
         start, end = fields["starts_on"], fields["ends_on"]
         if start and end and end < start:
             fields = {**fields, "starts_on": end, "ends_on": start}
@@ -418,10 +542,16 @@ def awards(policy: Policy | None = None, as_of: dt.date | None = None) -> st.Sea
     return _fields(Award, context).map(in_order)
 
 
-@functools.lru_cache(maxsize=1024)
-def reviews(policy: Policy | None = None, as_of: dt.date | None = None) -> st.SearchStrategy[Review]:
+def reviews(
+    policy: Policy | None = None, as_of: dt.date | None = None, *, around: str | Iterable[str] | None = None
+) -> st.SearchStrategy[Review]:
     """End-of-agreement reviews (3.8), with notice served on dates around ``as_of`` and month ends."""
-    return _fields(Review, _context(policy, as_of)).map(Review.model_validate)
+    return _reviews(_context(policy, as_of, around))
+
+
+@functools.lru_cache(maxsize=1024)
+def _reviews(context: _Context) -> st.SearchStrategy[Review]:
+    return _fields(Review, context).map(Review.model_validate)
 
 
 def departures(policy: Policy | None = None, as_of: dt.date | None = None) -> st.SearchStrategy[Departure]:
@@ -446,24 +576,27 @@ def _option_lists(option: st.SearchStrategy[Option]) -> st.SearchStrategy[tuple[
 
 
 @st.composite
-def _cases(draw, policy: Policy, as_of: dt.date | None, require: tuple[str, ...], exclude: tuple[str, ...]) -> Case:
-    as_of = as_of or draw(as_of_dates(policy))
+def _cases(
+    draw: st.DrawFn, policy: Policy, as_of: dt.date | None, require: tuple[str, ...], exclude: tuple[str, ...], aim: tuple[str, ...]
+) -> Case:
+    as_of = as_of or draw(_as_of_dates(policy, aim))
     compliant = draw(st.booleans())
-    parts = {
-        "organisation": lambda: organisations(policy, as_of, compliant=compliant),
+    context = _Context(policy, as_of, aim)
+    parts: dict[str, Callable[[], st.SearchStrategy[Any]]] = {
+        "organisation": lambda: _organisations(policy, aim, compliant),
         "service": lambda: services(policy, as_of, compliant=compliant),
         "delivery": deliveries,
         "provision": provisions,
-        "options": lambda: _option_lists(options(policy, as_of)),
-        "award": lambda: awards(policy, as_of),
-        "review": lambda: reviews(policy, as_of),
+        "options": lambda: _option_lists(_options(policy, aim)),
+        "award": lambda: _awards(context),
+        "review": lambda: _reviews(context),
         "departure": departures,
     }
     fields: dict[str, Any] = {"as_of": as_of}
     for part in CASE_PARTS:
         if part in exclude:
             continue
-        strategy = parts[part]() if part in parts else _strategy_for(Case.model_fields[part].annotation, _context(policy, as_of))
+        strategy = parts[part]() if part in parts else _strategy_for(Case.model_fields[part].annotation, context, part)
         if part in require:
             fields[part] = draw(strategy)
         else:
@@ -477,15 +610,20 @@ def cases(
     *,
     require: Iterable[str] = (),
     exclude: Iterable[str] = (),
+    around: str | Iterable[str] | None = None,
 ) -> st.SearchStrategy[Case]:
     """Whole cases under ``policy`` (default: the Norwich framework).
 
-    ``as_of`` fixes the date applied; otherwise it is drawn where every parameter is in force, and the money
-    boundaries follow the values in force at the date drawn. Each part is present or absent at random, except
-    the parts in ``require`` (always present) and ``exclude`` (never present).
+    ``as_of`` fixes the date applied; otherwise it is drawn by :func:`as_of_dates`: half the time on either
+    side of a date some parameter changes value, else anywhere every parameter is in force. Amounts land on
+    every value the parameters they are compared with have ever had. ``around`` (a parameter name, or several)
+    aims both at that parameter: most dates straddle its changes, most amounts land on its values. Each part is
+    present or absent at random, except the parts in ``require`` (always present) and ``exclude`` (never
+    present).
     """
+    policy = _policy(policy)
     require, exclude = tuple(require), tuple(exclude)
     unknown = (set(require) | set(exclude)) - set(CASE_PARTS)
     if unknown:
         raise ValueError(f"unknown case parts {sorted(unknown)}; the parts are {CASE_PARTS}")
-    return _cases(_policy(policy), as_of, require, exclude)
+    return _cases(policy, as_of, require, exclude, _aim(policy, around))
