@@ -70,11 +70,17 @@ def test_as_of_and_explanation(client):
     assert body["as_of"] == "2026-06-01"
 
 
-def test_money_stays_exact(client):
-    # JSON numbers with a fraction are read as Decimal by the library's parser, never as floats
+def test_money_as_a_json_fraction_is_refused_as_the_library_refuses_it(client):
+    # The contract: money is a decimal string or a whole number, never a float (a JSON number with a fraction)
     case = {**CASE, "organisation": {**CASE["organisation"], "annual_turnover": 5000.01}}
     text = json.dumps(case)
-    assert client.post("/v1/decisions", content=text, headers=JSON).text == next(evaluate_lines([text])).model_dump_json()
+    library = next(evaluate_lines([text]))
+    assert library.kind == "invalid_case" and library.field == "organisation.annual_turnover"
+    response = client.post("/v1/decisions", content=text, headers=JSON)
+    assert response.status_code == 422 and response.headers["content-type"].startswith("application/problem+json")
+    assert "organisation.annual_turnover" in response.text and "never a float" in response.text
+    exact = {**CASE, "organisation": {**CASE["organisation"], "annual_turnover": "5000.01"}}
+    assert client.post("/v1/decisions", json=exact).json() == cr.evaluate(exact).model_dump(mode="json")
 
 
 @pytest.mark.parametrize("body, field", [

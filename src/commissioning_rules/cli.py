@@ -712,7 +712,7 @@ def compare(cases_file: BinaryIO, policy_file: str | None, against_file: str, as
         click.echo(json.dumps(record, indent=2, ensure_ascii=False))
     else:
         for difference in differences:
-            click.echo("line" + str(difference).removeprefix("case"))
+            click.echo(difference.describe(unit="line"))
         for item in unevaluated:
             click.echo(f"line {item.index}: could not be decided under either policy: {item.error}")
         click.echo(f"{len(differences)} of {comparison.cases} cases decided differently by {policy_b.name} "

@@ -66,9 +66,10 @@ class CaseDifference(BaseModel):
     def change(self, path: str) -> Change | None:
         return next((c for c in self.changes if c.path == path), None)
 
-    def describe(self, name_a: str = "A", name_b: str = "B") -> str:
-        """The difference in words, naming policy A and policy B."""
-        position, as_of = f"case {self.index}", f"as of {self.as_of.isoformat()}"
+    def describe(self, name_a: str = "A", name_b: str = "B", unit: str = "case") -> str:
+        """The difference in words, naming policy A and policy B; ``unit`` names what ``index`` counts
+        ("case" in a list, "line" in a file)."""
+        position, as_of = f"{unit} {self.index}", f"as of {self.as_of.isoformat()}"
         named = self.label and self.label != position
         lines = [f"{self.label} ({position}, {as_of}):" if named else f"{position} ({as_of}):"]
         lines += [f"  {change}" for change in self.changes]
