@@ -9,6 +9,7 @@ import datetime as dt
 import json
 import os
 import threading
+import time
 import uuid
 from contextlib import contextmanager
 from importlib import resources
@@ -20,7 +21,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, delete, event, exists, insert, select, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from commissioning_rules.records.model import (
@@ -145,14 +146,27 @@ class Store:
         self._lock = threading.Lock()
         try:
             self._engine = self._create_engine(url)
-            if migrate:
-                self._migrate()
-            else:
-                self._check_revision()
+            self._retrying_while_locked(self._migrate if migrate else self._check_revision)
         except RecordsError:
             raise
         except (SQLAlchemyError, NoSuchModuleError, ImportError, OSError) as error:
             raise StoreUnavailable(f"cannot open the decision records at {self._shown}: {_reason(error)}") from None
+
+    def _retrying_while_locked(self, step: Any) -> None:
+        """Run ``step``, again while SQLite says "database is locked" (up to ``LOCK_TIMEOUT`` seconds).
+
+        SQLite answers that at once, without its busy handler, where waiting could deadlock: several processes
+        opening a brand-new file and switching it to WAL together, or a read transaction that would need to
+        write. Its documented remedy is to retry the whole step, which reads the schema afresh each time."""
+        deadline = time.monotonic() + LOCK_TIMEOUT
+        while True:
+            try:
+                step()
+                return
+            except OperationalError as error:
+                if not (self._sqlite and "locked" in str(error.orig) and time.monotonic() < deadline):
+                    raise
+                time.sleep(0.05)
 
     # --- connections ---------------------------------------------------------------------------------
 
