@@ -476,6 +476,10 @@ def test_the_projects_data_tests_and_generated_cases_fire_every_rule():
         # Whole cases (every part present), generated cases, and awards raised through every band and complexity.
         for case in gathered(crst.cases(require=case_models.CASE_PARTS), 500):
             cr.evaluate(case, engine="reference")
+        # A delivery row the generated cases reach only by chance (3.4.1: a partnership although capacity is full).
+        cr.evaluate({"as_of": "2026-04-01", "delivery": {
+            "council_capacity": "full", "self_delivery_most_efficient": False, "outcomes_need_partners": False,
+            "joint_commissioning_adds_value": True, "appropriate_partnership_exists": True}}, engine="reference")
         for name in ("complete", "monitoring_never_lighter"):
             same_cases_every_run = properties.default_settings(150, derandomize=True)
             result = properties.check(name, DEFAULT, settings=same_cases_every_run)
