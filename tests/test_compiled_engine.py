@@ -9,8 +9,6 @@ test_properties.py). ``benchmarks/prove_engines_agree.py`` runs the same compari
 
 from __future__ import annotations
 
-import sys
-import threading
 from dataclasses import replace
 from importlib import resources
 
@@ -21,6 +19,7 @@ from commissioning_rules.engine import durable_available
 from commissioning_rules.engine.compiled import CompiledEngine
 from commissioning_rules.engine.rule import Compare, Conclusion, Param, Rule, RuleSet, is_true
 from commissioning_rules.testing.samples import engine_disagreements, random_cases
+from commissioning_rules.testing.threads import released_together
 
 DEFAULT = cr.Policy.default()
 COUNCIL = cr.Policy.from_yaml(
@@ -104,30 +103,15 @@ def test_many_threads_released_at_once_agree_with_one():
     expected = [cr.evaluate(c, policy=sequential).model_dump_json() for c in cases]
     policy = cr.Policy("fresh", DEFAULT.rulesets, DEFAULT.parameters)
     threads = 16
-    barrier = threading.Barrier(threads)
-    results: list[list[str] | BaseException] = [[] for _ in range(threads)]
 
-    def work(n: int) -> None:
+    def work(n: int) -> list[str]:
         order = list(range(len(cases)))[n % len(cases):] + list(range(len(cases)))[: n % len(cases)]
         got: list[str] = [""] * len(cases)
-        try:
-            barrier.wait()
-            for i in order:
-                got[i] = cr.evaluate(cases[i], policy=policy).model_dump_json()
-            results[n] = got
-        except BaseException as error:  # noqa: BLE001 - reported below
-            results[n] = error
+        for i in order:
+            got[i] = cr.evaluate(cases[i], policy=policy).model_dump_json()
+        return got
 
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    try:
-        pool = [threading.Thread(target=work, args=(n,)) for n in range(threads)]
-        for t in pool:
-            t.start()
-        for t in pool:
-            t.join()
-    finally:
-        sys.setswitchinterval(previous)
+    results = released_together(range(threads), work, threads=threads)
     assert results == [expected] * threads
     assert policy.engine("compiled") is policy.engine("compiled")  # compiled once
 
