@@ -142,7 +142,7 @@ def test_coverage_lists_what_the_policy_changed_and_tells_chance_from_sure():
     }
     case = {"as_of": "2026-04-01", "organisation": SMALL_COMPLIANT_ORGANISATION}
 
-    @settings(max_examples=1, database=None)
+    @settings(max_examples=1, database=None, derandomize=False)  # said outright: hypothesis's CI profile derandomizes
     @given(st.just(case))
     def at_random(case):
         cr.evaluate(case, policy=COUNTY, engine="reference")

@@ -55,7 +55,7 @@ DATA_TESTS = {
 
 OWN_TESTS = '''
 import datetime as dt
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 import commissioning_rules as cr
 
 def test_before_the_change_the_old_threshold_applies(cr_policy):
@@ -66,7 +66,10 @@ def test_before_the_change_the_old_threshold_applies(cr_policy):
 AWARD_CASE = {"as_of": "2026-05-01", "award": {"value": "500000.00", "complexity": "high", "route": "procurement",
               "starts_on": "2026-06-01", "ends_on": "2029-05-31"}}
 
-@given(st.just(AWARD_CASE))   # evaluated by a randomly seeded hypothesis test: reached only by chance
+# evaluated by a randomly seeded hypothesis test (said outright: hypothesis's CI profile derandomizes): reached
+# only by chance
+@settings(derandomize=False)
+@given(st.just(AWARD_CASE))
 def test_monitoring(case):
     policy = cr.Policy.from_file("county-policy.yaml")
     assert cr.evaluate(case, policy=policy).monitoring is not None
