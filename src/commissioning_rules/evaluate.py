@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from commissioning_rules.engine import EngineName, default_engine
-from commissioning_rules.engine.rule import Firing, StageGate
+from commissioning_rules.engine.rule import PARAMETER_PLACEHOLDER, Firing, StageGate
 from commissioning_rules.engine.values import Fact, encode
 from commissioning_rules.facts import case_facts
 from commissioning_rules.models.case import Case
@@ -19,7 +19,7 @@ from commissioning_rules.parameters import ResolvedParameters, resolve
 from commissioning_rules.policy import Policy
 
 #: ``{param.NAME}`` (a parameter's value as shown) or ``{dotted.path}`` (a fact's value as shown) in a template.
-_PLACEHOLDER = re.compile(r"\{param\.([a-z0-9_]+)\}|\{([a-z0-9_.]+)\}")
+_PLACEHOLDER = re.compile(PARAMETER_PLACEHOLDER.pattern + r"|\{([a-z0-9_.]+)\}")
 
 
 @functools.lru_cache(maxsize=4096)

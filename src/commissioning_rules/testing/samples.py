@@ -29,7 +29,7 @@ from pydantic import BaseModel, ValidationError
 
 from commissioning_rules.models.case import CASE_PARTS, Case
 from commissioning_rules.policy import Policy
-from commissioning_rules.testing.strategies import LATEST_AS_OF, boundary_amounts, earliest_as_of, _plain
+from commissioning_rules.testing.strategies import LATEST_AS_OF, boundary_amounts, earliest_as_of, plain_type
 
 _LETTERS = string.ascii_letters + string.digits + " -'&"
 
@@ -37,9 +37,9 @@ _LETTERS = string.ascii_letters + string.digits + " -'&"
 @functools.lru_cache(maxsize=None)
 def _shape(annotation: Any) -> tuple[str, Any, bool]:
     """What to draw for a field: (kind, its enum members or model, whether ``None`` is allowed); worked out once."""
-    plain, optional = _plain(annotation)
+    plain, optional = plain_type(annotation)
     if typing.get_origin(plain) is tuple:
-        item, _ = _plain(typing.get_args(plain)[0])
+        item, _ = plain_type(typing.get_args(plain)[0])
         if isinstance(item, type) and issubclass(item, Enum):
             return "enums", tuple(item), optional
         return "models", item, optional

@@ -365,6 +365,10 @@ def _plain(annotation: Any) -> tuple[Any, bool]:
     return annotation, False
 
 
+#: The same, for the other modules that draw cases from the models (``samples``).
+plain_type = _plain
+
+
 def _strategy_for(annotation: Any, context: _Context, field: str | None = None) -> st.SearchStrategy[Any]:
     plain, optional = _plain(annotation)
     strategy: st.SearchStrategy[Any]
