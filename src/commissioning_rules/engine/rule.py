@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Callable, Protocol, Union
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Protocol, Union
 
 if TYPE_CHECKING:
     from commissioning_rules.engine.values import Fact
@@ -213,8 +213,7 @@ class Rule:
         object.__setattr__(self, "overrides", tuple(self.overrides))
 
 
-@dataclass(frozen=True)
-class Firing:
+class Firing(NamedTuple):
     """A rule that fired, and the fact it fired on (the ``case``, or an item such as an additional criterion)."""
 
     rule: Rule
@@ -306,6 +305,10 @@ class AssemblyContext(Protocol):
 
     def because(self, firing: Firing) -> str:
         """The rule's ``because`` with the facts and parameter values it used filled in."""
+        ...
+
+    def reasons(self, firings: list[Firing], distinct: bool = False) -> list[str]:
+        """Each firing's ``because``, in order; with ``distinct``, each text once."""
         ...
 
 
