@@ -71,15 +71,14 @@ def _parameters(policy: Policy, active: tuple[int, ...], as_of: dt.date) -> Para
 class Context:
     """What a rule set's ``assemble`` step may read besides its firings."""
 
-    __slots__ = ("case", "as_of", "parameters", "shown", "_rendered")
+    __slots__ = ("case", "as_of", "parameters", "encoded", "shown", "_rendered")
 
-    def __init__(
-        self, case: Case, as_of: dt.date, parameters: ResolvedParameters, shown: Mapping[str, str] | None = None
-    ) -> None:
+    def __init__(self, case: Case, as_of: dt.date, cited: Parameters) -> None:
         self.case = case
         self.as_of = as_of
-        self.parameters = parameters
-        self.shown: Mapping[str, str] = shown or {}
+        self.parameters = cited.resolved
+        self.encoded = cited.encoded
+        self.shown = cited.shown
         self._rendered: dict[int, str] = {}
 
     def because(self, firing: Firing) -> str:
@@ -157,7 +156,7 @@ def evaluate(
         if owner[r] in by_ruleset:
             by_ruleset[owner[r]].append(Firing(rules[r], facts[f]))
 
-    context = Context(case, as_of, parameters, cited.shown)
+    context = Context(case, as_of, cited)
     decided: dict[str, Any] = {"advisories": []}
     withheld: dict[StageGate, tuple[str, list[str]]] = {}
     for i in list(by_ruleset):

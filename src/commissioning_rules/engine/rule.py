@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Protocol, Union
+from typing import TYPE_CHECKING, Any, Callable, Mapping, NamedTuple, Protocol, Union
 
 if TYPE_CHECKING:
     from commissioning_rules.engine.values import Fact
@@ -302,6 +302,11 @@ class AssemblyContext(Protocol):
 
     @property
     def parameters(self) -> Any: ...
+
+    @property
+    def encoded(self) -> Mapping[str, Any]:
+        """The same parameters as the engines compare them."""
+        ...
 
     def because(self, firing: Firing) -> str:
         """The rule's ``because`` with the facts and parameter values it used filled in."""

@@ -27,16 +27,26 @@ class Later:
 
 
 class Output(BaseModel):
-    """The base of every output model: a value of the JSON contract, which may leave some fields to be worked out
-    the first time anything reads it (a :class:`Later` given to :func:`trusted`).
+    """The base of every output model: a value of the JSON contract, compared by its fields."""
+
+    model_config = _OUTPUT
+
+    def __eq__(self, other: object) -> bool:
+        # pydantic also compares private attributes; an output model's only one is what is still to be worked out
+        if not isinstance(other, BaseModel):
+            return NotImplemented
+        return type(self) is type(other) and self.__dict__ == other.__dict__
+
+
+class Lazy(Output):
+    """An output model that may leave some fields to be worked out the first time anything reads it (a
+    :class:`Later` given to :func:`trusted`): the words of a decision, which most callers never read.
 
     What reads a model reads its instance ``__dict__`` or a field by name: the attribute, ``model_dump`` and
     ``model_dump_json`` (also inside another model), ``==``, ``hash``, ``repr``, pickling, copying. Both are
     intercepted here, so what is read is always complete and the JSON contract does not change. Working the
     values out is idempotent: threads racing to do it store equal values.
     """
-
-    model_config = _OUTPUT
 
     #: The fields still to be worked out, by name (``None`` once they are, or when none ever were).
     _later: dict[str, Later] | None = PrivateAttr(default=None)
@@ -54,18 +64,13 @@ class Output(BaseModel):
                 private["_later"] = None
         return object.__getattribute__(self, name)
 
-    def __eq__(self, other: object) -> bool:
-        # pydantic also compares private attributes; an output model's only one is what is still to be worked out
-        if not isinstance(other, BaseModel):
-            return NotImplemented
-        return type(self) is type(other) and self.__dict__ == other.__dict__
-
     def __getstate__(self) -> dict[Any, Any]:
         self.__dict__  # work everything out before pickling: a Later is a closure over the evaluation
         return super().__getstate__()
 
 
 Model = TypeVar("Model", bound=Output)
+
 
 @dataclass(frozen=True)
 class _Plan:
@@ -106,8 +111,12 @@ def trusted(cls: type[Model], **values: Any) -> Model:
     setattr_(model, "__dict__", stored)
     setattr_(model, "__pydantic_fields_set__", set(values))
     setattr_(model, "__pydantic_extra__", None)
-    later = {name: value for name, value in values.items() if type(value) is Later}
-    setattr_(model, "__pydantic_private__", {"_later": later or None})
+    if Later in map(type, values.values()):
+        assert issubclass(cls, Lazy), f"{cls.__name__} has no field worked out later"
+        later = {name: value for name, value in values.items() if type(value) is Later}
+        setattr_(model, "__pydantic_private__", {"_later": later})
+    else:
+        setattr_(model, "__pydantic_private__", None)
     return model
 
 
@@ -142,7 +151,7 @@ class ParameterUsed(Output):
     placeholder: bool = False
 
 
-class CriterionResult(Output):
+class CriterionResult(Lazy):
     """One row of chart 3.5.1 (or one additional criterion) and its result."""
 
     model_config = _OUTPUT
@@ -166,7 +175,7 @@ class Eligibility(Output):
     organisation: str | None = None
 
 
-class Advisory(Output):
+class Advisory(Lazy):
     """An encouragement or caution that never decides anything (e.g. the living wage, 2.3)."""
 
     model_config = _OUTPUT
@@ -205,7 +214,7 @@ class OptionAppraisal(Output):
     rank: int | None = None
 
 
-class BestValue(Output):
+class BestValue(Lazy):
     """2.1: the option giving best value among those meeting the required outcomes (``None`` if none does)."""
 
     model_config = _OUTPUT
@@ -215,7 +224,7 @@ class BestValue(Output):
     reason: str = ""
 
 
-class DeliveryDecision(Output):
+class DeliveryDecision(Lazy):
     """3.4.1: self, partnership or external delivery, and why."""
 
     model_config = _OUTPUT
@@ -233,7 +242,7 @@ class ProcessStep(Output):
     text: str
 
 
-class RouteDecision(Output):
+class RouteDecision(Lazy):
     """3.4.2: procurement, grant, grant in kind or none; its process, agreement and the cost of non-compliance."""
 
     model_config = _OUTPUT
@@ -248,7 +257,7 @@ class RouteDecision(Output):
     to_meet: list[str] = []
 
 
-class Approval(Output):
+class Approval(Lazy):
     """3.5: who decides and who is told; for procurement, the procedure, the regime in force and its threshold.
 
     ``placeholders`` names every placeholder parameter (one the council is expected to set) that decided it.
@@ -266,7 +275,7 @@ class Approval(Output):
     reasons: list[str] = []
 
 
-class AwardTerm(Output):
+class AwardTerm(Lazy):
     """One thing the contract or award letter must set out (3.6), or why it does not apply."""
 
     model_config = _OUTPUT
@@ -327,7 +336,7 @@ class MonitoringPlan(Output):
     other_funder_monitoring_considered: bool = False
 
 
-class Notice(Output):
+class Notice(Lazy):
     """3.8: the notice given when funding ends, the date it ends (when served) and the duties that go with it."""
 
     model_config = _OUTPUT
@@ -371,7 +380,7 @@ class DepartureDecision(Output):
 AsOfSource = Literal["argument", "case", "today"]
 
 
-class Decision(Output):
+class Decision(Lazy):
     """The decision on one case, with every rule that fired and the parameters it used.
 
     ``evaluate`` decides the outcomes at once and leaves the words (``findings``, ``parameters``, and the reasons

@@ -37,7 +37,7 @@ from commissioning_rules.engine.rule import (
     one_of,
 )
 from commissioning_rules.models.case import Accounts, BusinessPlan, ChartCriterion, OrganisationKind
-from commissioning_rules.rules.to_meet import encoded, needed
+from commissioning_rules.rules.to_meet import needed
 from commissioning_rules.models.decision import CriterionResult, Eligibility, Later, Status, trusted
 
 SECTION = "3.5.1"
@@ -391,7 +391,6 @@ def assemble(firings: list[Firing], context: AssemblyContext) -> dict[str, Any]:
 def _to_meet(found: list[Firing], context: AssemblyContext) -> list[str]:
     """What each failing requirement's ``satisfied`` condition needs that the case does not give (a council's own
     rule, which has no such condition here: what its quoted source asks)."""
-    parameters = encoded(context.parameters)
     texts = []
     for firing in found:
         if firing.rule.then.outcome != "not_met":
@@ -400,7 +399,7 @@ def _to_meet(found: list[Firing], context: AssemblyContext) -> list[str]:
         if requirement is None:
             texts.append(f"what {firing.rule.section} asks: {firing.rule.source}")
         else:
-            texts += needed(requirement.satisfied, firing.fact.values, parameters, context.parameters.shown)
+            texts += needed(requirement.satisfied, firing.fact.values, context.encoded, context.parameters.shown)
     return texts
 
 
