@@ -182,7 +182,7 @@ def evaluate(
                 trusted(Advisory, id=gate.advisory, section=gate.section, message=f'{because}. {gate.section}: "{gate.source}"')
             )
 
-    fired = [f for own in by_ruleset.values() for f in own]
+    firings = [f for own in by_ruleset.values() for f in own]
 
     def findings() -> list[Finding]:
         return [
@@ -191,7 +191,7 @@ def evaluate(
                 rule=f.rule.id, section=f.rule.section, because=context.because(f), source=f.rule.source,
                 subject=f.fact.key,
             )
-            for f in fired
+            for f in firings
         ] + gates
 
     def parameters_used() -> list[ParameterUsed]:
@@ -205,7 +205,7 @@ def evaluate(
                 source=parameters.values[name].source,
                 placeholder=policy.parameters[name].placeholder,
             )
-            for name in sorted({name for f in fired for name in f.rule.cites})
+            for name in sorted({name for f in firings for name in f.rule.cites})
         ]
 
     # Built by this library from validated input: constructed, not validated again; the words (findings,
