@@ -24,7 +24,7 @@ import pickle
 import sys
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Any, Iterable, Iterator, Literal, Mapping
+from typing import Any, Iterable, Iterator, Literal, Mapping, overload
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -165,7 +165,7 @@ def _read_line(number: int, line: bytes | str) -> Any:
 
 
 def _evaluate_line(
-    number: int, line: bytes | str, policy: Policy, as_of: dt.date | None, engine: str, today: dt.date
+    number: int, line: bytes | str, policy: Policy, as_of: dt.date | None, engine: EngineName, today: dt.date
 ) -> Outcome:
     """One line of a JSONL batch (``number`` counts from 1): an empty line or bad JSON is an error record."""
     data = _read_line(number, line)
@@ -281,8 +281,8 @@ def _run(
 
 
 def _settings(
-    policy: Policy | None, policy_file: str | None, as_of: dt.date | str | None, engine: str | None
-) -> tuple[Policy, dt.date | None, str, dt.date]:
+    policy: Policy | None, policy_file: str | None, as_of: dt.date | str | None, engine: EngineName | None
+) -> tuple[Policy, dt.date | None, EngineName, dt.date]:
     """A run's policy (compiled), date, engine and "today", checked: any of them wrong raises here, at once."""
     if isinstance(as_of, str):
         as_of = parse_date(as_of)
@@ -360,6 +360,30 @@ def evaluate_many(
     return _run(items, workers=workers, policy=policy, policy_file=None, as_of=as_of, engine=engine)
 
 
+@overload
+def evaluate_lines(
+    lines: Iterable[bytes | str],
+    *,
+    workers: int = 1,
+    policy: Policy | None = None,
+    policy_file: str | None = None,
+    as_of: dt.date | str | None = None,
+    engine: EngineName | None = None,
+    as_json: Literal[False] = False,
+    first_line: int = 1,
+) -> Iterator[Outcome]: ...
+@overload
+def evaluate_lines(
+    lines: Iterable[bytes | str],
+    *,
+    workers: int = 1,
+    policy: Policy | None = None,
+    policy_file: str | None = None,
+    as_of: dt.date | str | None = None,
+    engine: EngineName | None = None,
+    as_json: Literal[True],
+    first_line: int = 1,
+) -> Iterator[tuple[str, ItemError | None]]: ...
 def evaluate_lines(
     lines: Iterable[bytes | str],
     *,
@@ -370,7 +394,7 @@ def evaluate_lines(
     engine: EngineName | None = None,
     as_json: bool = False,
     first_line: int = 1,
-) -> Iterator[Any]:
+) -> Iterator[Outcome] | Iterator[tuple[str, ItemError | None]]:
     """Evaluate the lines of a JSONL batch, one case per line: one outcome per line, numbered from 1 (from
     ``first_line`` when the lines are the rest of a batch that was cut short).
 

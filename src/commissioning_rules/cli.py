@@ -18,7 +18,7 @@ import textwrap
 import threading
 import traceback
 from dataclasses import asdict, is_dataclass
-from typing import Any, BinaryIO, Callable, Iterator, TextIO, TypeVar
+from typing import IO, Any, Callable, Iterator, TextIO, TypeVar
 
 import click
 from pydantic import ValidationError
@@ -26,7 +26,7 @@ from pydantic import ValidationError
 from commissioning_rules import __version__
 from commissioning_rules.batch import ItemError, evaluate_lines, evaluate_many, load_json, to_json_line
 from commissioning_rules.catalogue import catalogue
-from commissioning_rules.engine import ENGINES, default_engine, engine_name
+from commissioning_rules.engine import ENGINES, EngineName, default_engine, engine_name
 from commissioning_rules.models import Case, Decision
 from commissioning_rules.policy import Policy
 from commissioning_rules.policy_file import PolicyFileError
@@ -174,7 +174,7 @@ def demo(engine: str | None = None) -> None:
 @click.option("--supersedes", default=None, metavar="RECORD_ID",
               help="With --record: the id of the record this decision corrects.")
 @click.option("--verbose", is_flag=True, help="With --format text: every criterion, the rules that fired and the parameters used.")
-def evaluate(case_file: BinaryIO, as_of: dt.datetime | None, policy_file: str | None, engine: str | None,
+def evaluate(case_file: IO[bytes], as_of: dt.datetime | None, policy_file: str | None, engine: str | None,
              output_format: str, record_db: str | None, supersedes: str | None, verbose: bool = False) -> None:
     """Evaluate one case (a JSON object; '-' reads stdin) and print its Decision.
 
@@ -226,7 +226,7 @@ def _start(begin: Callable[[], Iterator[Any]]) -> Iterator[Any]:
         raise UsageFailure(str(error)) from None
 
 
-def _count_lines(stream: BinaryIO) -> int | None:
+def _count_lines(stream: IO[bytes]) -> int | None:
     """Lines in a regular file (for the progress bar), leaving it at the start; ``None`` for a pipe."""
     try:
         if not stream.seekable():
@@ -238,7 +238,7 @@ def _count_lines(stream: BinaryIO) -> int | None:
         return None
 
 
-def _same_file(stream: BinaryIO | TextIO | str, path: str) -> bool:
+def _same_file(stream: IO[bytes] | TextIO | str, path: str) -> bool:
     """Whether ``stream`` (an open input, stdout, or a path) is the file at ``path``: compared by device and
     inode, so a redirection (``batch - -o FILE < FILE``), a second name or a link is caught as well as the same
     name."""
@@ -250,7 +250,7 @@ def _same_file(stream: BinaryIO | TextIO | str, path: str) -> bool:
     return (mine.st_dev, mine.st_ino) == (theirs.st_dev, theirs.st_ino)
 
 
-def _same_stream(first: BinaryIO | TextIO, second: BinaryIO | TextIO) -> bool:
+def _same_stream(first: IO[bytes] | TextIO, second: IO[bytes] | TextIO) -> bool:
     """Whether two open streams are one regular file (``batch FILE >> FILE``)."""
     try:
         a, b = os.fstat(first.fileno()), os.fstat(second.fileno())
@@ -259,7 +259,7 @@ def _same_stream(first: BinaryIO | TextIO, second: BinaryIO | TextIO) -> bool:
     return stat.S_ISREG(a.st_mode) and (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
 
 
-def _lines(stream: BinaryIO) -> Iterator[bytes]:
+def _lines(stream: IO[bytes]) -> Iterator[bytes]:
     """The input's lines without their line ends; blank lines at the very end (an editor's trailing newlines)
     are dropped, a blank line between cases is kept (it becomes that line's error record)."""
     blank: list[bytes] = []
@@ -288,7 +288,7 @@ class _LineWriter:
     :meth:`close`.
     """
 
-    def __init__(self, stream: BinaryIO) -> None:
+    def __init__(self, stream: IO[bytes]) -> None:
         self._stream = stream
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -324,7 +324,7 @@ class _LineWriter:
             self._stream.flush()
 
 
-def _kept_lines(path: str, handle: BinaryIO) -> list[bytes]:
+def _kept_lines(path: str, handle: IO[bytes]) -> list[bytes]:
     """For ``--resume``: the complete lines already in the output; a partial last line is cut off the file."""
     data = handle.read()
     complete = data[: data.rfind(b"\n") + 1]
@@ -337,7 +337,7 @@ def _kept_lines(path: str, handle: BinaryIO) -> list[bytes]:
     return kept
 
 
-def _open_output(path: str, cases_file: BinaryIO, overwrite: bool, resume: bool) -> tuple[BinaryIO, list[bytes]]:
+def _open_output(path: str, cases_file: IO[bytes], overwrite: bool, resume: bool) -> tuple[IO[bytes], list[bytes]]:
     """The batch's output stream, opened before any case is read, and (``--resume``) the lines kept in it."""
     if path == "-":
         if resume:
@@ -353,7 +353,7 @@ def _open_output(path: str, cases_file: BinaryIO, overwrite: bool, resume: bool)
         raise UsageFailure(f"{path} exists: --overwrite replaces it, --resume continues it")
     try:
         if resume and exists:
-            handle: BinaryIO = open(path, "r+b")  # noqa: SIM115 -- closed by the batch command
+            handle: IO[bytes] = open(path, "r+b")  # noqa: SIM115 -- closed by the batch command
             return handle, _kept_lines(path, handle)
         return open(path, "wb"), []  # noqa: SIM115
     except OSError as error:
@@ -413,11 +413,12 @@ def batch(ctx: click.Context, cases: tuple[str, ...], output_path: str, overwrit
         if resume:
             raise UsageFailure("--resume is not available with --dask: resume a run on one machine")
         explicit = ctx.get_parameter_source("workers") is not click.core.ParameterSource.DEFAULT
-        _batch_on_dask(cases, output_path, dask_address, workers if explicit else None, _date(as_of), policy, engine)
+        _batch_on_dask(cases, output_path, dask_address, workers if explicit else None, _date(as_of), policy,
+                       engine_name(engine))
         return
     if len(cases) != 1:
         raise UsageFailure("batch reads one file (several files or a glob need --dask)")
-    cases_file: BinaryIO = click.File("rb").convert(cases[0], ctx.command.params[0], ctx)
+    cases_file: IO[bytes] = click.File("rb").convert(cases[0], ctx.command.params[0], ctx)
     recorder = _Recorder(record_db, policy_file) if record_db else None
     stream, kept = _open_output(output_path, cases_file, overwrite, resume)
     try:
@@ -427,7 +428,7 @@ def batch(ctx: click.Context, cases: tuple[str, ...], output_path: str, overwrit
             stream.close()
 
 
-def _run_batch(cases_file: BinaryIO, stream: BinaryIO, kept: list[bytes], recorder: _Recorder | None,
+def _run_batch(cases_file: IO[bytes], stream: IO[bytes], kept: list[bytes], recorder: _Recorder | None,
                policy_file: str | None, **run: Any) -> None:
     total = _count_lines(cases_file) if sys.stderr.isatty() else None
     lines = _lines(cases_file)
@@ -477,7 +478,7 @@ def _run_batch(cases_file: BinaryIO, stream: BinaryIO, kept: list[bytes], record
 
 
 def _batch_on_dask(cases: tuple[str, ...], output: str, address: str, workers: int | None, as_of: dt.date | None,
-                   policy: Policy | None, engine: str | None) -> None:
+                   policy: Policy | None, engine: EngineName | None) -> None:
     """``batch --dask``: evaluate on a cluster, write each input file's output in order, report as ``batch``."""
     try:
         from commissioning_rules import dask_runs
@@ -503,9 +504,9 @@ def _batch_on_dask(cases: tuple[str, ...], output: str, address: str, workers: i
             for file, part in parts:
                 outputs[file].write(part.text)
                 evaluated += part.evaluated
-                for error in part.errors:
+                for failure in part.errors:
                     if rejected < REJECTIONS_SHOWN:
-                        click.echo(_rejection(error, f"{file} line {error.item}"), err=True)
+                        click.echo(_rejection(failure, f"{file} line {failure.item}"), err=True)
                     rejected += 1
         except (OSError, *dask_runs.CLUSTER_FAILURES) as error:  # an input the workers cannot read, a lost cluster
             raise UsageFailure(f"batch stopped: {error}") from None
@@ -669,7 +670,7 @@ def check(policy_file: str | None, output_format: str) -> None:
 @_as_of_option
 @_engine_option
 @_format_option("text", ("text", "json"))
-def compare(cases_file: BinaryIO, policy_file: str | None, against_file: str, as_of: dt.datetime | None,
+def compare(cases_file: IO[bytes], policy_file: str | None, against_file: str, as_of: dt.datetime | None,
             engine: str | None, output_format: str) -> None:
     """What changes between two policies: evaluate every case of a JSONL file (one case per line; '-' reads
     stdin) under policy A (--policy) and policy B (--against), and list each case whose decision differs, by
@@ -695,9 +696,9 @@ def compare(cases_file: BinaryIO, policy_file: str | None, against_file: str, as
             cases.append(Case.model_validate(load_json(line)))
             lines.append(number)
         except (ValueError, ValidationError):  # not JSON, or not a case: the batch's own error record for it
-            for item in evaluate_lines([line], policy=policy_a, engine="reference"):
-                if isinstance(item, ItemError):
-                    rejected.append(item.model_copy(update={"item": number}))
+            for outcome in evaluate_lines([line], policy=policy_a, engine="reference"):
+                if isinstance(outcome, ItemError):
+                    rejected.append(outcome.model_copy(update={"item": number}))
     try:
         comparison = compare_policies(cases, policy_a, policy_b, as_of=_date(as_of), engine=engine_name(engine))
     except (RuntimeError, ValueError) as error:
@@ -713,8 +714,8 @@ def compare(cases_file: BinaryIO, policy_file: str | None, against_file: str, as
     else:
         for difference in differences:
             click.echo(difference.describe(unit="line"))
-        for item in unevaluated:
-            click.echo(f"line {item.index}: could not be decided under either policy: {item.error}")
+        for undecided in unevaluated:
+            click.echo(f"line {undecided.index}: could not be decided under either policy: {undecided.error}")
         click.echo(f"{len(differences)} of {comparison.cases} cases decided differently by {policy_b.name} "
                    f"(version {policy_b.version}) than by {policy_a.name} (version {policy_a.version})")
     for item in rejected[:REJECTIONS_SHOWN]:

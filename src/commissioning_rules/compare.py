@@ -222,9 +222,8 @@ def compare_case(
 
 def case_label(case: Case, index: int) -> str:
     """A case named as a person would: its ``reference``, else its organisation's name, else ``case N``."""
-    reference = getattr(case, "reference", None)
-    if reference:
-        return reference
+    if case.reference:
+        return case.reference
     if case.organisation is not None and case.organisation.name:
         return case.organisation.name
     return f"case {index}"

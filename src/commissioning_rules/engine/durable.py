@@ -115,7 +115,8 @@ def _worst_stack(node: Mapping[Any, Any], pending: int = 0) -> int:
 
 
 def _most_rules_at_one_node(node: Mapping[Any, Any]) -> int:
-    return max([node[None]] + [_most_rules_at_one_node(node[key]) for key in node if key is not None])
+    here: int = node[None]
+    return max([here] + [_most_rules_at_one_node(node[key]) for key in node if key is not None])
 
 
 def _fact_keys(values: Mapping[str, Any]) -> int:
@@ -332,7 +333,7 @@ class DurableEngine:
     def run(self, facts: Sequence[Fact], parameters: Mapping[str, Any]) -> list[tuple[int, int]]:
         if self._broken:
             raise EngineError(f"this durable-rules engine failed earlier ({self._broken}). {REFERENCE_INSTEAD}")
-        batch = [{"sid": "", "t": "parameters", _VALUES: dict(parameters)}]
+        batch: list[dict[str, Any]] = [{"sid": "", "t": "parameters", _VALUES: dict(parameters)}]
         batch += [{"sid": "", "t": f.type, "i": i, _VALUES: nested(f.values)} for i, f in enumerate(facts)]
         for fact in batch:
             if _fact_keys(fact) > MAX_FACT_KEYS:

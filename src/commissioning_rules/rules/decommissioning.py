@@ -204,7 +204,7 @@ def assemble(firings: list[Firing], context: AssemblyContext) -> dict[str, Any]:
             serve_by = latest_start(agreement_ends, months)
         except OverflowError:
             serve_by = None
-        if ends_on is not None and ends_on > agreement_ends:
+        if served is not None and ends_on is not None and ends_on > agreement_ends:
             decided["advisories"].append(
                 Advisory(
                     id="notice_past_agreement_end", section=SECTION,

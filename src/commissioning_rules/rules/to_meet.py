@@ -12,7 +12,8 @@ from typing import Any, Callable, Mapping
 
 from commissioning_rules.engine.reference import holds
 from commissioning_rules.engine.rule import AllOf, AnyOf, Compare, Condition, Param
-from commissioning_rules.facts import encode, show
+from commissioning_rules.engine.values import encode
+from commissioning_rules.facts import show
 
 _OPERATOR_WORDS = {"neq": "not", "gt": "above", "gte": "at least", "lt": "below", "lte": "at most"}
 #: Case parts named in a path (``organisation.accounts``): dropped from the words.
@@ -44,10 +45,10 @@ def words(condition: Condition, shown: Callable[[str], str]) -> str:
             return f"{label(condition.path)}: {_operand(condition, shown)}"
         return f"{label(condition.path)} {_OPERATOR_WORDS[condition.operator]} {_operand(condition, shown)}"
     parts = condition.conditions
-    if isinstance(condition, AnyOf) and all(isinstance(c, Compare) and c.operator == "eq" for c in parts):
-        paths = {c.path for c in parts}  # type: ignore[union-attr]
-        if len(paths) == 1:
-            return f"{label(parts[0].path)}: " + " or ".join(_operand(c, shown) for c in parts)  # type: ignore[arg-type]
+    if isinstance(condition, AnyOf):
+        equalities = [c for c in parts if isinstance(c, Compare) and c.operator == "eq"]
+        if len(equalities) == len(parts) and len({c.path for c in equalities}) == 1:
+            return f"{label(equalities[0].path)}: " + " or ".join(_operand(c, shown) for c in equalities)
     joiner = " and " if isinstance(condition, AllOf) else " or "
     return joiner.join(words(c, shown) for c in parts)
 

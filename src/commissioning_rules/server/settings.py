@@ -21,6 +21,7 @@ from typing import Any, Iterable, Mapping
 
 import yaml
 
+from commissioning_rules.engine import EngineName, engine_name
 from commissioning_rules.policy import Policy
 from commissioning_rules.server.recording import Recorder, RecorderError
 
@@ -43,7 +44,7 @@ class Limit:
 
 def default_limits() -> dict[str, Limit]:
     """The documented limits (``limits.yaml`` beside this module)."""
-    text = resources.files(__package__).joinpath("limits.yaml").read_text("utf-8")
+    text = resources.files(__name__.rpartition(".")[0]).joinpath("limits.yaml").read_text("utf-8")
     return {
         name: Limit(name, entry["description"], entry["unit"], int(entry["value"]), entry["reason"])
         for name, entry in yaml.safe_load(text).items()
@@ -84,7 +85,7 @@ class Settings:
     records: str | None = None
     token_digests: frozenset[bytes] = frozenset()
     protect_evaluation: bool = False
-    engine: str | None = None
+    engine: EngineName | None = None
     limits: Mapping[str, Limit] = field(default_factory=default_limits)
 
     @classmethod
@@ -110,13 +111,17 @@ class Settings:
         if protect_evaluation and not token_list:
             raise SettingsError("protecting the evaluation endpoints needs at least one access token "
                                 f"(a tokens file, or {TOKENS_VARIABLE})")
-        text = None
+        text, policy = None, Policy.default()
         if policy_file is not None:
             try:
                 text = Path(policy_file).read_text("utf-8")
             except (OSError, UnicodeDecodeError) as error:
                 raise SettingsError(f"{policy_file}: {error}") from None
-        policy = Policy.from_yaml(text, origin=policy_file) if text is not None else Policy.default()
+            policy = Policy.from_yaml(text, origin=policy_file)
+        try:
+            checked_engine = engine_name(engine)
+        except ValueError as error:
+            raise SettingsError(str(error)) from None
         if records is not None:  # open the store once now, so a wrong URL or a missing extra stops the start
             try:
                 Recorder(records, policy, text).close()
@@ -129,7 +134,7 @@ class Settings:
             records=records,
             token_digests=frozenset(_digest(t) for t in token_list),
             protect_evaluation=protect_evaluation,
-            engine=engine,
+            engine=checked_engine,
             limits=known,
         )
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import datetime as dt
 import json
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Callable
@@ -233,7 +234,7 @@ def with_members(decision_json: str, members: dict[str, Any]) -> str:
     return decision_json[:-1] + extra + "}"
 
 
-async def batch_response(request: Request, settings: Settings, as_of: object,
+async def batch_response(request: Request, settings: Settings, as_of: dt.date | None,
                          recorder: Recorder | None = None) -> BatchResponse:
     """Start streaming the results of a batch request. Errors found before the first item (wrong media type, a
     declared length over the limit, a body that is not an array) are raised, to be answered with their status."""
@@ -254,7 +255,7 @@ async def batch_response(request: Request, settings: Settings, as_of: object,
 @dataclass
 class _Run:
     settings: Settings
-    as_of: object
+    as_of: dt.date | None
     lines: bool
     first_number: int
     path: str
@@ -263,12 +264,11 @@ class _Run:
     def _evaluate(self, raw: list[bytes | str], first: int) -> str:
         """One chunk, in a worker thread: the results written out, numbered from ``first``; with a records
         store, the chunk's Decisions are stored first, in one transaction (a failure raises a problem)."""
-        outcomes = list(evaluate_lines(raw, policy=self.settings.policy, as_of=self.as_of,  # type: ignore[arg-type]
-                                       engine=self.settings.engine))
+        outcomes = list(evaluate_lines(raw, policy=self.settings.policy, as_of=self.as_of, engine=self.settings.engine))
         ids: dict[int, str] = {}
         if self.recorder is not None:
             decided = [(k, o) for k, o in enumerate(outcomes) if isinstance(o, Decision)]
-            stored = self.recorder.store_decisions([(raw[k], o) for k, o in decided])  # type: ignore[misc]
+            stored = self.recorder.store_decisions([(raw[k], o) for k, o in decided])
             ids = {k: record_id for (k, _), record_id in zip(decided, stored)}
         return ("" if self.lines else ",").join(self._write(o, first, ids.get(k)) for k, o in enumerate(outcomes))
 

@@ -70,14 +70,15 @@ def policy_changes(policy: Policy, base: Policy | None = None) -> dict[str, Any]
 def _by_chance() -> bool:
     """Whether the running evaluation happens inside a hypothesis test drawing its examples at random (so a
     later run may not make it): not in an ``@example`` (or the final replay of a failure), not derandomized."""
-    control = sys.modules.get("hypothesis.control")
-    if control is None or not control.currently_in_test_context():
-        return False
-    if control.current_build_context().is_final:
+    if "hypothesis.control" not in sys.modules:  # hypothesis is not running (nor, perhaps, installed)
         return False
     from hypothesis import settings
+    from hypothesis.control import current_build_context, currently_in_test_context
 
-    return not settings.default.derandomize
+    if not currently_in_test_context() or current_build_context().is_final:
+        return False
+    default = settings.default
+    return not (default is not None and default.derandomize)
 
 
 def _some(ids: list[str], shown: int = 8) -> str:
@@ -333,7 +334,8 @@ def pytest_unconfigure(config: Any) -> None:
 
 
 def _strict(config: Any) -> bool:
-    return config.getoption("--rule-coverage", default=None) == "strict"
+    mode: str | None = config.getoption("--rule-coverage", default=None)
+    return mode == "strict"
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: Any) -> None:

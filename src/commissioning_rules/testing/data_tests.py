@@ -173,7 +173,7 @@ def expectation_at(decision: Mapping[str, Any], path: str) -> dict[str, Any]:
     steps = _steps(path)
     value_at(decision, path)  # a clear KeyError first
 
-    def build(node: Any, rest: list[tuple[str, str | None]]) -> Any:
+    def build(node: Any, rest: list[tuple[str, str | None]]) -> dict[str, Any]:
         (field_name, label), rest = rest[0], rest[1:]
         child = node[field_name]
         if label is None:
@@ -509,10 +509,11 @@ def save_example(
 def _final_run() -> bool:
     """Whether a failure now is the one to keep: outside hypothesis, or hypothesis's final replay of the shrunk
     (minimal) failing example — not each of the many failing calls while it shrinks."""
-    control = sys.modules.get("hypothesis.control")
-    if control is None or not control.currently_in_test_context():
+    if "hypothesis.control" not in sys.modules:  # hypothesis is not running (nor, perhaps, installed)
         return True
-    return control.current_build_context().is_final
+    from hypothesis.control import current_build_context, currently_in_test_context
+
+    return not currently_in_test_context() or current_build_context().is_final
 
 
 @contextlib.contextmanager

@@ -169,8 +169,9 @@ def _label(item: Any, index: int) -> str:
     """An item of a Decision's list by its name (``financial_systems``), else by its position."""
     if isinstance(item, dict):
         for key in _ITEM_NAMES:
-            if isinstance(item.get(key), str):
-                return item[key]
+            name = item.get(key)
+            if isinstance(name, str):
+                return name
     return str(index)
 
 

@@ -11,16 +11,19 @@ line and key at fault), not a traceback.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from commissioning_rules.policy import Policy
+
+if TYPE_CHECKING:
+    import pytest
 
 OPTION = "--cr-policy"
 INI = "cr_policy"
 _KEY = "_commissioning_rules_policy"
 
 
-def add_policy_option(parser: Any) -> None:
+def add_policy_option(parser: pytest.Parser) -> None:
     """Add ``--cr-policy`` (and the ``cr_policy`` ini setting) unless another plugin of the kit already has."""
     group = parser.getgroup("commissioning_rules", "commissioning_rules (testing a council's policy)")
     if any(OPTION in option.names() for option in group.options):
@@ -35,7 +38,7 @@ def add_policy_option(parser: Any) -> None:
     parser.addini(INI, "a council's policy file, as --cr-policy (relative to this configuration file)", default="")
 
 
-def policy_file(config: Any) -> Path | None:
+def policy_file(config: pytest.Config) -> Path | None:
     """The policy file the session was given (``--cr-policy``, else the ``cr_policy`` setting), or ``None``."""
     given = config.getoption(OPTION, default=None)
     if given:
@@ -43,14 +46,14 @@ def policy_file(config: Any) -> Path | None:
     configured = config.getini(INI)
     if configured:
         base = Path(config.inipath).parent if config.inipath else Path(config.rootpath)
-        return base / configured
+        return base / str(configured)
     return None
 
 
-def session_policy(config: Any) -> Policy:
+def session_policy(config: pytest.Config) -> Policy:
     """The session's policy: ``--cr-policy``'s file loaded once, or :meth:`Policy.default`."""
     cached = getattr(config, _KEY, None)
-    if cached is not None:
+    if isinstance(cached, Policy):
         return cached
     path = policy_file(config)
     if path is None:
