@@ -44,7 +44,7 @@ from typing import Any, Mapping, Sequence
 import durable_rules_engine as _c_engine  # pyright: ignore[reportMissingImports]  # not installed on 3.13+
 from durable import engine as _durable  # pyright: ignore[reportMissingImports]  # not installed on 3.13+
 
-from commissioning_rules.engine.rule import AllOf, AnyOf, Compare, Condition, Param, Rule
+from commissioning_rules.engine.rule import AllOf, AnyOf, Compare, Condition, Param, Rule, paths_of
 from commissioning_rules.engine.values import Fact, encode, nested
 
 #: Sessions live at once per compiled policy (durable fails at 1,024 per ruleset).
@@ -224,34 +224,30 @@ def _definition(rules: Sequence[Rule], fact_types: Sequence[str] = ()) -> dict[s
 
 
 class _SynchronousRuleset(_durable.Ruleset):  # type: ignore[misc]  # durable ships no types
-    """durable's Ruleset with its action loop replaced by one that reads no clock.
+    """durable's Ruleset with its action loop replaced by one that reads no clock and runs our one action itself.
 
     The loop is durable's own (``Ruleset._flush_actions`` in durable 2.0.28) less its wall-clock cut-off
-    (``Closure._has_completed``): each action runs to its end, durable's state is updated, and
+    (``Closure._has_completed``) and less what our action does not need: every rule's action only notes that
+    it fired (:meth:`_QuietHost.fired`), so no ``Closure`` is built for it (nor the clock read that builds one),
+    and the session's state, which no action changes, is not written back (``update_state``).
     ``complete_and_start_action`` hands over the session's next action until there is none. ``complete`` is
     called exactly once: with the final state when durable has no action left, or with the error.
     """
 
     def _flush_actions(self, state: Any, result_container: dict[str, Any], state_offset: int, complete: Any) -> None:
-        closure = None
+        started = False
         try:
             while "message" in result_container:
-                action_name, message = next(iter(result_container.pop("message").items()))
-                closure = _durable.Closure(self._host, self, state, message, state_offset)
-                finished: list[Any] = []
-                # A synchronous action (ours all are) has run, or stored its exception in the state, when
-                # ``run`` returns; durable's Promise calls ``finished`` then.
-                self._actions[action_name].run(closure, finished.append)
-                if not finished:
-                    raise EngineError(f"the action {action_name!r} did not finish synchronously")
-                _c_engine.update_state(self._handle, json.dumps(closure.s._d, ensure_ascii=False))
-                following = _c_engine.complete_and_start_action(self._handle, closure._handle)
-                closure = None
+                started = True
+                rule_name, message = next(iter(result_container.pop("message").items()))
+                self._host.fired(state["sid"], rule_name, message)
+                following = _c_engine.complete_and_start_action(self._handle, state_offset)
+                started = False
                 if following:
                     result_container["message"] = json.loads(following)
         except BaseException as error:
-            if closure is not None:
-                _c_engine.abandon_action(self._handle, closure._handle)
+            if started:
+                _c_engine.abandon_action(self._handle, state_offset)
             complete(error, None)
             return
         complete(None, state)
@@ -279,15 +275,16 @@ class _QuietHost(_durable.Host):  # type: ignore[misc]  # durable ships no types
         return list(ruleset_definitions)
 
     def get_action(self, action_name: str) -> Any:
-        firings = self._firings
-        if action_name == "received":
-            return lambda c: None
-        index = int(action_name[1:])
+        # durable's Ruleset asks for each rule's action when built; :class:`_SynchronousRuleset` runs ``fired``
+        def not_called(c: Any) -> None:
+            raise EngineError(f"durable ran the action {action_name!r} outside the synchronous loop")
 
-        def record(c: Any) -> None:
-            firings[c.s["sid"]].append((index, int(c.m["i"])))
+        return not_called
 
-        return record
+    def fired(self, sid: str, rule_name: str, message: Mapping[str, Any]) -> None:
+        """Rule ``r<index>.<branch>`` fired on the subject fact in ``message`` (a ``received`` rule: nothing)."""
+        if not rule_name.startswith("received "):
+            self._firings[sid].append((int(rule_name[1:].split(".", 1)[0]), int(message[_SUBJECT_ALIAS]["i"])))
 
 
 class DurableEngine:
@@ -298,6 +295,11 @@ class DurableEngine:
     def __init__(self, rules: Sequence[Rule], fact_types: Sequence[str] = ()) -> None:
         """``fact_types``: the kinds of fact ``run`` may be given besides those the rules read."""
         self.rules = tuple(rules)
+        #: The attributes some rule reads, per kind of fact: only these cross to durable (a smaller fact is
+        #: faster to assert and to hand back in every action's message, and no rule can tell the difference).
+        self._reads: dict[str, frozenset[str]] = {}
+        for rule in self.rules:
+            self._reads[rule.subject] = self._reads.get(rule.subject, frozenset()) | paths_of(rule.when)
         problems = durable_limits(self.rules, fact_types)
         if problems:
             raise EngineError(f"durable-rules cannot run this policy safely: {'; '.join(problems)}. {REFERENCE_INSTEAD}")
@@ -311,6 +313,10 @@ class DurableEngine:
         self._sids = _sid_pool(SESSION_POOL_SIZE)
         #: Set when durable failed inside an assertion: its state is then not to be trusted, nor freed.
         self._broken: str | None = None
+
+    def _read(self, fact_type: str, values: Mapping[str, Any]) -> dict[str, Any]:
+        reads = self._reads.get(fact_type, frozenset())
+        return {path: value for path, value in values.items() if path in reads}
 
     def live_sessions(self) -> list[str]:
         """The sids durable still holds state for (none once every call has returned)."""
@@ -334,7 +340,9 @@ class DurableEngine:
         if self._broken:
             raise EngineError(f"this durable-rules engine failed earlier ({self._broken}). {REFERENCE_INSTEAD}")
         batch: list[dict[str, Any]] = [{"sid": "", "t": "parameters", _VALUES: dict(parameters)}]
-        batch += [{"sid": "", "t": f.type, "i": i, _VALUES: nested(f.values)} for i, f in enumerate(facts)]
+        batch += [
+            {"sid": "", "t": f.type, "i": i, _VALUES: nested(self._read(f.type, f.values))} for i, f in enumerate(facts)
+        ]
         for fact in batch:
             if _fact_keys(fact) > MAX_FACT_KEYS:
                 raise EngineError(
