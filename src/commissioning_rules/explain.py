@@ -96,7 +96,8 @@ def _quotes(findings: list[Finding]) -> list[str]:
     """Each distinct sentence the findings apply, quoted once, with its section, in the order first applied."""
     seen: dict[str, str] = {}
     for finding in findings:
-        seen.setdefault(finding.source, finding.section)
+        if finding.source is not None:  # a decision read back without its sources quotes nothing
+            seen.setdefault(finding.source, finding.section)
     return [_wrap(f'{section}: "{source}"', "  ") for source, section in seen.items()]
 
 
@@ -148,8 +149,9 @@ def explain(decision: Decision, *, verbose: bool = False) -> str:
                 lines.append("      To meet it, show:")
                 lines += [_wrap(f"* {need}", "        ") for need in result.to_meet]
             for finding in own:
-                lines.append(_wrap(f'{finding.section} says: "{finding.source}"', "      "))
-            quoted = {f.source: f.section for f in failing}
+                if finding.source is not None:
+                    lines.append(_wrap(f'{finding.section} says: "{finding.source}"', "      "))
+            quoted = {f.source: f.section for f in failing if f.source is not None}
             lines += [_wrap(f'The framework says ({section}): "{source}"', "      ") for source, section in quoted.items()]
         if not verbose:
             for status in (Status.met, Status.not_applicable):
@@ -183,7 +185,7 @@ def explain(decision: Decision, *, verbose: bool = False) -> str:
         lines.append("Parameters used:")
         for p in decision.parameters:
             note = " (placeholder: the council is expected to set it)" if p.placeholder else ""
-            lines.append(_wrap(f"- {p.name} = {p.value}, in force from {p.effective_from.isoformat()}{note}; source: {p.source}", "  "))
+            lines.append(_wrap(f"- {p.name} = {p.value}, in force from {p.effective_from.isoformat()}{note}" + (f"; source: {p.source}" if p.source is not None else ""), "  "))
     return "\n".join(lines).rstrip() + "\n"
 
 

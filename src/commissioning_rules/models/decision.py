@@ -127,14 +127,17 @@ class Status(str, Enum):
 
 
 class Finding(Output):
-    """A rule that fired: its id, the section and sentence it encodes, and why, with the facts used."""
+    """A rule that fired: its id, the section and sentence it encodes, and why, with the facts used.
+
+    ``source`` is the sentence quoted; a decision written without sources (:data:`WITHOUT_SOURCES`) leaves it out,
+    and reads back with ``None`` (the rule catalogue quotes it, by ``rule``)."""
 
     model_config = _OUTPUT
 
     rule: str
     section: str
     because: str
-    source: str
+    source: str | None = None
     subject: str = "case"
 
 
@@ -147,7 +150,8 @@ class ParameterUsed(Output):
     value: str
     unit: str
     effective_from: dt.date
-    source: str
+    #: Where the value comes from (left out, like a finding's, without sources).
+    source: str | None = None
     placeholder: bool = False
 
 
@@ -376,6 +380,12 @@ class DepartureDecision(Output):
     basis: str
 
 
+#: What a Decision's JSON leaves out when it is written without sources: the sentence each finding quotes and
+#: where each parameter value comes from. Both live once in the rule catalogue and the policy's parameters
+#: (``commissioning-rules rules``), found by the finding's ``rule`` and the parameter's ``name``:
+#: ``decision.model_dump(mode="json", exclude=WITHOUT_SOURCES)``, or ``decision.to_json(sources=False)``.
+WITHOUT_SOURCES: dict[str, Any] = {"findings": {"__all__": {"source"}}, "parameters": {"__all__": {"source"}}}
+
 #: Where a Decision's ``as_of`` came from: the caller's argument, the case's own ``as_of``, or today's date.
 AsOfSource = Literal["argument", "case", "today"]
 
@@ -412,6 +422,11 @@ class Decision(Lazy):
     explainer: ClassVar[Callable[..., str] | None] = None
 
     __hash__ = None  # type: ignore[assignment]  # lists inside: a Decision was never hashable
+
+    def to_json(self, *, sources: bool = True, indent: int | None = None) -> str:
+        """The JSON contract (``model_dump_json``); with ``sources=False``, without the sentences the findings quote
+        and the parameters' sources (:data:`WITHOUT_SOURCES`): several times smaller, each rule cited by id."""
+        return self.model_dump_json(indent=indent, exclude=None if sources else WITHOUT_SOURCES)
 
     def explain(self, verbose: bool = False) -> str:
         """The decision in plain English, citing and quoting the framework (``commissioning_rules.explain``): short
