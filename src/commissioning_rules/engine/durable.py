@@ -25,7 +25,11 @@ session. Every trap listed on the docs site's engine notes (``docs/engines.md``)
   freed and the engine refuses every later case.
 * sessions are borrowed from a bounded pool of sids whose 32-bit FNV-1a hashes are checked distinct at
   start-up (durable looks sessions up by that hash), and are deleted in ``finally``;
-* an action's exception is stored by durable as text in the state: we check it and raise;
+* an action's exception: in our loop the action is abandoned and the exception raised as ``EngineError``; durable's
+  own loop would store it as text in the state, which is checked and raised too;
+* an action costs what its message costs: durable hands each one over as JSON text holding every matched fact.
+  Only the attributes some rule reads cross (a smaller fact), and the text is decoded only when the rule's
+  subject is a kind of fact the case has several of (the rule's name, ours, is read off the text);
 * at least one action runs in every session, and every fact type is matched: a ``received`` rule per type;
 * no ``none()``; negation is pushed into comparisons by the rule type; no ``$or`` (see
   :func:`disjunctive_normal_form`);
@@ -35,10 +39,12 @@ session. Every trap listed on the docs site's engine notes (``docs/engines.md``)
 
 from __future__ import annotations
 
+import collections
 import copy
 import itertools
 import json
 import queue
+from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 import durable_rules_engine as _c_engine  # pyright: ignore[reportMissingImports]  # not installed on 3.13+
@@ -237,14 +243,12 @@ class _SynchronousRuleset(_durable.Ruleset):  # type: ignore[misc]  # durable sh
     def _flush_actions(self, state: Any, result_container: dict[str, Any], state_offset: int, complete: Any) -> None:
         started = False
         try:
-            while "message" in result_container:
+            message: dict[str, Any] | str = result_container.pop("message")  # the first: decoded by durable
+            while message:
                 started = True
-                rule_name, message = next(iter(result_container.pop("message").items()))
-                self._host.fired(state["sid"], rule_name, message)
-                following = _c_engine.complete_and_start_action(self._handle, state_offset)
+                self._host.fired(state["sid"], message)
+                message = _c_engine.complete_and_start_action(self._handle, state_offset)
                 started = False
-                if following:
-                    result_container["message"] = json.loads(following)
         except BaseException as error:
             if started:
                 _c_engine.abandon_action(self._handle, state_offset)
@@ -257,8 +261,9 @@ class _QuietHost(_durable.Host):  # type: ignore[misc]  # durable ships no types
     """A durable Host without the background dispatcher and with :class:`_SynchronousRuleset`; actions record
     firings for the calling session."""
 
-    def __init__(self, definitions: dict[str, Any], firings: dict[str, list[tuple[int, int]]]) -> None:
-        self._firings = firings
+    def __init__(self, definitions: dict[str, Any], sessions: dict[str, _Session], subjects: Sequence[str]) -> None:
+        self._sessions = sessions
+        self._subjects = subjects
         super().__init__(definitions)
 
     def _run(self) -> None:  # the stock host starts timer threads here
@@ -275,16 +280,51 @@ class _QuietHost(_durable.Host):  # type: ignore[misc]  # durable ships no types
         return list(ruleset_definitions)
 
     def get_action(self, action_name: str) -> Any:
-        # durable's Ruleset asks for each rule's action when built; :class:`_SynchronousRuleset` runs ``fired``
-        def not_called(c: Any) -> None:
-            raise EngineError(f"durable ran the action {action_name!r} outside the synchronous loop")
+        """Each rule's action as durable's own loop would run it, on a ``Closure`` (:class:`_SynchronousRuleset`
+        calls :meth:`fired` instead; the tests put durable's loop back to show what it would do)."""
+        if action_name == "received":
+            return lambda c: None
+        index = int(action_name[1:])
 
-        return not_called
+        def record(c: Any) -> None:
+            self._sessions[c.s["sid"]].firings.append((index, int(c.m["i"])))
 
-    def fired(self, sid: str, rule_name: str, message: Mapping[str, Any]) -> None:
-        """Rule ``r<index>.<branch>`` fired on the subject fact in ``message`` (a ``received`` rule: nothing)."""
-        if not rule_name.startswith("received "):
-            self._firings[sid].append((int(rule_name[1:].split(".", 1)[0]), int(message[_SUBJECT_ALIAS]["i"])))
+        return record
+
+    def fired(self, sid: str, message: Mapping[str, Any] | str) -> None:
+        """Note the firing in ``message``: durable's ``{rule name: {alias: fact, ...}}``, as a mapping or as its
+        JSON text (decoded only when needed: see :func:`_rule_name`). Rule ``r<index>.<branch>`` fired on its
+        subject fact; a ``received`` rule notes nothing."""
+        name = _rule_name(message)
+        if name.startswith("received "):
+            return
+        session = self._sessions[sid]
+        index = int(name[1:].split(".", 1)[0])
+        fact = session.only.get(self._subjects[index])
+        if fact is None:  # several facts of the rule's subject type: which one is in the message
+            matched = json.loads(message) if isinstance(message, str) else message
+            fact = int(matched[name][_SUBJECT_ALIAS]["i"])
+        session.firings.append((index, fact))
+
+
+def _rule_name(message: Mapping[str, Any] | str) -> str:
+    """The rule an action message is for. Its JSON text is ``{"<rule name>":{...}}`` with our rule names, which
+    hold no character JSON escapes, so the name is read off the text: decoding a whole message (every matched
+    fact, ~2 kB) for its name cost more than the rest of the action."""
+    if isinstance(message, str):
+        if not message.startswith('{"'):
+            raise EngineError(f"durable_rules sent an action message this engine does not read: {message[:80]!r}")
+        return message[2:message.index('"', 2)]
+    return next(iter(message))
+
+
+@dataclass
+class _Session:
+    """What one case's session has fired, and the index of each kind of fact the case has exactly one of (its
+    firings need no look into the message to say which fact fired)."""
+
+    only: dict[str, int]
+    firings: list[tuple[int, int]] = field(default_factory=list)
 
 
 class DurableEngine:
@@ -304,10 +344,10 @@ class DurableEngine:
         if problems:
             raise EngineError(f"durable-rules cannot run this policy safely: {'; '.join(problems)}. {REFERENCE_INSTEAD}")
         self.ruleset = f"commissioning-{next(_compiled_names)}"
-        self._firings: dict[str, list[tuple[int, int]]] = {}
+        self._sessions: dict[str, _Session] = {}
         definition = copy.deepcopy({self.ruleset: _definition(self.rules, fact_types)})
         try:
-            self._host = _QuietHost(definition, self._firings)
+            self._host = _QuietHost(definition, self._sessions, [rule.subject for rule in self.rules])
         except _c_engine.error as error:  # a table durable checks itself, when the ruleset is built
             raise EngineError(f"durable-rules refused this policy ({error}). {REFERENCE_INSTEAD}") from None
         self._sids = _sid_pool(SESSION_POOL_SIZE)
@@ -354,7 +394,8 @@ class DurableEngine:
             fact["sid"] = sid
         corrupt = False
         try:
-            self._firings[sid] = []
+            counts = collections.Counter(f.type for f in facts)
+            self._sessions[sid] = _Session({f.type: i for i, f in enumerate(facts) if counts[f.type] == 1})
             try:
                 state = self._host.assert_facts(self.ruleset, batch)
             except _c_engine.error as error:
@@ -362,6 +403,10 @@ class DurableEngine:
                 corrupt = True
                 self._broken = str(error)
                 raise EngineError(f"durable-rules failed part-way through a case ({error}). {REFERENCE_INSTEAD}") from None
+            except EngineError:
+                raise
+            except Exception as error:  # raised by an action, in our loop (it was abandoned there)
+                raise EngineError(f"a rule action failed: {type(error).__name__}: {error}") from error
             # Our loop hands back the session's final state once durable has no action left for it; anything
             # else (durable's stock loop returns 0 when it drops the remaining actions) is an evaluation
             # that did not finish, and its firings are incomplete.
@@ -372,9 +417,9 @@ class DurableEngine:
             if state.get("exception"):
                 raise EngineError(f"a rule action failed: {state['exception']}")
             # Several branches of one rule may fire on a fact: one conclusion per rule and fact.
-            return sorted(set(self._firings[sid]))
+            return sorted(set(self._sessions[sid].firings))
         finally:
-            self._firings.pop(sid, None)
+            self._sessions.pop(sid, None)
             if not corrupt:  # a corrupt session is left alone, and its sid retired with it
                 try:
                     self._host.delete_state(self.ruleset, sid)
