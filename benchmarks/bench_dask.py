@@ -10,8 +10,9 @@ Every output line is produced and discarded at once (only bytes are counted); ev
 bytes (checked by a SHA-256 of the output). The cluster's start-up is timed apart from the run.
 
 Besides the wall-clock time, the CPU time per case is reported (this process, plus every worker process on the
-cluster): on a machine shared with other work, wall-clock ratios measure the load as much as the code, while the
-CPU per case shows what the cluster's scheduling, serialisation and transfer add. The load average is printed
+cluster, the workers apart from the client and scheduler): on a machine shared with other work, wall-clock ratios
+measure the load as much as the code, while the CPU per case shows what the cluster's scheduling, serialisation
+and transfer add. The load average is printed
 with the figures. Needs the dask extra.
 """
 
@@ -56,13 +57,15 @@ def _cpu_seconds() -> float:
     return times.user + times.system
 
 
-def on_dask(path: Path, engine: str, workers: int, blocksize: str) -> tuple[float, float, float, str, int, list[int]]:
+def on_dask(path: Path, engine: str, workers: int, blocksize: str
+            ) -> tuple[float, float, tuple[float, float], str, int, list[int]]:
     digest, size = hashlib.sha256(), 0
     start = time.perf_counter()
     with dask_runs.connect("local", workers=workers) as client:
         dask_runs.check_workers(client, engine)
         started = time.perf_counter() - start
-        before = sum(client.run(_cpu_seconds).values()) + _cpu_seconds()  # workers, and client + scheduler here
+        # the workers, and the client with the scheduler (a LocalCluster's scheduler runs in this process)
+        before = sum(client.run(_cpu_seconds).values()), _cpu_seconds()
         start = time.perf_counter()
         _, parts = dask_runs.batch_parts(str(path), client=client, engine=engine, blocksize=blocksize)
         for _, part in parts:
@@ -70,7 +73,7 @@ def on_dask(path: Path, engine: str, workers: int, blocksize: str) -> tuple[floa
             digest.update(data)
             size += len(data)
         elapsed = time.perf_counter() - start
-        cpu = sum(client.run(_cpu_seconds).values()) + _cpu_seconds() - before
+        cpu = sum(client.run(_cpu_seconds).values()) - before[0], _cpu_seconds() - before[1]
         memory = sorted(client.run(lambda: psutil.Process().memory_info().rss).values())
     return started, elapsed, cpu, digest.hexdigest(), size, memory
 
@@ -109,8 +112,9 @@ def main() -> None:
     print(f"  one process:                 {single:8.1f} s  {n / single:8,.0f} cases/s  1.00x   "
           f"CPU {single_cpu / n * 1000:.2f} ms a case")
     print(f"  --dask local, {args.workers} workers:     {clustered:8.1f} s  {n / clustered:8,.0f} cases/s  "
-          f"{single / clustered:.2f}x   CPU {cluster_cpu / n * 1000:.2f} ms a case "
-          f"({cluster_cpu / single_cpu:.2f}x); + {started:.1f} s to start the cluster")
+          f"{single / clustered:.2f}x   CPU {sum(cluster_cpu) / n * 1000:.2f} ms a case "
+          f"({sum(cluster_cpu) / single_cpu:.2f}x: workers {cluster_cpu[0] / n * 1000:.2f}, client and scheduler "
+          f"{cluster_cpu[1] / n * 1000:.2f}); + {started:.1f} s to start the cluster")
     if pooled:
         print(f"  --workers {args.workers} (process pool): {pooled[0]:8.1f} s  {n / pooled[0]:8,.0f} cases/s  "
               f"{single / pooled[0]:.2f}x")

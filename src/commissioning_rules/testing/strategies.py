@@ -11,15 +11,18 @@
 Every strategy follows a :class:`~commissioning_rules.Policy` and an ``as_of`` date:
 
 * **money** lands at, just below and just above every value a ``GBP`` parameter has ever had (``£4,999.99``,
-  ``£5,000.00``, ``£5,000.01`` for the default accounts threshold; a council's £10,000 beside it), read from
-  the policy's parameters, so a council's own thresholds — and any threshold a new rule set adds — get their own
-  boundaries without changing this module. A field the policy's rules compare with parameters (turnover with
-  the accounts threshold, an award's value with the monitoring bands) lands on *those* parameters' values;
-* **dates**: ``as_of`` lands on both sides of every date a parameter changes value (the day before, the day,
-  the day after) half the time, and is otherwise drawn where every parameter of the policy has a value in
-  force; other dates favour month ends, leap days, the dates parameters take effect and ``as_of`` itself;
+  ``£5,000.00``, ``£5,000.01`` for the default accounts threshold; a council's £10,000 beside it), and strictly
+  between two successive values of a parameter that changed (where the old value and the new decide
+  differently), read from the policy's parameters, so a council's own thresholds — and any threshold a new rule
+  set adds — get their own boundaries without changing this module. A field the policy's rules compare with
+  parameters (turnover with the accounts threshold, an award's value with the monitoring bands) lands on
+  *those* parameters' values;
+* **dates**: ``as_of`` lands on either side of every date a parameter changes value half the time (each side
+  alike: the day before or any day of the old value; the day, the day after or any day of the new value), and
+  is otherwise drawn where every parameter of the policy has a value in force; other dates favour month ends,
+  leap days, the dates parameters take effect and ``as_of`` itself;
 * ``around="accounts_threshold"`` (on :func:`cases` and each part's strategy) aims at one parameter (or
-  several): most dates straddle its changes and most amounts land on its values;
+  several): most dates straddle its changes and most amounts land on or between its values;
 * **every enum member** and every tri-state answer (yes / no / not stated) is drawn.
 
 Strategies are derived from the case models' fields, so a field added to a model is generated too.
@@ -218,18 +221,38 @@ def _dates(first: dt.date, last: dt.date, policy: Policy, around: tuple[dt.date,
 
 def as_of_dates(policy: Policy | None = None, *, around: str | Iterable[str] | None = None) -> st.SearchStrategy[dt.date]:
     """Dates to apply ``policy`` at, from the first date all its parameters are in force to 2040: half of them
-    the day before, the day or the day after a parameter changes value (each changing parameter alike; with
-    ``around``, two in three on the changes of the parameters named)."""
+    on either side of a date a parameter changes value (each changing parameter alike; each side alike: the day
+    before or any day of the old value, the day, the day after or any day of the new), with ``around`` three in
+    four on the changes of the parameters named. Nothing is filtered away."""
     policy = _policy(policy)
     return _as_of_dates(policy, _aim(policy, around))
+
+
+def _sides(first: dt.date, last: dt.date, before: dt.date, change: dt.date, after: dt.date) -> list[st.SearchStrategy[dt.date]]:
+    """Dates on either side of ``change`` (a value in force from ``before`` is replaced there by one in force
+    until ``after``), within ``[first, last]``, each side alike: the day before or any day of the old value; the
+    day, the day after or any day of the new value."""
+    sides: list[st.SearchStrategy[dt.date]] = []
+    eve = change - dt.timedelta(days=1)
+    if first <= eve <= last:
+        sides.append(st.one_of(st.just(eve), st.dates(max(first, before), eve)))
+    if first <= change <= last:
+        days = [day for day in (change, change + dt.timedelta(days=1)) if day <= last]
+        sides.append(st.one_of(st.sampled_from(days), st.dates(change, max(change, min(last, after - dt.timedelta(days=1))))))
+    return [st.one_of(*sides)] if sides else []
 
 
 @functools.lru_cache(maxsize=64)
 def _as_of_dates(policy: Policy, aim: tuple[str, ...]) -> st.SearchStrategy[dt.date]:
     first = earliest_as_of(policy)
     anywhere = dates(first, LATEST_AS_OF, policy=policy)
-    groups = [[day for day in days if first <= day <= LATEST_AS_OF] for days in change_dates(policy, aim).values()]
-    straddles = [st.sampled_from(days) for days in groups if days]
+    straddles = []
+    for name in change_dates(policy, aim):
+        values = policy.parameters[name].values
+        starts = [v.effective_from for v in values] + [LATEST_AS_OF + dt.timedelta(days=1)]
+        sides = [side for i in range(1, len(values)) for side in _sides(first, LATEST_AS_OF, starts[i - 1], starts[i], starts[i + 1])]
+        if sides:
+            straddles.append(st.one_of(*sides))
     if not straddles:
         return anywhere
     changes = st.one_of(*straddles)
@@ -275,6 +298,29 @@ def _boundary_groups(policy: Policy, names: Iterable[str]) -> list[tuple[Decimal
     return groups
 
 
+def _between_groups(policy: Policy, names: Iterable[str]) -> list[tuple[Decimal, Decimal]]:
+    """Per ``GBP`` parameter named that has changed value, the amounts strictly between each pair of its
+    successive values (a penny inside each end): where the old value and the new decide differently."""
+    spans = []
+    for name in sorted(names):
+        parameter = policy.parameters.get(name)
+        if parameter is None or parameter.unit != "GBP":
+            continue
+        for old, new in zip(parameter.values, parameter.values[1:]):
+            low, high = sorted((old.value, new.value))
+            if high - low > 2 * PENNY:
+                spans.append(((low + PENNY).quantize(PENNY), (high - PENNY).quantize(PENNY)))
+    return sorted(set(spans))
+
+
+def _between(policy: Policy, names: Iterable[str]) -> list[st.SearchStrategy[Decimal]]:
+    """None or one strategy: amounts between a named parameter's successive values (:func:`_between_groups`)."""
+    spans = _between_groups(policy, names)
+    return [st.one_of(*(
+        st.decimals(low, high, places=2, allow_nan=False, allow_infinity=False) for low, high in spans
+    ))] if spans else []
+
+
 def money(
     policy: Policy | None = None,
     as_of: dt.date | None = None,
@@ -282,11 +328,12 @@ def money(
     around: str | Iterable[str] | None = None,
     field: str | None = None,
 ) -> st.SearchStrategy[Decimal]:
-    """Amounts in pounds (whole pence), half of them at or a penny either side of a value some ``GBP``
-    parameter has had (every value it has ever had: ``as_of`` does not narrow them, since the bug often lives
-    between the old value and the new). With ``field`` (a field name such as ``annual_turnover``), the values of
-    the parameters the policy's rules compare that field with; with ``around``, two in three draws land on the
-    values of the parameters named."""
+    """Amounts in pounds (whole pence): at or a penny either side of a value some ``GBP`` parameter has had
+    (every value it has ever had: ``as_of`` does not narrow them, since the bug often lives between the old value
+    and the new), strictly between two successive values of a parameter that changed, or anywhere — one in three
+    each (half and half where no parameter changed). With ``field`` (a field name such as ``annual_turnover``),
+    the parameters the policy's rules compare that field with; with ``around``, two in three draws land on or
+    between the values of the parameters named."""
     policy = _policy(policy)
     return _money(policy, _aim(policy, around), field)
 
@@ -301,11 +348,12 @@ def _money(policy: Policy, aim: tuple[str, ...], field: str | None) -> st.Search
         st.decimals(Decimal(0), TYPICAL_MONEY, places=2, allow_nan=False, allow_infinity=False),
         st.decimals(Decimal(0), MAX_MONEY, places=2, allow_nan=False, allow_infinity=False),
     )
+    between = _between(policy, compared or money_parameters)
     aimed = _boundary_groups(policy, aim)
     if not aimed:
-        return st.one_of(boundaries, ordinary)
-    on_aim = st.one_of(*(st.sampled_from(group) for group in aimed))
-    return _weighted([on_aim, on_aim, on_aim, on_aim, boundaries, ordinary])
+        return st.one_of(boundaries, *between, ordinary)
+    on_aim = st.one_of(*(st.sampled_from(group) for group in aimed), *_between(policy, aim))
+    return _weighted([on_aim, on_aim, on_aim, on_aim, boundaries, *between, ordinary])
 
 
 # --- strategies derived from the models' fields ----------------------------------------------------------
@@ -619,9 +667,10 @@ def cases(
     """Whole cases under ``policy`` (default: the Norwich framework).
 
     ``as_of`` fixes the date applied; otherwise it is drawn by :func:`as_of_dates`: half the time on either
-    side of a date some parameter changes value, else anywhere every parameter is in force. Amounts land on
-    every value the parameters they are compared with have ever had. ``around`` (a parameter name, or several)
-    aims both at that parameter: most dates straddle its changes, most amounts land on its values. Each part is
+    side of a date some parameter changes value, else anywhere every parameter is in force. Amounts land on,
+    and between, every value the parameters they are compared with have ever had. ``around`` (a parameter
+    name, or several) aims both at that parameter: most dates straddle its changes, most amounts land on or
+    between its values. Each part is
     present or absent at random, except the parts in ``require`` (always present) and ``exclude`` (never
     present).
     """
