@@ -5,8 +5,9 @@
 Measures, on the same deterministic cases (gate cases: organisation and service; whole cases: every part),
 each from JSON-shaped data: validation alone (the floor: ``Case.model_validate``); ``evaluate`` (a Decision
 with its outcomes); ``evaluate`` + ``model_dump_json()`` (the full explained JSON); ``evaluate`` +
-``explain()``; and ``evaluate`` on each engine. Every figure is the best of R timed passes over N cases, after
-one warm-up pass, with each result dropped as it is made; ratios are to validation in the same run.
+``explain()``; and ``evaluate`` on each engine. Every figure is the CPU time of the best of R timed passes over N
+cases (CPU time, so other work on a shared machine does not count), after one warm-up pass, with each result
+dropped as it is made; ratios are to validation in the same run.
 ``--batch N`` also times ``batch`` (JSONL lines in, JSON lines out) with 1 and ``--workers`` processes.
 """
 
@@ -77,16 +78,16 @@ def make_cases(n: int, seed: int = 2014, whole: bool = False) -> list[dict]:
 
 
 def best_of(repeat: int, step, items) -> float:
-    """The best of ``repeat`` timed passes of ``step`` over ``items``, after a warm-up pass. Each result is
+    """The best of ``repeat`` timed passes of ``step`` over ``items`` (CPU time of this process), after a warm-up pass. Each result is
     dropped as soon as it is made (a retained list makes the garbage collector walk a growing heap)."""
     for item in items:
         step(item)  # warm-up: compiles the policy for the engine, fills caches
     timings = []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start = time.process_time()  # CPU time: what the work costs, not how long others kept the core
         for item in items:
             step(item)
-        timings.append(time.perf_counter() - start)
+        timings.append(time.process_time() - start)
     return min(timings)
 
 
