@@ -96,7 +96,7 @@ def _plan(cls: type[BaseModel]) -> _Plan:
 
 def trusted(cls: type[Model], **values: Any) -> Model:
     """A model from values this library made from validated input, not validated again; a field not given takes
-    its default, and a :class:`Later` value is worked out on first read (see :class:`Output`).
+    its default, and a :class:`Later` value is worked out on first read (see :class:`Lazy`).
 
     What pydantic's ``model_construct`` does, without its per-field default handling (a third of a Decision's
     cost when every finding went through it). The fields are stored in the model's order, as validation stores
