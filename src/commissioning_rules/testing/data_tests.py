@@ -20,8 +20,11 @@ Decision has none; other values must be equal (dates as ``YYYY-MM-DD``, money as
 Optional keys: ``engine`` (``reference`` or ``durable-rules``), ``as_of`` (overrides the case's); ``fired`` and
 ``not_fired`` (rule ids that must, or must not, fire); ``policy`` (``{name: ..., version: ...}``: the policy the
 test was written for — run under another, the test fails saying so; leave ``version`` out to pin the name only);
-and, for properties that compare two cases, ``variant`` (``{case: ..., expect: ...}``, a second case and what to
-expect of it) with ``same`` (paths whose values must be equal in both decisions). A path names a Decision's
+``holds`` (names of the shipped properties, :mod:`commissioning_rules.testing.properties`, that must hold for
+the case: ``[gate_monotonic]`` checks again every one-step improvement of it); and, for properties that compare
+two cases, ``variant`` (``{case: ..., expect: ...}``, a second case and what to expect of it) with ``same``
+(paths whose values must be equal in both decisions). ``expect`` may be left out when ``holds``, ``fired`` or
+``not_fired`` says what to check. A path names a Decision's
 field, items of a list by their criterion or id: ``eligibility.criteria[financial_systems].status``,
 ``monitoring.level``. A file holds one test, or several as a list under ``tests:``.
 
@@ -29,7 +32,8 @@ Run a folder with ``commissioning-rules test DIR`` (:func:`main`), from Python w
 under pytest: with :func:`parametrize`, or by this module's pytest plugin (registered when the package is
 installed), which collects ``test_*.yaml``/``test_*.yml``/``test_*.json`` data-test files and runs them under
 ``--cr-policy FILE`` (else the Norwich framework); its ``cr_policy`` fixture gives your own tests the same
-policy. :func:`save_example` turns a counterexample (e.g. a property's shrunk case) into such a file in one call.
+policy. :func:`save_example` turns a counterexample (e.g. a property's shrunk case) into such a file in one call;
+so do a property's violation (``violation.save(path, policy)``) and :func:`save_on_failure` in a hypothesis test.
 """
 
 from __future__ import annotations
@@ -76,12 +80,16 @@ __all__ = [
 SUFFIXES = (".yaml", ".yml", ".json")
 #: Decision keys that say how a decision was made, not what was decided: left out of a saved expectation.
 NOT_EXPECTED = ("as_of", "as_of_source", "policy", "engine", "findings", "parameters")
-_TEST_KEYS = {"name", "description", "case", "expect", "engine", "as_of", "policy", "fired", "not_fired", "variant", "same"}
+_TEST_KEYS = {
+    "name", "description", "case", "expect", "engine", "as_of", "policy", "fired", "not_fired", "variant", "same", "holds",
+}
+#: Keys that say, without ``expect``, what a test checks.
+_CHECKS = ("expect", "holds", "fired", "not_fired")
 _MISSING = object()
 
 
 class DataTestError(ValueError):
-    """A test file is malformed: not YAML/JSON, or a test without ``case`` and ``expect``."""
+    """A test file is malformed: not YAML/JSON, or a test without ``case`` and something to check."""
 
 
 def _plain(value: Any) -> Any:
@@ -218,6 +226,7 @@ class DataTest:
     not_fired: tuple[str, ...] = ()
     variant: Mapping[str, Any] | None = None
     same: tuple[str, ...] = ()
+    holds: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
@@ -263,7 +272,28 @@ class DataTest:
                     continue
                 if mine != theirs:
                     found.append(f"{path}: {json.dumps(mine, default=str)} for the case but {json.dumps(theirs, default=str)} for the variant; expected the same")
+        found += self._properties(used, engine or self.engine)
         return DataTestResult(self, mismatches=found)
+
+    def _properties(self, policy: Policy, engine: str | None) -> list[str]:
+        """What each property in ``holds`` found wrong with the case (nothing when it holds or does not apply)."""
+        if not self.holds:
+            return []
+        from commissioning_rules.testing.properties import PropertyViolation, property_spec
+
+        case = Case.model_validate(self.case)
+        if self.as_of is not None:
+            case = case.model_copy(update={"as_of": self.as_of})
+        found = []
+        for name in self.holds:
+            spec = property_spec(name)
+            try:
+                spec.check(case, policy, **({"engine": engine_name(engine)} if spec.takes_engine and engine else {}))
+            except PropertyViolation as violation:
+                found.append(f"property {name} does not hold: {violation.message}")
+            except AssertionError as error:
+                found.append(f"property {name} does not hold: {error}")
+        return found
 
     def check(self, policy: Policy | None = None, engine: str | None = None) -> None:
         """Run, and raise ``AssertionError`` listing every mismatch (for pytest)."""
@@ -310,19 +340,27 @@ def load_file(path: str | Path) -> list[DataTest]:
     tests = []
     for i, entry in enumerate(entries):
         at = f"{path}" + (f" (test {i + 1})" if len(entries) > 1 else "")
-        if not isinstance(entry, dict) or "case" not in entry or "expect" not in entry:
-            raise DataTestError(f"{at}: a test is a mapping with 'case' and 'expect'")
+        if not isinstance(entry, dict) or "case" not in entry or not any(key in entry for key in _CHECKS):
+            raise DataTestError(f"{at}: a test is a mapping with 'case' and 'expect' (or 'holds', 'fired', 'not_fired')")
         unknown = set(entry) - _TEST_KEYS
         if unknown:
             raise DataTestError(f"{at}: unknown keys {sorted(unknown)}; expected some of {sorted(_TEST_KEYS)}")
-        if not isinstance(entry["case"], dict) or not isinstance(entry["expect"], dict):
+        if not isinstance(entry["case"], dict) or not isinstance(entry.get("expect", {}), dict):
             raise DataTestError(f"{at}: 'case' and 'expect' must be mappings")
         variant = entry.get("variant")
         if variant is not None and (not isinstance(variant, dict) or "case" not in variant or set(variant) - {"case", "expect"}):
             raise DataTestError(f"{at}: 'variant' is a mapping with 'case' and, optionally, 'expect'")
-        for key in ("fired", "not_fired", "same"):
+        for key, what in (("fired", "rule ids"), ("not_fired", "rule ids"), ("same", "paths"), ("holds", "property names")):
             if not isinstance(entry.get(key, []), list) or not all(isinstance(v, str) for v in entry.get(key, [])):
-                raise DataTestError(f"{at}: '{key}' must be a list of {'paths' if key == 'same' else 'rule ids'}")
+                raise DataTestError(f"{at}: '{key}' must be a list of {what}")
+        if entry.get("holds"):
+            from commissioning_rules.testing.properties import property_spec
+
+            try:
+                for name in entry["holds"]:
+                    property_spec(name)
+            except ValueError as error:
+                raise DataTestError(f"{at}: 'holds': {error}") from None
         if "policy" in entry and (not isinstance(entry["policy"], dict) or set(entry["policy"]) - {"name", "version"}):
             raise DataTestError(f"{at}: 'policy' is a mapping with 'name' and, optionally, 'version'")
         as_of = entry.get("as_of")
@@ -333,7 +371,7 @@ def load_file(path: str | Path) -> list[DataTest]:
                 path=path,
                 name=str(entry.get("name") or (path.stem if len(entries) == 1 else f"{path.stem}[{i}]")),
                 case=entry["case"],
-                expect=entry["expect"],
+                expect=entry.get("expect", {}),
                 description=str(entry.get("description") or ""),
                 engine=entry.get("engine"),
                 as_of=as_of,
@@ -343,6 +381,7 @@ def load_file(path: str | Path) -> list[DataTest]:
                 not_fired=tuple(entry.get("not_fired", [])),
                 variant=variant,
                 same=tuple(entry.get("same", [])),
+                holds=tuple(entry.get("holds", [])),
             )
         )
     return tests
@@ -455,6 +494,7 @@ def save_example(
     variant: Case | Mapping[str, Any] | None = None,
     variant_expect: Mapping[str, Any] | None = None,
     same: Iterable[str] = (),
+    holds: Iterable[str] = (),
 ) -> Path:
     """Write ``case`` and what to expect of it as a data test file (YAML, or JSON if ``path`` ends ``.json``).
 
@@ -464,7 +504,9 @@ def save_example(
     and paths such as ``eligibility.criteria[financial_systems].status``). The policy's name and version are
     recorded (``policy``, else the Decision's): run under another policy, the test fails saying so. ``variant``
     (with ``variant_expect`` and ``same``, the paths equal in both decisions) keeps a pair of cases for a
-    property that compares two. The cases are validated first. Returns the path written."""
+    property that compares two. ``holds`` names shipped properties the case must satisfy when the test runs
+    (checked again, pairs and all; ``expect`` may then be empty). The cases are validated first. Returns the
+    path written."""
     model = case if isinstance(case, Case) else Case.model_validate(case)
     fired: list[str] = []
     not_fired: list[str] = []
@@ -486,7 +528,8 @@ def save_example(
         **({"description": description} if description else {}),
         **({"policy": {"name": recorded["name"], "version": recorded["version"]}} if recorded else {}),
         "case": model.model_dump(mode="json", exclude_none=True),
-        "expect": expected,
+        **({"holds": list(holds)} if holds else {}),
+        **({"expect": expected} if expected or not (holds or fired or not_fired) else {}),
         **({"fired": fired} if fired else {}),
         **({"not_fired": not_fired} if not_fired else {}),
     }
