@@ -17,7 +17,13 @@ import commissioning_rules as cr
 from commissioning_rules import Case, Policy
 from commissioning_rules.testing import coverage, data_tests, properties
 from gate_cases import SMALL_COMPLIANT_ORGANISATION
-from test_testing_kit import living_wage_penalty_policy, replacing, toy_after_award_policy, with_rules
+from test_testing_kit import (
+    living_wage_penalty_policy,
+    remembering_policy,
+    reversed_engine_policy,
+    silent_policy,
+    toy_after_award_policy,
+)
 
 COUNTY = Policy.from_file(Path(__file__).parent / "policies" / "county-policy.yaml")
 SERVICE = {"works_with_children": False, "works_with_vulnerable_adults": False}
@@ -107,43 +113,6 @@ def _without_policy(path: Path) -> Path:
     return path
 
 
-def _remembering_policy() -> Policy:
-    """A rule set with memory: each evaluation's advisory counts the calls so far (not deterministic)."""
-    from commissioning_rules.models.decision import Advisory
-    from commissioning_rules.rules import living_wage
-
-    calls = []
-
-    def remembering(firings, context):
-        calls.append(1)
-        return {"advisories": [Advisory(id="calls", section="2.3", message=f"call {len(calls)}")]}
-
-    return replacing(Policy.default(), "living_wage", with_rules(living_wage.RULESET, assemble=remembering))
-
-
-def _silent_policy() -> Policy:
-    """A rule set that answers nothing (not complete)."""
-    from commissioning_rules.rules import living_wage
-
-    return replacing(Policy.default(), "living_wage", with_rules(living_wage.RULESET, assemble=lambda firings, context: {}))
-
-
-def _reversed_engine_policy() -> Policy:
-    """The compiled engine fed the reference interpreter's firings in reverse (the engines disagree)."""
-
-    class Reversed:
-        def __init__(self, engine):
-            self.engine = engine
-
-        def run(self, facts, parameters):
-            return self.engine.run(facts, parameters)[::-1]
-
-    default = Policy.default()
-    policy = Policy("reversed", default.rulesets, default.parameters)
-    policy._compiled["engine reference"] = Reversed(policy.engine("reference"))
-    return policy
-
-
 AWARD = {"as_of": "2026-04-01", "award": {"route": "grant", "value": "5000.00", "complexity": "low"}}
 
 
@@ -152,9 +121,9 @@ def test_every_shipped_property_violation_is_saved_in_one_call_and_fails_until_t
     award = Case.model_validate(AWARD)
     organisation = Case.model_validate(ELIGIBLE)
     broken = {
-        "deterministic": (_remembering_policy(), organisation, "engine compiled: a second evaluation"),
-        "engines_agree": (_reversed_engine_policy(), organisation, "compiled != reference"),
-        "complete": (_silent_policy(), organisation, "rule set living_wage gave no answer"),
+        "deterministic": (remembering_policy(), organisation, "engine compiled: a second evaluation"),
+        "engines_agree": (reversed_engine_policy(), organisation, "compiled != reference"),
+        "complete": (silent_policy(), organisation, "rule set living_wage gave no answer"),
         "gate_monotonic": (living_wage_penalty_policy(), organisation, "eligible as given, but ineligible after organisation.pays_living_wage"),
         "living_wage_never_decides": (living_wage_penalty_policy(), organisation, "pays_living_wage False -> "),
         "monitoring_never_lighter": (toy, award, "monitoring intensive becomes light after award.value"),
@@ -194,16 +163,15 @@ def test_a_violation_pins_the_rule_or_field_the_user_chooses(tmp_path):
 
 
 def test_properties_failed_saves_every_violation_and_names_one_it_cannot(tmp_path):
-    def never(case, policy, *, engine=None):
-        raise AssertionError("never holds")
-
-    mine = properties.PropertySpec("mine", never, require=("organisation",))
-    results = [properties.check(name, living_wage_penalty_policy(), settings=properties.default_settings(30, derandomize=True))
-               for name in ("gate_monotonic", "living_wage_never_decides")]
-    results.append(properties.check(mine, living_wage_penalty_policy(), max_examples=5))
+    broken, case = living_wage_penalty_policy(), Case.model_validate(ELIGIBLE)
+    results = [
+        properties.PropertyResult(name, 1, 1, _violation(properties.PROPERTIES[name].check, case, broken, engine="reference"))
+        for name in ("gate_monotonic", "living_wage_never_decides")
+    ]
+    results.append(properties.PropertyResult("mine", 1, 1, properties.PropertyViolation("mine", "never holds", case)))
     failed = properties.PropertiesFailed(results)
     with pytest.raises(ValueError, match="saved 2 violation\\(s\\) .*; not mine: a property of your own"):
-        failed.save(tmp_path, living_wage_penalty_policy())
+        failed.save(tmp_path, broken)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["gate_monotonic.yaml", "living_wage_never_decides.yaml"]
 
 
