@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import commissioning_rules as cr
-from commissioning_rules.check import _sample, check_table, fact_schema, fact_subjects
+from commissioning_rules.check import check_table
+from commissioning_rules.fact_schema import _sample, fact_schema, fact_subjects
 from commissioning_rules.engine.reference import holds
 from commissioning_rules.engine.rule import (
     Conclusion,
@@ -274,12 +275,9 @@ def test_a_comparison_on_an_absent_part_is_false_whatever_the_operator():
 
 def test_a_value_precomputed_into_the_facts_is_a_field_too(monkeypatch):
     """Rule sets may precompute arithmetic into the facts (HELPERS: only if they must); the checks must know it."""
-    import importlib
+    from commissioning_rules import fact_schema as schema_module
 
-    check_module = importlib.import_module("commissioning_rules.check")  # the package exports the function `check`
-    facts_module = importlib.import_module("commissioning_rules.facts")
-
-    real = facts_module.case_facts
+    real = schema_module.case_facts
 
     def with_duration(case):
         facts = real(case)
@@ -287,12 +285,12 @@ def test_a_value_precomputed_into_the_facts_is_a_field_too(monkeypatch):
             facts[0].values["award.duration_days"] = 30
         return facts
 
-    monkeypatch.setattr(facts_module, "case_facts", with_duration)
-    monkeypatch.setattr(check_module, "_SCHEMAS", {})
+    monkeypatch.setattr(schema_module, "case_facts", with_duration)
+    monkeypatch.setattr(schema_module, "_SCHEMAS", {})
     long = rule("extra.long", all_of(gt("award.duration_days", 365), lt("award.duration_days", 400)))
     never = rule("extra.never", all_of(gt("award.duration_days", 365), lt("award.duration_days", 366)))
     assert kinds(cr.check(policy_with(long, never, inputs=("award",)))) == [("never_fires", "extra.never")]
-    assert check_module.fact_schema("case").field("award.duration_days")[0].part == "award"
+    assert schema_module.fact_schema("case").field("award.duration_days")[0].part == "award"
 
 
 def test_a_table_over_enum_and_boolean_fields_of_another_part_is_checked_generically():

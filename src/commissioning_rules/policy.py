@@ -26,6 +26,7 @@ from commissioning_rules.engine import build_engine
 from commissioning_rules.engine.rule import Rule, RuleSet, describe
 from commissioning_rules.facts import FACT_TYPES
 from commissioning_rules.parameters import Parameter, default_parameters
+from commissioning_rules.policy_file import Layered, load_policy_file, load_policy_text
 
 DEFAULT_NAME = "Norwich City Council commissioning framework 2014"
 
@@ -65,16 +66,16 @@ class Policy:
         :class:`~commissioning_rules.policy_file.PolicyFileError` naming the file, the line and key, and what
         was expected. ``examples/council-policy.yaml`` shows every feature.
         """
-        from commissioning_rules.policy_file import load_policy_file
-
-        return load_policy_file(path, base or cls.default())
+        return cls._layered(load_policy_file(path, base or cls.default()), os.fspath(path))
 
     @classmethod
     def from_yaml(cls, text: str, origin: str = "<policy text>", base: Policy | None = None) -> Policy:
         """As :meth:`from_file`, from YAML text (``origin`` names it in errors)."""
-        from commissioning_rules.policy_file import load_policy_text
+        return cls._layered(load_policy_text(text, origin, base or cls.default()), origin)
 
-        return load_policy_text(text, origin, base or cls.default())
+    @classmethod
+    def _layered(cls, layered: Layered, origin: str) -> Policy:
+        return cls(layered.name, layered.rulesets, layered.parameters, origin=origin, effective_from=layered.effective_from)
 
     @functools.cached_property
     def rules(self) -> tuple[Rule, ...]:

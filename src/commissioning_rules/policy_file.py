@@ -54,7 +54,7 @@ import re
 import types
 import typing
 from dataclasses import dataclass
-from typing import Annotated, Any, Callable, ClassVar, Literal, Mapping, Union
+from typing import TYPE_CHECKING, Annotated, Any, Callable, ClassVar, Literal, Mapping, NamedTuple, Union
 
 import yaml
 from pydantic import (
@@ -70,7 +70,6 @@ from pydantic import (
     model_validator,
 )
 
-from commissioning_rules.check import FactSchema, FieldSpec, fact_schema, fact_subjects, operand_fits, override_cycles
 from commissioning_rules.engine.rule import (
     PARAMETER_PLACEHOLDER,
     Compare,
@@ -79,13 +78,18 @@ from commissioning_rules.engine.rule import (
     DecisionTable,
     Param,
     Rule,
+    RuleSet,
     all_of,
     any_of,
     not_,
     one_of,
+    override_cycles,
 )
+from commissioning_rules.fact_schema import FactSchema, FieldSpec, fact_schema, fact_subjects, operand_fits
 from commissioning_rules.parameters import UNITS, Parameter, ParameterError, ParameterValue, _convert
-from commissioning_rules.policy import Policy
+
+if TYPE_CHECKING:  # policy.py imports this module (Policy.from_file): a policy is built there, from a Layered
+    from commissioning_rules.policy import Policy
 
 Key = tuple[Any, ...]
 
@@ -207,7 +211,16 @@ def read_yaml(text: str, origin: str) -> tuple[Any, Lines]:
     return data, lines
 
 
-def load_policy_file(path: str | os.PathLike[str], base: Policy) -> Policy:
+class Layered(NamedTuple):
+    """A policy file layered over its base policy: what :meth:`Policy.from_file` builds the new policy from."""
+
+    name: str
+    rulesets: tuple[RuleSet, ...]
+    parameters: Mapping[str, Parameter]
+    effective_from: dt.date | None
+
+
+def load_policy_file(path: str | os.PathLike[str], base: Policy) -> Layered:
     """Read and layer the policy file at ``path`` over ``base``."""
     origin = os.fspath(path)
     try:
@@ -265,7 +278,7 @@ def _check_bounds(text: str, origin: str) -> None:
         raise _yaml_error(origin, error) from None
 
 
-def load_policy_text(text: str, origin: str, base: Policy) -> Policy:
+def load_policy_text(text: str, origin: str, base: Policy) -> Layered:
     """Layer the policy document ``text`` (named ``origin`` in errors) over ``base``."""
     _check_bounds(text, origin)
     data, lines = read_yaml(text, origin)
@@ -556,7 +569,7 @@ class _Layer:
     def fail(self, key: Key, expected: str) -> None:
         self.problems.append(self.lines.problem(key, expected))
 
-    def apply(self, document: PolicyFile) -> Policy:
+    def apply(self, document: PolicyFile) -> Layered:
         parameters = self.parameters(document.parameters)
         disabled = self.disabled(document.disable)
         rulesets = {rs.name: rs for rs in self.base.rulesets}
@@ -573,7 +586,7 @@ class _Layer:
             )
             for rs in self.base.rulesets
         )
-        return Policy(document.name, new_rulesets, parameters, origin=self.lines.origin, effective_from=document.effective_from)
+        return Layered(document.name, new_rulesets, parameters, document.effective_from)
 
     def parameters(self, entries: Mapping[str, ParameterEntry]) -> dict[str, Parameter]:
         merged = dict(self.base.parameters)

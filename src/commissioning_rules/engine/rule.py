@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Callable, Protocol, Union
+from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence, Union
 
 if TYPE_CHECKING:
     from commissioning_rules.engine.values import Fact
@@ -211,6 +211,27 @@ class Rule:
         object.__setattr__(self, "parameters", parameters_of(self.when))
         object.__setattr__(self, "cites", self.parameters | frozenset(PARAMETER_PLACEHOLDER.findall(self.because)))
         object.__setattr__(self, "overrides", tuple(self.overrides))
+
+
+def override_cycles(rules: Sequence[Rule]) -> list[list[str]]:
+    """Each cycle of rules overriding one another (a rule overriding itself included), once."""
+    graph = {rule.id: [t for t in rule.overrides] for rule in rules}
+    cycles: list[list[str]] = []
+    seen: set[frozenset[str]] = set()
+
+    def walk(start: str, node: str, path: list[str]) -> None:
+        for target in graph.get(node, ()):
+            if target == start:
+                key = frozenset(path)
+                if key not in seen:
+                    seen.add(key)
+                    cycles.append(list(path))
+            elif target not in path and target in graph and target > start:
+                walk(start, target, path + [target])
+
+    for start in sorted(graph):
+        walk(start, start, [start])
+    return cycles
 
 
 @dataclass(frozen=True)
