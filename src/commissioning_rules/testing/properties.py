@@ -125,7 +125,7 @@ class PropertyViolation(AssertionError):
         ``eligibility.criteria[financial_systems].status``) keeps those parts of the Decision as it is. A
         property of your own needs ``expect`` or ``pin``. Records ``policy``'s name and version (run under
         another, the test fails saying so). Returns the path written."""
-        from commissioning_rules.testing.data_tests import save_example
+        from commissioning_rules.testing.regression import save_example
 
         policy = _policy(policy)
         holds = [self.prop] if self.prop in PROPERTIES else []
@@ -202,7 +202,7 @@ def _difference(left: Any, right: Any, path: str = "") -> str:
 def _expectation(decision: dict[str, Any], path: str) -> dict[str, Any] | None:
     """The Decision's value at ``path`` as a data test's expectation, or ``None`` where a path cannot name it
     (a list item without a name, the whole Decision)."""
-    from commissioning_rules.testing.data_tests import expectation_at
+    from commissioning_rules.testing.regression import expectation_at
 
     try:
         return expectation_at(decision, path)
