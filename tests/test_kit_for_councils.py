@@ -5,6 +5,7 @@ policy and keep pairs, captured in one call; compare and explain naming what a p
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 
 import pytest
@@ -173,6 +174,20 @@ def test_properties_failed_saves_every_violation_and_names_one_it_cannot(tmp_pat
     with pytest.raises(ValueError, match="saved 2 violation\\(s\\) .*; not mine: a property of your own"):
         failed.save(tmp_path, broken)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["gate_monotonic.yaml", "living_wage_never_decides.yaml"]
+
+
+def test_save_on_failure_states_the_rules_that_must_not_fire_and_a_folder_skips_a_policy_file(tmp_path):
+    case = {"as_of": "2026-03-31", "organisation": {"annual_turnover": "5000.01"}}
+    path = tmp_path / "test_small_turnover.yaml"
+    with pytest.raises(AssertionError):
+        with data_tests.save_on_failure(case, path, policy=COUNTY, not_fired=["financial_systems.published_accounts.not_met"]):
+            fired = {f.rule for f in cr.evaluate(case, policy=COUNTY).findings}
+            assert "financial_systems.published_accounts.not_met" not in fired
+    saved = yaml.safe_load(path.read_text("utf-8"))
+    assert saved["not_fired"] == ["financial_systems.published_accounts.not_met"] and "expect" not in saved
+    shutil.copy(Path(__file__).parent / "policies" / "county-policy.yaml", tmp_path / "county-policy.yaml")
+    (result,) = data_tests.run_data_tests(tmp_path, policy=COUNTY)  # the policy file beside it is not a test
+    assert "rule financial_systems.published_accounts.not_met was expected not to fire but fired" in result.explain()
 
 
 def test_a_data_test_naming_an_unknown_property_is_a_clear_error(tmp_path):

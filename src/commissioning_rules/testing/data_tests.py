@@ -303,11 +303,13 @@ def load_file(path: str | Path) -> list[DataTest]:
 
 
 def data_test_files(directory: str | Path) -> list[Path]:
-    """Every YAML/JSON file under ``directory`` (or the file itself), sorted."""
+    """Every YAML/JSON file of data tests under ``directory`` (or the file itself), sorted. Under a folder, a file
+    that is not meant as data tests (no ``case``, ``expect`` or ``tests`` key: a policy file kept beside them)
+    is left out; one that cannot be read is kept, to be reported."""
     root = Path(directory)
     if root.is_file():
         return [root]
-    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in SUFFIXES)
+    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in SUFFIXES and _looks_like_data_tests(p))
 
 
 def load_data_tests(directory: str | Path) -> list[DataTest]:
@@ -381,6 +383,8 @@ def save_on_failure(
     pin: Iterable[str] | None = None,
     policy: Policy | None = None,
     name: str | None = None,
+    fired: Iterable[str] = (),
+    not_fired: Iterable[str] = (),
 ) -> Iterator[None]:
     """In your own property test, keep the shrunk counterexample as a data test, in one call::
 
@@ -392,18 +396,24 @@ def save_on_failure(
 
     When the block fails, the file is written once, for the minimal case hypothesis reports (not for every
     failing example it tries while shrinking), and the failure goes on. ``expect`` states what the policy
-    should decide; ``pin`` (rule ids, paths) pins parts of the Decision as it is instead."""
+    should decide, ``fired`` and ``not_fired`` the rules that must, or must not, fire; ``pin`` (rule ids,
+    paths) keeps parts of the Decision as it is instead."""
+    fired, not_fired = tuple(fired), tuple(not_fired)
     try:
         yield
     except Exception:
         if _final_run():
-            if expect is None and pin is None:
-                raise ValueError("save_on_failure: give expect= (what the policy should decide) or pin= (what to keep)") from None
-            if expect is not None:
+            if expect is None and pin is None and not fired and not not_fired:
+                raise ValueError(
+                    "save_on_failure: give expect= (what the policy should decide), fired= or not_fired= (rules that "
+                    "must, or must not, fire) or pin= (what to keep)"
+                ) from None
+            if pin is None:
                 recorded = policy or Policy.default()
-                save_example(case, expect, path, name=name, policy=recorded)
+                save_example(case, expect or {}, path, name=name, policy=recorded, fired=fired, not_fired=not_fired)
             else:
-                save_example(case, evaluate(case, policy=policy), path, name=name, pin=pin, policy=policy)
+                decision = evaluate(case, policy=policy)
+                save_example(case, decision, path, name=name, pin=pin, policy=policy, fired=fired, not_fired=not_fired)
         raise
 
 
@@ -430,8 +440,8 @@ def pytest_addoption(parser: Any) -> None:
 
 
 def _looks_like_data_tests(path: Path) -> bool:
-    """Whether a ``test_*`` YAML/JSON file is meant as data tests (a mapping with ``case``, ``expect`` or
-    ``tests``), so another tool's ``test_*.json`` is left alone; a malformed data test is still collected and
+    """Whether a YAML/JSON file is meant as data tests (a mapping with ``case``, ``expect`` or ``tests``), so
+    another tool's ``test_*.json`` or a policy file is left alone; a malformed data test is still collected and
     reported, not skipped."""
     try:
         data = _read(path)

@@ -114,35 +114,38 @@ class PropertyViolation(AssertionError):
 
     def save(
         self, path: str | Any, policy: Policy | None = None, *, expect: dict[str, Any] | None = None,
-        pin: Iterable[str] | None = None,
+        pin: Iterable[str] | None = None, fired: Iterable[str] = (), not_fired: Iterable[str] = (),
     ) -> Any:
         """Keep this (shrunk) counterexample as a data test, in one call, for any shipped property: the case,
         and its variant for a property comparing two, under ``holds: [<property>]`` (the test checks the property
         again on the case, pair and all, so it fails until the policy is fixed), with what a correct policy
         decides where the property can say (gate monotonic: both eligible; living wage: the same outcome either
         way; engines agree: what the reference interpreter decides). ``expect`` states what the policy should
-        decide instead; ``pin`` (rule ids, fired or not, and paths such as
-        ``eligibility.criteria[financial_systems].status``) keeps those parts of the Decision as it is. A
-        property of your own needs ``expect`` or ``pin``. Records ``policy``'s name and version (run under
+        decide instead, ``fired`` and ``not_fired`` the rules that must, or must not, fire; ``pin`` (rule ids,
+        fired or not, and paths such as ``eligibility.criteria[financial_systems].status``) keeps those parts of
+        the Decision as it is. A property of your own needs one of them. Records ``policy``'s name and version (run under
         another, the test fails saying so). Returns the path written."""
         from commissioning_rules.testing.regression import save_example
 
         policy = _policy(policy)
         holds = [self.prop] if self.prop in PROPERTIES else []
         expected = expect if expect is not None else self.expect
-        if not holds and expected is None and not self.same and pin is None:
+        fired, not_fired = tuple(fired), tuple(not_fired)
+        if not holds and expected is None and not self.same and pin is None and not fired and not not_fired:
             raise ValueError(
                 f"{self.prop}: this counterexample has no expectation the file can state by itself; "
                 "pass expect={...} (what the policy should decide) or pin=[...] (rule ids or paths to keep)"
             )
-        pair: dict[str, Any] = {"variant": self.variant, "variant_expect": self.variant_expect, "same": self.same}
+        keep: dict[str, Any] = {
+            "variant": self.variant, "variant_expect": self.variant_expect, "same": self.same, "fired": fired, "not_fired": not_fired,
+        }
         if pin is not None and expect is None:
             decision = self.decision or evaluate(self.case, policy=policy)
             return save_example(
-                self.case, decision, path, name=self.prop, description=self.message, pin=pin, policy=policy, holds=holds, **pair
+                self.case, decision, path, name=self.prop, description=self.message, pin=pin, policy=policy, holds=holds, **keep
             )
         return save_example(
-            self.case, expected or {}, path, name=self.prop, description=self.message, policy=policy, holds=holds, **pair
+            self.case, expected or {}, path, name=self.prop, description=self.message, policy=policy, holds=holds, **keep
         )
 
 

@@ -164,6 +164,8 @@ def save_example(
     variant_expect: Mapping[str, Any] | None = None,
     same: Iterable[str] = (),
     holds: Iterable[str] = (),
+    fired: Iterable[str] = (),
+    not_fired: Iterable[str] = (),
 ) -> Path:
     """Write ``case`` and what to expect of it as a data test file (YAML, or JSON if ``path`` ends ``.json``).
 
@@ -174,14 +176,16 @@ def save_example(
     recorded (``policy``, else the Decision's): run under another policy, the test fails saying so. ``variant``
     (with ``variant_expect`` and ``same``, the paths equal in both decisions) keeps a pair of cases for a
     property that compares two. ``holds`` names shipped properties the case must satisfy when the test runs
-    (checked again, pairs and all; ``expect`` may then be empty). The cases are validated first. Returns the
-    path written."""
+    (checked again, pairs and all; ``expect`` may then be empty). ``fired`` and ``not_fired`` state rule ids
+    that must, or must not, fire (what the policy should do, unlike ``pin``, which keeps what it does). The cases
+    are validated first. Returns the path written."""
     model = case if isinstance(case, Case) else Case.model_validate(case)
-    fired: list[str] = []
-    not_fired: list[str] = []
+    must_fire, must_not_fire = list(fired), list(not_fired)
     if isinstance(decision_or_expected, Decision):
         if pin is not None:
-            expected, fired, not_fired = pinned(decision_or_expected, pin, policy)
+            expected, pinned_fired, pinned_not_fired = pinned(decision_or_expected, pin, policy)
+            must_fire += [rule for rule in pinned_fired if rule not in must_fire and rule not in must_not_fire]
+            must_not_fire += [rule for rule in pinned_not_fired if rule not in must_fire and rule not in must_not_fire]
         else:
             expected = expected_from(decision_or_expected)
     else:
@@ -198,9 +202,9 @@ def save_example(
         **({"policy": {"name": recorded["name"], "version": recorded["version"]}} if recorded else {}),
         "case": model.model_dump(mode="json", exclude_none=True),
         **({"holds": list(holds)} if holds else {}),
-        **({"expect": expected} if expected or not (holds or fired or not_fired) else {}),
-        **({"fired": fired} if fired else {}),
-        **({"not_fired": not_fired} if not_fired else {}),
+        **({"expect": expected} if expected or not (holds or must_fire or must_not_fire) else {}),
+        **({"fired": must_fire} if must_fire else {}),
+        **({"not_fired": must_not_fire} if must_not_fire else {}),
     }
     if variant is not None:
         other = variant if isinstance(variant, Case) else Case.model_validate(variant)
