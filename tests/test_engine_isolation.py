@@ -76,12 +76,8 @@ def test_an_action_that_fails_is_raised_not_swallowed(monkeypatch):
     from commissioning_rules.facts import case_facts
 
     class FailingHost(durable._QuietHost):
-        def get_action(self, action_name):
-            if action_name == "received":
-                def fail(c):
-                    raise RuntimeError("action failed on purpose")
-                return fail
-            return super().get_action(action_name)
+        def fired(self, sid, message):  # every rule's action, run by the engine's own loop
+            raise RuntimeError("action failed on purpose")
 
     monkeypatch.setattr(durable, "_QuietHost", FailingHost)
     compiled = durable.DurableEngine(cr.Policy.default().rules)

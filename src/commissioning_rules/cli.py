@@ -69,6 +69,13 @@ _engine_option = click.option(
 )
 
 
+_sources_option = click.option(
+    "--sources/--no-sources", default=True, show_default=True,
+    help="Write each Decision with the sentence every finding quotes and each parameter's source (the JSON "
+    "contract in full), or without them: several times smaller, each rule cited by its id (the rule catalogue, "
+    "'rules', quotes it). A decision record always keeps the full Decision.",
+)
+
 _record_option = click.option(
     "--record", "record_db", default=None, metavar="DB",
     help="Store a decision record of each decision in DB: an SQLite file path or a database URL "
@@ -170,12 +177,14 @@ def demo(engine: str | None = None) -> None:
 @_policy_option
 @_engine_option
 @_format_option("json", ("json", "text"))
+@_sources_option
 @_record_option
 @click.option("--supersedes", default=None, metavar="RECORD_ID",
               help="With --record: the id of the record this decision corrects.")
 @click.option("--verbose", is_flag=True, help="With --format text: every criterion, the rules that fired and the parameters used.")
 def evaluate(case_file: IO[bytes], as_of: dt.datetime | None, policy_file: str | None, engine: str | None,
-             output_format: str, record_db: str | None, supersedes: str | None, verbose: bool = False) -> None:
+             output_format: str, sources: bool, record_db: str | None, supersedes: str | None,
+             verbose: bool = False) -> None:
     """Evaluate one case (a JSON object; '-' reads stdin) and print its Decision.
 
     --format json prints the Decision as the JSON contract (docs/json-contract.md); --format text explains it
@@ -204,7 +213,8 @@ def evaluate(case_file: IO[bytes], as_of: dt.datetime | None, policy_file: str |
     if recorder is not None:
         (record,) = recorder.store([(data, outcome)], supersedes=supersedes)
         click.echo(f"recorded {record.record_id} (position {record.seq}) in {recorder.url}", err=True)
-    click.echo(outcome.model_dump_json(indent=2) if output_format == "json" else outcome.explain(verbose=verbose), nl=output_format == "json")
+    text = outcome.to_json(sources=sources, indent=2) if output_format == "json" else outcome.explain(verbose=verbose)
+    click.echo(text, nl=output_format == "json")
 
 
 def _json_error_line(text: bytes) -> int | None:
@@ -382,11 +392,12 @@ def _open_output(path: str, cases_file: IO[bytes], overwrite: bool, resume: bool
 @_as_of_option
 @_policy_option
 @_engine_option
+@_sources_option
 @_record_option
 @click.pass_context
 def batch(ctx: click.Context, cases: tuple[str, ...], output_path: str, overwrite: bool, resume: bool, workers: int,
-          dask_address: str | None,
-          as_of: dt.datetime | None, policy_file: str | None, engine: str | None, record_db: str | None) -> None:
+          dask_address: str | None, as_of: dt.datetime | None, policy_file: str | None, engine: str | None,
+          sources: bool, record_db: str | None) -> None:
     """Evaluate a JSONL file of cases (one JSON object per line; '-' reads stdin).
 
     Writes one line per input line, in input order: the Decision as JSON, or for a line that cannot be
@@ -412,6 +423,8 @@ def batch(ctx: click.Context, cases: tuple[str, ...], output_path: str, overwrit
             raise UsageFailure("--record is not available with --dask: record a run on one machine")
         if resume:
             raise UsageFailure("--resume is not available with --dask: resume a run on one machine")
+        if not sources:
+            raise UsageFailure("--no-sources is not available with --dask: its outputs are the full JSON contract")
         explicit = ctx.get_parameter_source("workers") is not click.core.ParameterSource.DEFAULT
         _batch_on_dask(cases, output_path, dask_address, workers if explicit else None, _date(as_of), policy,
                        engine_name(engine))
@@ -422,14 +435,15 @@ def batch(ctx: click.Context, cases: tuple[str, ...], output_path: str, overwrit
     recorder = _Recorder(record_db, policy_file) if record_db else None
     stream, kept = _open_output(output_path, cases_file, overwrite, resume)
     try:
-        _run_batch(cases_file, stream, kept, recorder, policy_file, workers=workers, as_of=_date(as_of), engine=engine_name(engine))
+        _run_batch(cases_file, stream, kept, recorder, policy_file, sources, workers=workers, as_of=_date(as_of),
+                   engine=engine_name(engine))
     finally:
         if stream is not sys.stdout.buffer:
             stream.close()
 
 
 def _run_batch(cases_file: IO[bytes], stream: IO[bytes], kept: list[bytes], recorder: _Recorder | None,
-               policy_file: str | None, **run: Any) -> None:
+               policy_file: str | None, sources: bool, **run: Any) -> None:
     total = _count_lines(cases_file) if sys.stderr.isatty() else None
     lines = _lines(cases_file)
     for _ in kept:  # --resume: these input lines have their records already
@@ -440,10 +454,10 @@ def _run_batch(cases_file: IO[bytes], stream: IO[bytes], kept: list[bytes], reco
     first_line = len(kept) + 1
     if recorder is not None:
         outcomes = recorder.batch(lines, lambda teed: _start(lambda: evaluate_lines(
-            teed, policy=recorder.policy, as_json=True, first_line=first_line, **run)))
+            teed, policy=recorder.policy, as_json=True, first_line=first_line, **run)), sources)
     else:
         outcomes = _start(lambda: evaluate_lines(lines, policy_file=policy_file, as_json=True, first_line=first_line,
-                                                 **run))
+                                                 sources=sources, **run))
     undated = 0
     bar = click.progressbar(length=total - len(kept), file=sys.stderr, label="evaluating") if total else None
     writer = _LineWriter(stream)
@@ -804,9 +818,10 @@ class _Recorder:
         except self.records.RecordsError as error:  # not a bare usage error: say the decision was not recorded
             raise UsageFailure(f"not recorded: {error}") from None
 
-    def batch(self, lines: Iterator[bytes], start: Any) -> Iterator[tuple[str, ItemError | None]]:
-        """Run ``start(lines)`` (a batch of JSON outcomes) and yield its outcomes a chunk at a time, each chunk
-        only once the records of its decisions are committed."""
+    def batch(self, lines: Iterator[bytes], start: Any, sources: bool = True) -> Iterator[tuple[str, ItemError | None]]:
+        """Run ``start(lines)`` (a batch of JSON outcomes, each Decision in full) and yield its outcomes a chunk at a
+        time, each chunk only once the records of its decisions are committed (without ``sources``, each Decision
+        is then written without them: the record keeps it in full)."""
         pending: collections.deque[bytes] = collections.deque()
 
         def teed() -> Iterator[bytes]:
@@ -821,15 +836,18 @@ class _Recorder:
             for text, error in outcomes:
                 chunk.append((text, error, pending.popleft()))
                 if len(chunk) == RECORD_CHUNK:
-                    yield from self._commit(chunk)
+                    yield from self._commit(chunk, sources)
                     chunk = []
-            yield from self._commit(chunk)
+            yield from self._commit(chunk, sources)
 
         return recorded()
 
-    def _commit(self, chunk: list[tuple[str, ItemError | None, bytes]]) -> Iterator[tuple[str, ItemError | None]]:
+    def _commit(self, chunk: list[tuple[str, ItemError | None, bytes]],
+                sources: bool) -> Iterator[tuple[str, ItemError | None]]:
         self.store([(line, json.loads(text)) for text, error, line in chunk if error is None])
         for text, error, _ in chunk:
+            if error is None and not sources:
+                text = Decision.model_validate_json(text).to_json(sources=False)
             yield text, error
 
 

@@ -5,15 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Mapping
 
 from commissioning_rules.engine import EngineName, default_engine
 from commissioning_rules.engine.rule import PARAMETER_PLACEHOLDER, Firing, StageGate
 from commissioning_rules.engine.values import Fact, encode
 from commissioning_rules.facts import case_facts
-from commissioning_rules.models.case import Case
-from commissioning_rules.models.decision import Advisory, AsOfSource, Decision, Finding, ParameterUsed, PolicyRef, trusted
+from commissioning_rules.models.case import CASE_PARTS, Case
+from commissioning_rules.models.decision import (
+    Advisory, AsOfSource, Decision, Finding, Later, ParameterUsed, PolicyRef, trusted,
+)
 from commissioning_rules.models.types import parse_date
 from commissioning_rules.parameters import ResolvedParameters, resolve
 from commissioning_rules.policy import Policy
@@ -66,15 +68,18 @@ def _parameters(policy: Policy, active: tuple[int, ...], as_of: dt.date) -> Para
     return found
 
 
-@dataclass(frozen=True)
 class Context:
     """What a rule set's ``assemble`` step may read besides its firings."""
 
-    case: Case
-    as_of: dt.date
-    parameters: ResolvedParameters
-    shown: Mapping[str, str] = field(default_factory=dict, repr=False)
-    _rendered: dict[int, str] = field(default_factory=dict, repr=False)
+    __slots__ = ("case", "as_of", "parameters", "encoded", "shown", "_rendered")
+
+    def __init__(self, case: Case, as_of: dt.date, cited: Parameters) -> None:
+        self.case = case
+        self.as_of = as_of
+        self.parameters = cited.resolved
+        self.encoded = cited.encoded
+        self.shown = cited.shown
+        self._rendered: dict[int, str] = {}
 
     def because(self, firing: Firing) -> str:
         """The rule's ``because`` with the facts and parameter values it used filled in."""
@@ -92,15 +97,19 @@ class Context:
             text = self._rendered[key] = "".join(parts)
         return text
 
+    def reasons(self, firings: list[Firing], distinct: bool = False) -> list[str]:
+        """Each firing's :meth:`because`, in order; with ``distinct``, each text once."""
+        texts = [self.because(f) for f in firings]
+        return list(dict.fromkeys(texts)) if distinct else texts
+
 
 def _match(
     case: Case, policy: Policy, as_of: dt.date, engine: str
 ) -> tuple[list[Fact], tuple[int, ...], Parameters, list[tuple[int, int]]]:
     """The case's facts, the rule sets whose parts it has, their parameters, and (rule, fact) index pairs fired."""
     facts = case_facts(case)
-    active = tuple(
-        i for i, rs in enumerate(policy.rulesets) if all(getattr(case, part) is not None for part in rs.inputs)
-    )
+    present = {part for part in CASE_PARTS if getattr(case, part) is not None}
+    active = tuple(i for i, inputs in enumerate(policy.inputs) if inputs <= present)
     cited = _parameters(policy, active, as_of)
     return facts, active, cited, policy.engine(engine).run(facts, cited.encoded)
 
@@ -147,7 +156,7 @@ def evaluate(
         if owner[r] in by_ruleset:
             by_ruleset[owner[r]].append(Firing(rules[r], facts[f]))
 
-    context = Context(case, as_of, parameters, cited.shown)
+    context = Context(case, as_of, cited)
     decided: dict[str, Any] = {"advisories": []}
     withheld: dict[StageGate, tuple[str, list[str]]] = {}
     for i in list(by_ruleset):
@@ -173,39 +182,41 @@ def evaluate(
                 trusted(Advisory, id=gate.advisory, section=gate.section, message=f'{because}. {gate.section}: "{gate.source}"')
             )
 
-    def render() -> dict[str, Any]:
-        """The findings and parameters used, rendered when first read (``Decision.deferred``)."""
-        fired = [f for own in by_ruleset.values() for f in own]
-        used = sorted({name for f in fired for name in f.rule.cites})
-        return {
-            "findings": [
-                trusted(
-                    Finding,
-                    rule=f.rule.id, section=f.rule.section, because=context.because(f), source=f.rule.source,
-                    subject=f.fact.key,
-                )
-                for f in fired
-            ] + gates,
-            "parameters": [
-                trusted(
-                    ParameterUsed,
-                    name=name,
-                    value=cited.shown[name],
-                    unit=policy.parameters[name].unit,
-                    effective_from=parameters.values[name].effective_from,
-                    source=parameters.values[name].source,
-                    placeholder=policy.parameters[name].placeholder,
-                )
-                for name in used
-            ],
-        }
+    firings = [f for own in by_ruleset.values() for f in own]
 
-    # Built by this library from validated input: constructed, not validated again.
-    return Decision.deferred(
-        render,
+    def findings() -> list[Finding]:
+        return [
+            trusted(
+                Finding,
+                rule=f.rule.id, section=f.rule.section, because=context.because(f), source=f.rule.source,
+                subject=f.fact.key,
+            )
+            for f in firings
+        ] + gates
+
+    def parameters_used() -> list[ParameterUsed]:
+        return [
+            trusted(
+                ParameterUsed,
+                name=name,
+                value=cited.shown[name],
+                unit=policy.parameters[name].unit,
+                effective_from=parameters.values[name].effective_from,
+                source=parameters.values[name].source,
+                placeholder=policy.parameters[name].placeholder,
+            )
+            for name in sorted({name for f in firings for name in f.rule.cites})
+        ]
+
+    # Built by this library from validated input: constructed, not validated again; the words (findings,
+    # parameters used, the outcomes' reasons) are worked out when first read.
+    return trusted(
+        Decision,
         as_of=as_of,
         as_of_source=as_of_source,
         policy=trusted(PolicyRef, name=policy.name, version=policy.version),
         engine=engine_name,
         **decided,
+        findings=Later(findings),
+        parameters=Later(parameters_used),
     )

@@ -96,7 +96,8 @@ def _quotes(findings: list[Finding]) -> list[str]:
     """Each distinct sentence the findings apply, quoted once, with its section, in the order first applied."""
     seen: dict[str, str] = {}
     for finding in findings:
-        seen.setdefault(finding.source, finding.section)
+        if finding.source is not None:  # a decision read back without its sources quotes nothing
+            seen.setdefault(finding.source, finding.section)
     return [_wrap(f'{section}: "{source}"', "  ") for source, section in seen.items()]
 
 
@@ -130,17 +131,17 @@ def explain(decision: Decision, *, verbose: bool = False) -> str:
                 f"NOT ELIGIBLE: {criteria} not met. 3.5: \"If these criteria are not met, no further consideration "
                 "will be given to an application.\""
             )
+        not_met = [f for f in by_part.get("eligibility", ()) if f.rule.endswith(".not_met")]
+        # A council's own rule behind a criterion heads it with its own section, and its sentence is quoted.
+        own_rules = [f for f in decision.findings if f.rule not in _framework_rules()]
         for result in eligibility.criteria:
             if result.status != Status.not_met and not verbose:
                 continue
             label = result.criterion.replace("_", " ")
-            # A council's own rule behind the criterion heads it with its own section, and its sentence is quoted.
-            behind = [f for f in decision.findings if f.because in result.reasons]
-            own = [f for f in behind if f.rule not in _framework_rules()]
+            own = [f for f in own_rules if f.because in result.reasons]
             sections = "; ".join(dict.fromkeys([*(f.section for f in own), result.section]))
             lines.append(f"  [{result.status.value.replace('_', ' ')}] {label} ({sections})")
-            failing = [f for f in by_part.get("eligibility", ())
-                       if f.rule.startswith(result.criterion + ".") and f.rule.endswith(".not_met")]
+            failing = [f for f in not_met if f.rule.startswith(result.criterion + ".")]
             reasons = result.reasons if verbose or not failing else [f.because for f in failing]
             for reason in reasons:
                 lines.append(_wrap(f"- {reason}", "      "))
@@ -148,9 +149,9 @@ def explain(decision: Decision, *, verbose: bool = False) -> str:
                 lines.append("      To meet it, show:")
                 lines += [_wrap(f"* {need}", "        ") for need in result.to_meet]
             for finding in own:
-                lines.append(_wrap(f'{finding.section} says: "{finding.source}"', "      "))
-            quoted = {f.source: f.section for f in by_part.get("eligibility", ())
-                      if f.rule.startswith(result.criterion + ".") and f.rule.endswith(".not_met")}
+                if finding.source is not None:
+                    lines.append(_wrap(f'{finding.section} says: "{finding.source}"', "      "))
+            quoted = {f.source: f.section for f in failing if f.source is not None}
             lines += [_wrap(f'The framework says ({section}): "{source}"', "      ") for source, section in quoted.items()]
         if not verbose:
             for status in (Status.met, Status.not_applicable):
@@ -184,7 +185,7 @@ def explain(decision: Decision, *, verbose: bool = False) -> str:
         lines.append("Parameters used:")
         for p in decision.parameters:
             note = " (placeholder: the council is expected to set it)" if p.placeholder else ""
-            lines.append(_wrap(f"- {p.name} = {p.value}, in force from {p.effective_from.isoformat()}{note}; source: {p.source}", "  "))
+            lines.append(_wrap(f"- {p.name} = {p.value}, in force from {p.effective_from.isoformat()}{note}" + (f"; source: {p.source}" if p.source is not None else ""), "  "))
     return "\n".join(lines).rstrip() + "\n"
 
 

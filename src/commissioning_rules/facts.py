@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import operator
 import typing
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from pydantic import BaseModel
 
@@ -118,24 +119,40 @@ class Display(Mapping[str, str]):
 
 @dataclass(frozen=True)
 class _Step:
-    """One field of one model at one place in the case, worked out once: its paths and what ``None`` means."""
+    """One field of one model at one place in the case, worked out once: its paths, what kind of value it holds
+    (a model, a list of items, a list of enum members, or a scalar) and how a scalar is encoded."""
 
     name: str
     path: str
     plan: FieldPlan
     stated: str  # the ``<path>_stated`` flag
+    kind: str  # "model", "items", "members" or "scalar"
     members: tuple[tuple[str, Enum], ...]  # for a list of enum members: each member's own path
+    encoding: Callable[[Any], Any] | None  # for a scalar: its encoding (``None``: compared as it is)
+
+
+def _encoding(types: list[Any]) -> Callable[[Any], Any] | None:
+    """How :func:`encode` treats a scalar of these types, chosen once: booleans, integers and strings as they are."""
+    if any(isinstance(t, type) and issubclass(t, Enum) for t in types):
+        return operator.attrgetter("value")
+    if dt.date in types:
+        return dt.date.toordinal
+    if Decimal in types:
+        return encode
+    return None
 
 
 @functools.cache
 def _steps(model: type[BaseModel], prefix: str) -> tuple[_Step, ...]:
-    return tuple(
-        _Step(
-            plan.name, f"{prefix}{plan.name}", plan, f"{prefix}{plan.name}_stated",
-            tuple((f"{prefix}{plan.name}.{member.value}", member) for member in plan.enum or ()),
-        )
-        for plan in field_plans(model)
-    )
+    steps = []
+    for plan in field_plans(model):
+        path = f"{prefix}{plan.name}"
+        types = base_types(model.model_fields[plan.name].annotation)
+        is_model = any(isinstance(t, type) and issubclass(t, BaseModel) for t in types)
+        kind = "items" if path in ITEM_FACTS else "model" if is_model else "members" if ... in types else "scalar"
+        members = tuple((f"{path}.{member.value}", member) for member in plan.enum or ()) if kind == "members" else ()
+        steps.append(_Step(plan.name, path, plan, f"{path}_stated", kind, members, _encoding(types)))
+    return tuple(steps)
 
 
 def _add_items(path: str, models: tuple[BaseModel, ...], items: list[Fact]) -> None:
@@ -151,19 +168,22 @@ def _flatten(model: BaseModel, prefix: str, values: dict[str, Any], raw: dict[st
     for step in _steps(type(model), prefix):
         value = getattr(model, step.name)
         path = step.path
-        if isinstance(value, BaseModel):
-            _flatten(value, f"{path}.", values, raw, items)
-        elif path in ITEM_FACTS:
-            _add_items(path, value, items)
-        elif isinstance(value, tuple):
-            raw[path] = value
-            for member_path, member in step.members:
-                values[member_path] = member in value
-        else:
+        if step.kind == "scalar" or value is None:
             raw[path] = value
             if step.plan.optional:
                 values[step.stated] = value is not None
-            values[path] = step.plan.unstated if value is None else encode(value)
+            if value is None:
+                values[path] = step.plan.unstated
+            else:
+                values[path] = value if step.encoding is None else step.encoding(value)
+        elif step.kind == "members":
+            raw[path] = value
+            for member_path, member in step.members:
+                values[member_path] = member in value
+        elif step.kind == "model":
+            _flatten(value, f"{path}.", values, raw, items)
+        else:
+            _add_items(path, value, items)
 
 
 def case_facts(case: Case) -> list[Fact]:

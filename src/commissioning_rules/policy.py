@@ -82,6 +82,11 @@ class Policy:
         return tuple(rule for ruleset in self.rulesets for rule in ruleset.rules)
 
     @functools.cached_property
+    def inputs(self) -> tuple[frozenset[str], ...]:
+        """For each rule set (in ``rulesets`` order), the case parts it needs."""
+        return tuple(frozenset(ruleset.inputs) for ruleset in self.rulesets)
+
+    @functools.cached_property
     def ruleset_of_rule(self) -> tuple[int, ...]:
         """For each rule (in ``rules`` order), the index of the rule set it belongs to."""
         return tuple(i for i, ruleset in enumerate(self.rulesets) for _ in ruleset.rules)

@@ -25,7 +25,11 @@ session. Every trap listed on the docs site's engine notes (``docs/engines.md``)
   freed and the engine refuses every later case.
 * sessions are borrowed from a bounded pool of sids whose 32-bit FNV-1a hashes are checked distinct at
   start-up (durable looks sessions up by that hash), and are deleted in ``finally``;
-* an action's exception is stored by durable as text in the state: we check it and raise;
+* an action's exception: in our loop the action is abandoned and the exception raised as ``EngineError``; durable's
+  own loop would store it as text in the state, which is checked and raised too;
+* an action costs what its message costs: durable hands each one over as JSON text holding every matched fact.
+  Only the attributes some rule reads cross (a smaller fact), and the text is decoded only when the rule's
+  subject is a kind of fact the case has several of (the rule's name, ours, is read off the text);
 * at least one action runs in every session, and every fact type is matched: a ``received`` rule per type;
 * no ``none()``; negation is pushed into comparisons by the rule type; no ``$or`` (see
   :func:`disjunctive_normal_form`);
@@ -35,16 +39,18 @@ session. Every trap listed on the docs site's engine notes (``docs/engines.md``)
 
 from __future__ import annotations
 
+import collections
 import copy
 import itertools
 import json
 import queue
+from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 import durable_rules_engine as _c_engine  # pyright: ignore[reportMissingImports]  # not installed on 3.13+
 from durable import engine as _durable  # pyright: ignore[reportMissingImports]  # not installed on 3.13+
 
-from commissioning_rules.engine.rule import AllOf, AnyOf, Compare, Condition, Param, Rule
+from commissioning_rules.engine.rule import AllOf, AnyOf, Compare, Condition, Param, Rule, paths_of
 from commissioning_rules.engine.values import Fact, encode, nested
 
 #: Sessions live at once per compiled policy (durable fails at 1,024 per ruleset).
@@ -224,34 +230,28 @@ def _definition(rules: Sequence[Rule], fact_types: Sequence[str] = ()) -> dict[s
 
 
 class _SynchronousRuleset(_durable.Ruleset):  # type: ignore[misc]  # durable ships no types
-    """durable's Ruleset with its action loop replaced by one that reads no clock.
+    """durable's Ruleset with its action loop replaced by one that reads no clock and runs our one action itself.
 
     The loop is durable's own (``Ruleset._flush_actions`` in durable 2.0.28) less its wall-clock cut-off
-    (``Closure._has_completed``): each action runs to its end, durable's state is updated, and
+    (``Closure._has_completed``) and less what our action does not need: every rule's action only notes that
+    it fired (:meth:`_QuietHost.fired`), so no ``Closure`` is built for it (nor the clock read that builds one),
+    and the session's state, which no action changes, is not written back (``update_state``).
     ``complete_and_start_action`` hands over the session's next action until there is none. ``complete`` is
     called exactly once: with the final state when durable has no action left, or with the error.
     """
 
     def _flush_actions(self, state: Any, result_container: dict[str, Any], state_offset: int, complete: Any) -> None:
-        closure = None
+        started = False
         try:
-            while "message" in result_container:
-                action_name, message = next(iter(result_container.pop("message").items()))
-                closure = _durable.Closure(self._host, self, state, message, state_offset)
-                finished: list[Any] = []
-                # A synchronous action (ours all are) has run, or stored its exception in the state, when
-                # ``run`` returns; durable's Promise calls ``finished`` then.
-                self._actions[action_name].run(closure, finished.append)
-                if not finished:
-                    raise EngineError(f"the action {action_name!r} did not finish synchronously")
-                _c_engine.update_state(self._handle, json.dumps(closure.s._d, ensure_ascii=False))
-                following = _c_engine.complete_and_start_action(self._handle, closure._handle)
-                closure = None
-                if following:
-                    result_container["message"] = json.loads(following)
+            message: dict[str, Any] | str = result_container.pop("message")  # the first: decoded by durable
+            while message:
+                started = True
+                self._host.fired(state["sid"], message)
+                message = _c_engine.complete_and_start_action(self._handle, state_offset)
+                started = False
         except BaseException as error:
-            if closure is not None:
-                _c_engine.abandon_action(self._handle, closure._handle)
+            if started:
+                _c_engine.abandon_action(self._handle, state_offset)
             complete(error, None)
             return
         complete(None, state)
@@ -261,8 +261,9 @@ class _QuietHost(_durable.Host):  # type: ignore[misc]  # durable ships no types
     """A durable Host without the background dispatcher and with :class:`_SynchronousRuleset`; actions record
     firings for the calling session."""
 
-    def __init__(self, definitions: dict[str, Any], firings: dict[str, list[tuple[int, int]]]) -> None:
-        self._firings = firings
+    def __init__(self, definitions: dict[str, Any], sessions: dict[str, _Session], subjects: Sequence[str]) -> None:
+        self._sessions = sessions
+        self._subjects = subjects
         super().__init__(definitions)
 
     def _run(self) -> None:  # the stock host starts timer threads here
@@ -279,15 +280,51 @@ class _QuietHost(_durable.Host):  # type: ignore[misc]  # durable ships no types
         return list(ruleset_definitions)
 
     def get_action(self, action_name: str) -> Any:
-        firings = self._firings
+        """Each rule's action as durable's own loop would run it, on a ``Closure`` (:class:`_SynchronousRuleset`
+        calls :meth:`fired` instead; the tests put durable's loop back to show what it would do)."""
         if action_name == "received":
             return lambda c: None
         index = int(action_name[1:])
 
         def record(c: Any) -> None:
-            firings[c.s["sid"]].append((index, int(c.m["i"])))
+            self._sessions[c.s["sid"]].firings.append((index, int(c.m["i"])))
 
         return record
+
+    def fired(self, sid: str, message: Mapping[str, Any] | str) -> None:
+        """Note the firing in ``message``: durable's ``{rule name: {alias: fact, ...}}``, as a mapping or as its
+        JSON text (decoded only when needed: see :func:`_rule_name`). Rule ``r<index>.<branch>`` fired on its
+        subject fact; a ``received`` rule notes nothing."""
+        name = _rule_name(message)
+        if name.startswith("received "):
+            return
+        session = self._sessions[sid]
+        index = int(name[1:].split(".", 1)[0])
+        fact = session.only.get(self._subjects[index])
+        if fact is None:  # several facts of the rule's subject type: which one is in the message
+            matched = json.loads(message) if isinstance(message, str) else message
+            fact = int(matched[name][_SUBJECT_ALIAS]["i"])
+        session.firings.append((index, fact))
+
+
+def _rule_name(message: Mapping[str, Any] | str) -> str:
+    """The rule an action message is for. Its JSON text is ``{"<rule name>":{...}}`` with our rule names, which
+    hold no character JSON escapes, so the name is read off the text: decoding a whole message (every matched
+    fact, ~2 kB) for its name cost more than the rest of the action."""
+    if isinstance(message, str):
+        if not message.startswith('{"'):
+            raise EngineError(f"durable_rules sent an action message this engine does not read: {message[:80]!r}")
+        return message[2:message.index('"', 2)]
+    return next(iter(message))
+
+
+@dataclass
+class _Session:
+    """What one case's session has fired, and the index of each kind of fact the case has exactly one of (its
+    firings need no look into the message to say which fact fired)."""
+
+    only: dict[str, int]
+    firings: list[tuple[int, int]] = field(default_factory=list)
 
 
 class DurableEngine:
@@ -298,19 +335,28 @@ class DurableEngine:
     def __init__(self, rules: Sequence[Rule], fact_types: Sequence[str] = ()) -> None:
         """``fact_types``: the kinds of fact ``run`` may be given besides those the rules read."""
         self.rules = tuple(rules)
+        #: The attributes some rule reads, per kind of fact: only these cross to durable (a smaller fact is
+        #: faster to assert and to hand back in every action's message, and no rule can tell the difference).
+        self._reads: dict[str, frozenset[str]] = {}
+        for rule in self.rules:
+            self._reads[rule.subject] = self._reads.get(rule.subject, frozenset()) | paths_of(rule.when)
         problems = durable_limits(self.rules, fact_types)
         if problems:
             raise EngineError(f"durable-rules cannot run this policy safely: {'; '.join(problems)}. {REFERENCE_INSTEAD}")
         self.ruleset = f"commissioning-{next(_compiled_names)}"
-        self._firings: dict[str, list[tuple[int, int]]] = {}
+        self._sessions: dict[str, _Session] = {}
         definition = copy.deepcopy({self.ruleset: _definition(self.rules, fact_types)})
         try:
-            self._host = _QuietHost(definition, self._firings)
+            self._host = _QuietHost(definition, self._sessions, [rule.subject for rule in self.rules])
         except _c_engine.error as error:  # a table durable checks itself, when the ruleset is built
             raise EngineError(f"durable-rules refused this policy ({error}). {REFERENCE_INSTEAD}") from None
         self._sids = _sid_pool(SESSION_POOL_SIZE)
         #: Set when durable failed inside an assertion: its state is then not to be trusted, nor freed.
         self._broken: str | None = None
+
+    def _read(self, fact_type: str, values: Mapping[str, Any]) -> dict[str, Any]:
+        reads = self._reads.get(fact_type, frozenset())
+        return {path: value for path, value in values.items() if path in reads}
 
     def live_sessions(self) -> list[str]:
         """The sids durable still holds state for (none once every call has returned)."""
@@ -334,7 +380,9 @@ class DurableEngine:
         if self._broken:
             raise EngineError(f"this durable-rules engine failed earlier ({self._broken}). {REFERENCE_INSTEAD}")
         batch: list[dict[str, Any]] = [{"sid": "", "t": "parameters", _VALUES: dict(parameters)}]
-        batch += [{"sid": "", "t": f.type, "i": i, _VALUES: nested(f.values)} for i, f in enumerate(facts)]
+        batch += [
+            {"sid": "", "t": f.type, "i": i, _VALUES: nested(self._read(f.type, f.values))} for i, f in enumerate(facts)
+        ]
         for fact in batch:
             if _fact_keys(fact) > MAX_FACT_KEYS:
                 raise EngineError(
@@ -346,7 +394,8 @@ class DurableEngine:
             fact["sid"] = sid
         corrupt = False
         try:
-            self._firings[sid] = []
+            counts = collections.Counter(f.type for f in facts)
+            self._sessions[sid] = _Session({f.type: i for i, f in enumerate(facts) if counts[f.type] == 1})
             try:
                 state = self._host.assert_facts(self.ruleset, batch)
             except _c_engine.error as error:
@@ -354,6 +403,10 @@ class DurableEngine:
                 corrupt = True
                 self._broken = str(error)
                 raise EngineError(f"durable-rules failed part-way through a case ({error}). {REFERENCE_INSTEAD}") from None
+            except EngineError:
+                raise
+            except Exception as error:  # raised by an action, in our loop (it was abandoned there)
+                raise EngineError(f"a rule action failed: {type(error).__name__}: {error}") from error
             # Our loop hands back the session's final state once durable has no action left for it; anything
             # else (durable's stock loop returns 0 when it drops the remaining actions) is an evaluation
             # that did not finish, and its firings are incomplete.
@@ -364,9 +417,9 @@ class DurableEngine:
             if state.get("exception"):
                 raise EngineError(f"a rule action failed: {state['exception']}")
             # Several branches of one rule may fire on a fact: one conclusion per rule and fact.
-            return sorted(set(self._firings[sid]))
+            return sorted(set(self._sessions[sid].firings))
         finally:
-            self._firings.pop(sid, None)
+            self._sessions.pop(sid, None)
             if not corrupt:  # a corrupt session is left alone, and its sid retired with it
                 try:
                     self._host.delete_state(self.ruleset, sid)

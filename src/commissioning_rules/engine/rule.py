@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence, Union
+from typing import TYPE_CHECKING, Any, Callable, Mapping, NamedTuple, Protocol, Sequence, Union
 
 if TYPE_CHECKING:
     from commissioning_rules.engine.values import Fact
@@ -234,8 +234,7 @@ def override_cycles(rules: Sequence[Rule]) -> list[list[str]]:
     return cycles
 
 
-@dataclass(frozen=True)
-class Firing:
+class Firing(NamedTuple):
     """A rule that fired, and the fact it fired on (the ``case``, or an item such as an additional criterion)."""
 
     rule: Rule
@@ -325,8 +324,17 @@ class AssemblyContext(Protocol):
     @property
     def parameters(self) -> Any: ...
 
+    @property
+    def encoded(self) -> Mapping[str, Any]:
+        """The same parameters as the engines compare them."""
+        ...
+
     def because(self, firing: Firing) -> str:
         """The rule's ``because`` with the facts and parameter values it used filled in."""
+        ...
+
+    def reasons(self, firings: list[Firing], distinct: bool = False) -> list[str]:
+        """Each firing's ``because``, in order; with ``distinct``, each text once."""
         ...
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
 from typing import Any, Callable, ClassVar, Literal, TypeVar
@@ -11,19 +12,111 @@ from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 _OUTPUT = ConfigDict(extra="forbid", frozen=True)
 
-Model = TypeVar("Model", bound=BaseModel)
+
+class Later:
+    """A field value worked out the first time anything reads the model: ``function(*args)``."""
+
+    __slots__ = ("function", "args")
+
+    def __init__(self, function: Callable[..., Any], *args: Any) -> None:
+        self.function = function
+        self.args = args
+
+    def __call__(self) -> Any:
+        return self.function(*self.args)
+
+
+class Output(BaseModel):
+    """The base of every output model: a value of the JSON contract, compared by its fields."""
+
+    model_config = _OUTPUT
+
+    def __eq__(self, other: object) -> bool:
+        # pydantic also compares private attributes; an output model's only one is what is still to be worked out
+        if not isinstance(other, BaseModel):
+            return NotImplemented
+        return type(self) is type(other) and self.__dict__ == other.__dict__
+
+
+class Lazy(Output):
+    """An output model that may leave some fields to be worked out the first time anything reads it (a
+    :class:`Later` given to :func:`trusted`): the words of a decision, which most callers never read.
+
+    What reads a model reads its instance ``__dict__`` or a field by name: the attribute, ``model_dump`` and
+    ``model_dump_json`` (also inside another model), ``==``, ``hash``, ``repr``, pickling, copying. Both are
+    intercepted here, so what is read is always complete and the JSON contract does not change. Working the
+    values out is idempotent: threads racing to do it store equal values.
+    """
+
+    #: The fields still to be worked out, by name (``None`` once they are, or when none ever were).
+    _later: dict[str, Later] | None = PrivateAttr(default=None)
+
+    def __getattribute__(self, name: str) -> Any:
+        try:
+            private = object.__getattribute__(self, "__pydantic_private__")
+        except AttributeError:  # while pydantic validates a new instance
+            private = None
+        if private:
+            pending = private.get("_later")
+            if pending and (name == "__dict__" or name in pending):
+                values = {field: value() for field, value in pending.items()}
+                object.__getattribute__(self, "__dict__").update(values)
+                private["_later"] = None
+        return object.__getattribute__(self, name)
+
+    def __getstate__(self) -> dict[Any, Any]:
+        self.__dict__  # work everything out before pickling: a Later is a closure over the evaluation
+        return super().__getstate__()
+
+
+Model = TypeVar("Model", bound=Output)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """An output model's fields, in order, and their defaults (a list default stands for a new empty list)."""
+
+    names: tuple[str, ...]
+    defaults: dict[str, Any]
+    lists: frozenset[str]
+
+
+_PLANS: dict[type[BaseModel], _Plan] = {}
+
+
+def _plan(cls: type[BaseModel]) -> _Plan:
+    fields = cls.model_fields
+    plan = _PLANS[cls] = _Plan(
+        tuple(fields),
+        {name: info.default for name, info in fields.items() if not info.is_required()},
+        frozenset(name for name, info in fields.items() if info.default == []),
+    )
+    return plan
 
 
 def trusted(cls: type[Model], **values: Any) -> Model:
-    """A model from values this library made from validated input, every field given: not validated again.
+    """A model from values this library made from validated input, not validated again; a field not given takes
+    its default, and a :class:`Later` value is worked out on first read (see :class:`Output`).
 
     What pydantic's ``model_construct`` does, without its per-field default handling (a third of a Decision's
-    cost when every finding went through it)."""
+    cost when every finding went through it). The fields are stored in the model's order, as validation stores
+    them (the JSON writes them in that order)."""
+    plan = _PLANS.get(cls) or _plan(cls)
+    stored = values if tuple(values) == plan.names else {
+        name: values[name] if name in values else [] if name in plan.lists else plan.defaults[name]
+        for name in plan.names
+    }
     model = cls.__new__(cls)
-    object.__setattr__(model, "__dict__", values)
-    object.__setattr__(model, "__pydantic_fields_set__", set(values))
-    object.__setattr__(model, "__pydantic_extra__", None)
-    object.__setattr__(model, "__pydantic_private__", None)
+    setattr_ = object.__setattr__
+    setattr_(model, "__dict__", stored)
+    setattr_(model, "__pydantic_fields_set__", set(values))
+    setattr_(model, "__pydantic_extra__", None)
+    if Later in map(type, values.values()):
+        assert issubclass(cls, Lazy), f"{cls.__name__} has no field worked out later"
+        later = {name: value for name, value in values.items() if type(value) is Later}
+        setattr_(model, "__pydantic_private__", {"_later": later})
+    else:
+        setattr_(model, "__pydantic_private__", None)
     return model
 
 
@@ -33,19 +126,22 @@ class Status(str, Enum):
     not_applicable = "not_applicable"
 
 
-class Finding(BaseModel):
-    """A rule that fired: its id, the section and sentence it encodes, and why, with the facts used."""
+class Finding(Output):
+    """A rule that fired: its id, the section and sentence it encodes, and why, with the facts used.
+
+    ``source`` is the sentence quoted; a decision written without sources (:data:`WITHOUT_SOURCES`) leaves it out,
+    and reads back with ``None`` (the rule catalogue quotes it, by ``rule``)."""
 
     model_config = _OUTPUT
 
     rule: str
     section: str
     because: str
-    source: str
+    source: str | None = None
     subject: str = "case"
 
 
-class ParameterUsed(BaseModel):
+class ParameterUsed(Output):
     """A parameter a fired rule read: the value in force at ``as_of`` and where it comes from."""
 
     model_config = _OUTPUT
@@ -54,11 +150,12 @@ class ParameterUsed(BaseModel):
     value: str
     unit: str
     effective_from: dt.date
-    source: str
+    #: Where the value comes from (left out, like a finding's, without sources).
+    source: str | None = None
     placeholder: bool = False
 
 
-class CriterionResult(BaseModel):
+class CriterionResult(Lazy):
     """One row of chart 3.5.1 (or one additional criterion) and its result."""
 
     model_config = _OUTPUT
@@ -71,7 +168,7 @@ class CriterionResult(BaseModel):
     to_meet: list[str] = []
 
 
-class Eligibility(BaseModel):
+class Eligibility(Output):
     """3.5: an applicant meeting every applicable organisational criterion; otherwise no further consideration."""
 
     model_config = _OUTPUT
@@ -82,7 +179,7 @@ class Eligibility(BaseModel):
     organisation: str | None = None
 
 
-class Advisory(BaseModel):
+class Advisory(Lazy):
     """An encouragement or caution that never decides anything (e.g. the living wage, 2.3)."""
 
     model_config = _OUTPUT
@@ -92,7 +189,7 @@ class Advisory(BaseModel):
     message: str
 
 
-class PolicyRef(BaseModel):
+class PolicyRef(Output):
     model_config = _OUTPUT
 
     name: str
@@ -102,7 +199,7 @@ class PolicyRef(BaseModel):
 # --- sourcing (2.1, 3.4, 3.5, 3.6) -------------------------------------------------------------------
 
 
-class OptionAppraisal(BaseModel):
+class OptionAppraisal(Output):
     """One option appraised for best value (2.1), in the order the case lists it.
 
     Economy is its ``whole_life_cost``; efficiency its ``sroi`` (total value per pound of whole-life cost, the
@@ -121,7 +218,7 @@ class OptionAppraisal(BaseModel):
     rank: int | None = None
 
 
-class BestValue(BaseModel):
+class BestValue(Lazy):
     """2.1: the option giving best value among those meeting the required outcomes (``None`` if none does)."""
 
     model_config = _OUTPUT
@@ -131,7 +228,7 @@ class BestValue(BaseModel):
     reason: str = ""
 
 
-class DeliveryDecision(BaseModel):
+class DeliveryDecision(Lazy):
     """3.4.1: self, partnership or external delivery, and why."""
 
     model_config = _OUTPUT
@@ -140,7 +237,7 @@ class DeliveryDecision(BaseModel):
     reasons: list[str] = []
 
 
-class ProcessStep(BaseModel):
+class ProcessStep(Output):
     """One step of a route's process, from the "Process" column of chart 3.4.2."""
 
     model_config = _OUTPUT
@@ -149,7 +246,7 @@ class ProcessStep(BaseModel):
     text: str
 
 
-class RouteDecision(BaseModel):
+class RouteDecision(Lazy):
     """3.4.2: procurement, grant, grant in kind or none; its process, agreement and the cost of non-compliance."""
 
     model_config = _OUTPUT
@@ -164,7 +261,7 @@ class RouteDecision(BaseModel):
     to_meet: list[str] = []
 
 
-class Approval(BaseModel):
+class Approval(Lazy):
     """3.5: who decides and who is told; for procurement, the procedure, the regime in force and its threshold.
 
     ``placeholders`` names every placeholder parameter (one the council is expected to set) that decided it.
@@ -182,7 +279,7 @@ class Approval(BaseModel):
     reasons: list[str] = []
 
 
-class AwardTerm(BaseModel):
+class AwardTerm(Lazy):
     """One thing the contract or award letter must set out (3.6), or why it does not apply."""
 
     model_config = _OUTPUT
@@ -193,7 +290,7 @@ class AwardTerm(BaseModel):
     reason: str
 
 
-class AwardTerms(BaseModel):
+class AwardTerms(Output):
     """3.6: the agreement document and what it must set out."""
 
     model_config = _OUTPUT
@@ -218,7 +315,7 @@ class MonitoringLevel(str, Enum):
         return list(MonitoringLevel).index(self)
 
 
-class MonitoringPlan(BaseModel):
+class MonitoringPlan(Output):
     """3.7, 3.7.1, 3.7.2: how an award is monitored and evaluated.
 
     ``level`` sets how often the provider reports against the performance targets in the contract or grant
@@ -243,7 +340,7 @@ class MonitoringPlan(BaseModel):
     other_funder_monitoring_considered: bool = False
 
 
-class Notice(BaseModel):
+class Notice(Lazy):
     """3.8: the notice given when funding ends, the date it ends (when served) and the duties that go with it."""
 
     model_config = _OUTPUT
@@ -264,7 +361,7 @@ class ReviewDecision(str, Enum):
     decommission = "decommission"
 
 
-class ReviewOutcome(BaseModel):
+class ReviewOutcome(Output):
     """3.8: the outcome of the end-of-agreement review and the one reason (decision-table row) that gave it."""
 
     model_config = _OUTPUT
@@ -273,7 +370,7 @@ class ReviewOutcome(BaseModel):
     reason: str
 
 
-class DepartureDecision(BaseModel):
+class DepartureDecision(Output):
     """1.3: whether a departure from the framework is permitted, for which reason, and on what basis."""
 
     model_config = _OUTPUT
@@ -283,21 +380,21 @@ class DepartureDecision(BaseModel):
     basis: str
 
 
-#: Decision fields ``evaluate`` may leave to be rendered on first access (see :class:`Decision`).
-DEFERRED = ("findings", "parameters")
+#: What a Decision's JSON leaves out when it is written without sources: the sentence each finding quotes and
+#: where each parameter value comes from. Both live once in the rule catalogue and the policy's parameters
+#: (``commissioning-rules rules``), found by the finding's ``rule`` and the parameter's ``name``:
+#: ``decision.model_dump(mode="json", exclude=WITHOUT_SOURCES)``, or ``decision.to_json(sources=False)``.
+WITHOUT_SOURCES: dict[str, Any] = {"findings": {"__all__": {"source"}}, "parameters": {"__all__": {"source"}}}
 
 #: Where a Decision's ``as_of`` came from: the caller's argument, the case's own ``as_of``, or today's date.
 AsOfSource = Literal["argument", "case", "today"]
 
 
-class Decision(BaseModel):
+class Decision(Lazy):
     """The decision on one case, with every rule that fired and the parameters it used.
 
-    ``evaluate`` decides the outcomes at once and leaves ``findings`` and ``parameters`` to be rendered the first
-    time anything reads them: the attribute, ``model_dump``/``model_dump_json`` (also when the Decision is inside
-    another model), ``==``, ``repr``, pickling, copying, ``explain()``. Every one of those reads the instance's
-    ``__dict__`` or those two names, and both are intercepted below, so what is read is always complete and the
-    JSON contract does not change. Rendering is idempotent: threads racing to render store equal values.
+    ``evaluate`` decides the outcomes at once and leaves the words (``findings``, ``parameters``, and the reasons
+    inside the outcomes) to be worked out the first time anything reads them (:class:`Output`).
     """
 
     model_config = _OUTPUT
@@ -320,46 +417,16 @@ class Decision(BaseModel):
     findings: list[Finding] = []
     parameters: list[ParameterUsed] = []
 
-    #: Renders the deferred fields of a Decision made by ``evaluate`` (``None`` once rendered).
-    _render: Callable[[], dict[str, Any]] | None = PrivateAttr(default=None)
     #: How a Decision is put into words; ``commissioning_rules.explain`` installs itself here when imported, so
     #: the contract's models never import the prose.
     explainer: ClassVar[Callable[..., str] | None] = None
 
-    @classmethod
-    def deferred(cls, render: Callable[[], dict[str, Any]], **decided: Any) -> Decision:
-        """A Decision from trusted, already-typed values (not validated again), whose ``findings`` and
-        ``parameters`` ``render()`` returns on first access."""
-        values = {
-            name: [] if isinstance(info.default, list) else info.default
-            for name, info in cls.model_fields.items()
-            if name not in DEFERRED and name not in decided
-        }
-        decision = trusted(cls, **values, **decided)
-        object.__setattr__(decision, "__pydantic_fields_set__", {*decided, *DEFERRED})
-        object.__setattr__(decision, "__pydantic_private__", {"_render": render})
-        return decision
-
-    def __getattribute__(self, name: str) -> Any:
-        if name == "__dict__" or name in DEFERRED:
-            private = object.__getattribute__(self, "__pydantic_private__")
-            render = private.get("_render") if private else None
-            if render is not None:
-                object.__getattribute__(self, "__dict__").update(render())
-                private["_render"] = None
-        return object.__getattribute__(self, name)
-
-    def __eq__(self, other: object) -> bool:
-        # pydantic compares private attributes too; a Decision's only one is how its deferred fields are made
-        if not isinstance(other, Decision):
-            return NotImplemented
-        return type(self) is type(other) and self.__dict__ == other.__dict__
-
     __hash__ = None  # type: ignore[assignment]  # lists inside: a Decision was never hashable
 
-    def __getstate__(self) -> dict[Any, Any]:
-        self.__dict__  # render before pickling: the renderer is a closure over the evaluation
-        return super().__getstate__()
+    def to_json(self, *, sources: bool = True, indent: int | None = None) -> str:
+        """The JSON contract (``model_dump_json``); with ``sources=False``, without the sentences the findings quote
+        and the parameters' sources (:data:`WITHOUT_SOURCES`): several times smaller, each rule cited by id."""
+        return self.model_dump_json(indent=indent, exclude=None if sources else WITHOUT_SOURCES)
 
     def explain(self, verbose: bool = False) -> str:
         """The decision in plain English, citing and quoting the framework (``commissioning_rules.explain``): short

@@ -51,7 +51,7 @@ from commissioning_rules.engine.rule import (
     one_of,
 )
 from commissioning_rules.models.case import Route
-from commissioning_rules.models.decision import Approval
+from commissioning_rules.models.decision import Approval, Later, trusted
 from commissioning_rules.rules.organisation_criteria import NO_FURTHER_CONSIDERATION
 
 SECTION = "3.5"
@@ -170,7 +170,8 @@ def assemble(firings: list[Firing], context: AssemblyContext) -> dict[str, Any]:
         {name for f in firings for name in f.rule.cites if context.parameters.parameters[name].placeholder}
     )
     return {
-        "approval": Approval(
+        "approval": trusted(
+            Approval,
             decided_by=decided_by,
             notified=["cabinet"] if decided_by == "panel" else [],
             procedure=outcome.get("procedure"),
@@ -178,7 +179,7 @@ def assemble(firings: list[Firing], context: AssemblyContext) -> dict[str, Any]:
             threshold=threshold,
             reaches_threshold={"reached": True, "not_reached": False}.get(outcome.get("threshold", "")),
             placeholders=placeholders,
-            reasons=[context.because(f) for f in firings],
+            reasons=Later(context.reasons, firings),
         )
     }
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from commissioning_rules.engine.rule import AssemblyContext, Conclusion, Firing, Rule, RuleSet, eq, not_, one_of
 from commissioning_rules.models.case import Route
-from commissioning_rules.models.decision import AwardTerm, AwardTerms
+from commissioning_rules.models.decision import AwardTerm, AwardTerms, Later, trusted
 from commissioning_rules.rules.external_route import IN_KIND_OFFER, ROUTE_TERMS
 from commissioning_rules.rules.organisation_criteria import NO_FURTHER_CONSIDERATION
 
@@ -111,16 +111,17 @@ def assemble(firings: list[Firing], context: AssemblyContext) -> dict[str, Any]:
     """The agreement (one firing: the route enum is total) and every term, required or not, in the order above."""
     (agreement,) = (f.rule.then.outcome for f in firings if f.rule.then.topic == "agreement")
     terms = [
-        AwardTerm(
+        trusted(
+            AwardTerm,
             id=f.rule.then.topic,
             text=_TERM_TEXT[f.rule.then.topic],
             required=f.rule.then.outcome == "required",
-            reason=context.because(f),
+            reason=Later(context.because, f),
         )
         for f in firings
         if f.rule.then.topic in _TERM_TEXT
     ]
-    return {"award_terms": AwardTerms(agreement=agreement, terms=terms)}
+    return {"award_terms": trusted(AwardTerms, agreement=agreement, terms=terms)}
 
 
 RULESET = RuleSet(

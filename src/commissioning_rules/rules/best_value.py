@@ -31,7 +31,7 @@ from fractions import Fraction
 from commissioning_rules.engine.rule import AssemblyContext, Conclusion, Firing, Rule, RuleSet, is_false, is_true
 from commissioning_rules.facts import show
 from commissioning_rules.models.case import Option
-from commissioning_rules.models.decision import BestValue, OptionAppraisal
+from commissioning_rules.models.decision import BestValue, Later, OptionAppraisal, trusted
 
 SECTION = "2.1"
 
@@ -96,13 +96,14 @@ def assemble(firings: list[Firing], context: AssemblyContext) -> dict[str, Any]:
     """Appraise every option, rank those the rules found meeting the outcomes, and choose the first."""
     options = context.case.options
     if not options:
-        return {"best_value": BestValue(option=None, reason="no options were given to appraise (2.1)")}
+        return {"best_value": trusted(BestValue, option=None, reason="no options were given to appraise (2.1)")}
     meets = {f.fact.key for f in firings if f.rule.then.outcome == "met"}
     eligible = [i for i in range(len(options)) if f"options[{i}]" in meets]
     ranked = sorted(eligible, key=lambda i: _preference(i, options[i]), reverse=True)
     rank = {i: position + 1 for position, i in enumerate(ranked)}
     appraisals = [
-        OptionAppraisal(
+        trusted(
+            OptionAppraisal,
             name=option.name,
             whole_life_cost=option.whole_life_cost,
             total_value=total_value(option),
@@ -114,14 +115,15 @@ def assemble(firings: list[Firing], context: AssemblyContext) -> dict[str, Any]:
     ]
     if not ranked:
         return {
-            "best_value": BestValue(
+            "best_value": trusted(
+                BestValue,
                 option=None,
                 options=appraisals,
                 reason="no option meets the required outcomes, so none gives best value (2.1: value for money is the "
                 "best use of resources to achieve the intended outcomes)",
             )
         }
-    return {"best_value": BestValue(option=options[ranked[0]].name, options=appraisals, reason=_why(options, ranked))}
+    return {"best_value": trusted(BestValue, option=options[ranked[0]].name, options=appraisals, reason=Later(_why, options, ranked))}
 
 
 def _why(options: tuple[Option, ...], ranked: list[int]) -> str:

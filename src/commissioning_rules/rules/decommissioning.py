@@ -54,7 +54,7 @@ from commissioning_rules.engine.rule import (
     one_of,
 )
 from commissioning_rules.models.case import OutcomesMet
-from commissioning_rules.models.decision import Advisory, Notice, ReviewDecision, ReviewOutcome
+from commissioning_rules.models.decision import Advisory, Later, Notice, ReviewDecision, ReviewOutcome, trusted
 
 SECTION = "3.8"
 REVIEW = "review"
@@ -174,7 +174,7 @@ def assemble(firings: list[Firing], context: AssemblyContext) -> dict[str, Any]:
     its end date (``notice_served_on`` plus those calendar months, clamped to the month's last day) and its duties."""
     (row,) = [f for f in firings if f.rule.then.topic == "review"]
     decided: dict[str, Any] = {
-        "review": ReviewOutcome(outcome=ReviewDecision(row.rule.then.outcome), reason=row.rule.id.rsplit(".", 1)[-1]),
+        "review": trusted(ReviewOutcome, outcome=ReviewDecision(row.rule.then.outcome), reason=row.rule.id.rsplit(".", 1)[-1]),
         "notice": None,
         "advisories": [],
     }
@@ -192,7 +192,8 @@ def assemble(firings: list[Firing], context: AssemblyContext) -> dict[str, Any]:
             ends_on = add_months(served, months)
         except OverflowError:
             decided["advisories"].append(
-                Advisory(
+                trusted(
+                    Advisory,
                     id="notice.ends_on_unrepresentable", section=SECTION,
                     message=f"notice served on {served.isoformat()} plus {months} months ends after the last date this library can represent; no end date is given",
                 )
@@ -206,7 +207,8 @@ def assemble(firings: list[Firing], context: AssemblyContext) -> dict[str, Any]:
             serve_by = None
         if served is not None and ends_on is not None and ends_on > agreement_ends:
             decided["advisories"].append(
-                Advisory(
+                trusted(
+                    Advisory,
                     id="notice_past_agreement_end", section=SECTION,
                     message=f"notice served on {served.isoformat()} ends on {ends_on.isoformat()}, after the agreement "
                     f"ends on {agreement_ends.isoformat()}; to end with the agreement it had to be served by "
@@ -214,12 +216,13 @@ def assemble(firings: list[Firing], context: AssemblyContext) -> dict[str, Any]:
                     f'3.8: "{ORDINARY_NOTICE}"',
                 )
             )
-    decided["notice"] = Notice(
+    decided["notice"] = trusted(
+        Notice,
         months=months,
         ends_on=ends_on,
         serve_by=serve_by,
         time_limited=period == "time_limited",
-        duties=[context.because(f) for f in firings if f.rule.then.topic == "notice_duty"],
+        duties=Later(context.reasons, [f for f in firings if f.rule.then.topic == "notice_duty"]),
     )
     return decided
 

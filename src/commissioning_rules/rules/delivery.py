@@ -39,7 +39,7 @@ from typing import Any
 
 from commissioning_rules.engine.rule import AssemblyContext, Firing, RuleSet
 from commissioning_rules.models.case import Capacity
-from commissioning_rules.models.decision import DeliveryDecision
+from commissioning_rules.models.decision import DeliveryDecision, Later, trusted
 from commissioning_rules.rules.decision_table import ANY, UniqueHitTable
 
 SECTION = "3.4.1"
@@ -129,7 +129,7 @@ RULES = (
 def assemble(firings: list[Firing], context: AssemblyContext) -> dict[str, Any]:
     """Unique hit policy: the one row that fired decides the method."""
     firing = TABLE.hit(firings)
-    return {"delivery": DeliveryDecision(method=firing.rule.then.outcome, reasons=[context.because(firing)])}
+    return {"delivery": trusted(DeliveryDecision, method=firing.rule.then.outcome, reasons=Later(context.reasons, [firing]))}
 
 
 RULESET = RuleSet(

@@ -25,7 +25,7 @@ from typing import Any
 
 from commissioning_rules.engine.rule import AssemblyContext, Conclusion, DecisionTable, Firing, Rule, RuleSet, all_of, eq, is_false, is_true, one_of
 from commissioning_rules.models.case import Departure, DepartureReason
-from commissioning_rules.models.decision import Advisory, DepartureDecision
+from commissioning_rules.models.decision import Advisory, DepartureDecision, trusted
 
 SECTION = "1.3"
 DEPARTURE = "departure"
@@ -75,12 +75,13 @@ def assemble(firings: list[Firing], context: AssemblyContext) -> dict[str, Any]:
     advisories = []
     if basis == "other_exceptional_reason":
         advisories.append(
-            Advisory(
+            trusted(
+                Advisory,
                 id=row.rule.id, section=SECTION,
                 message="a departure for a reason other than legislation or specific funding guidelines is permitted only as an exceptional reason that requires a different approach: the documentation must say why",
             )
         )
-    decision = DepartureDecision(permitted=PERMITTED[basis], reason=_departure(context).reason.value, basis=basis)
+    decision = trusted(DepartureDecision, permitted=PERMITTED[basis], reason=_departure(context).reason.value, basis=basis)
     return {"departure": decision, "advisories": advisories}
 
 

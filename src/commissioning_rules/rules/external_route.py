@@ -57,7 +57,7 @@ from dataclasses import dataclass
 
 from commissioning_rules.engine.rule import AssemblyContext, Conclusion, Firing, Rule, RuleSet, StageGate, all_of, eq, is_true, not_
 from commissioning_rules.models.case import FundingPurpose, InKindResource, Route
-from commissioning_rules.models.decision import Advisory, ProcessStep, RouteDecision
+from commissioning_rules.models.decision import Advisory, Later, ProcessStep, RouteDecision, trusted
 from commissioning_rules.rules.decision_table import ANY, UniqueHitTable
 from commissioning_rules.rules.to_meet import needed
 
@@ -237,34 +237,36 @@ FOLLOWS_EXTERNAL_DELIVERY = StageGate(
 )
 
 
-def route_decision(route: str, reasons: list[str]) -> RouteDecision:
-    """The route with what the chart says of it (``none``: no process, agreement or sanctions)."""
-    if route == "none":
-        return RouteDecision(route=route, reasons=reasons)
-    terms = ROUTE_TERMS[Route(route)]
-    return RouteDecision(
-        route=route,
-        process=list(terms.process),
-        agreement=terms.agreement,
-        legally_binding=terms.legally_binding,
-        non_compliance=terms.non_compliance,
-        reasons=reasons,
-    )
+def _to_meet(firing: Firing) -> list[str]:
+    """For ``none``: each route's row, and what it needs that the case does not give."""
+    values = firing.fact.values
+    return [
+        f"{row.then.outcome.replace('_', ' ')}: " + "; ".join(needed(row.when, values, {}, str))
+        for row in RULES
+        if row.then.outcome != "none"
+    ]
 
 
 def assemble(firings: list[Firing], context: AssemblyContext) -> dict[str, Any]:
-    """Unique hit policy: the one row that fired decides the route; a mismatch with the award is an advisory."""
+    """Unique hit policy: the one row that fired decides the route, with what the chart says of it (``none``: no
+    process, agreement or sanctions, and what would give a route); a mismatch with the award is an advisory."""
     firing = TABLE.hit([f for f in firings if f.rule.then.topic == "route"])
-    decision = route_decision(firing.rule.then.outcome, [context.because(firing)])
-    if decision.route == "none":  # what would give a route: each route's row, and what it needs that is not given
-        values = firing.fact.values
-        decision = decision.model_copy(update={"to_meet": [
-            f"{row.then.outcome.replace('_', ' ')}: " + "; ".join(needed(row.when, values, {}, str))
-            for row in RULES
-            if row.then.outcome != "none"
-        ]})
+    route, reasons = firing.rule.then.outcome, Later(context.reasons, [firing])
+    if route == "none":
+        decision = trusted(RouteDecision, route=route, reasons=reasons, to_meet=Later(_to_meet, firing))
+    else:
+        terms = ROUTE_TERMS[Route(route)]
+        decision = trusted(
+            RouteDecision,
+            route=route,
+            process=list(terms.process),
+            agreement=terms.agreement,
+            legally_binding=terms.legally_binding,
+            non_compliance=terms.non_compliance,
+            reasons=reasons,
+        )
     advisories = [
-        Advisory(id="route_mismatch", section=SECTION, message=context.because(f))
+        trusted(Advisory, id="route_mismatch", section=SECTION, message=Later(context.because, f))
         for f in firings
         if f.rule.then.outcome == "route_mismatch"
     ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from commissioning_rules.engine.rule import AssemblyContext, Conclusion, Firing, Rule, RuleSet, all_of, is_true, not_
-from commissioning_rules.models.decision import Advisory
+from commissioning_rules.models.decision import Advisory, Later, trusted
 from commissioning_rules.rules.organisation_criteria import HAS_OR_WILL_HAVE_EMPLOYEES
 
 SECTION = "2.3"
@@ -39,7 +39,7 @@ RULES = (
 
 def assemble(firings: list[Firing], context: AssemblyContext) -> dict[str, Any]:
     advisories = [
-        Advisory(id=f.rule.id, section=SECTION, message=context.because(f))
+        trusted(Advisory, id=f.rule.id, section=SECTION, message=Later(context.because, f))
         for f in firings
         if f.rule.then.outcome == "encouraged"
     ]

@@ -56,7 +56,7 @@ from commissioning_rules.engine.rule import (
     not_,
 )
 from commissioning_rules.models.case import Complexity, ProviderTool
-from commissioning_rules.models.decision import Advisory, MonitoringLevel, MonitoringPlan
+from commissioning_rules.models.decision import Advisory, Later, MonitoringLevel, MonitoringPlan, trusted
 from commissioning_rules.rules.organisation_criteria import NO_FURTHER_CONSIDERATION
 
 SECTION = "3.7"
@@ -220,7 +220,8 @@ def assemble(firings: list[Firing], context: AssemblyContext) -> dict[str, Any]:
             first_report_due = None
         if award.ends_on is not None and (first_report_due is None or first_report_due > award.ends_on):
             first_report_due = award.ends_on
-    plan = MonitoringPlan(
+    plan = trusted(
+        MonitoringPlan,
         level=level,
         first_report_due=first_report_due,
         reporting_interval_months=interval,
@@ -229,7 +230,7 @@ def assemble(firings: list[Firing], context: AssemblyContext) -> dict[str, Any]:
         other_funder_monitoring_considered=any(f.rule.then.topic == "other_funder" for f in firings),
     )
     advisories = [
-        Advisory(id=f.rule.id, section=f.rule.section, message=context.because(f))
+        trusted(Advisory, id=f.rule.id, section=f.rule.section, message=Later(context.because, f))
         for f in firings
         if f.rule.then.topic == "advisory"
     ]

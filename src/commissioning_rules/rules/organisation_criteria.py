@@ -37,8 +37,8 @@ from commissioning_rules.engine.rule import (
     one_of,
 )
 from commissioning_rules.models.case import Accounts, BusinessPlan, ChartCriterion, OrganisationKind
-from commissioning_rules.rules.to_meet import encoded, needed
-from commissioning_rules.models.decision import CriterionResult, Eligibility, Status
+from commissioning_rules.rules.to_meet import needed
+from commissioning_rules.models.decision import CriterionResult, Eligibility, Later, Status, trusted
 
 SECTION = "3.5.1"
 ORG = "organisation"
@@ -361,39 +361,46 @@ def assemble(firings: list[Firing], context: AssemblyContext) -> dict[str, Any]:
             additional[firing.fact.display["id"]] = firing
         else:
             by_criterion[firing.rule.then.topic].append(firing)
-    parameters = encoded(context.parameters)
-
-    def to_meet(firing: Firing) -> list[str]:
-        """What the failing requirement's ``satisfied`` condition needs that the case does not give (a council's own
-        rule, which has no such condition here: what its quoted source asks)."""
-        requirement = _REQUIREMENT.get(firing.rule.id.rsplit(".", 1)[0])
-        if requirement is None:
-            return [f"what {firing.rule.section} asks: {firing.rule.source}"]
-        return needed(requirement.satisfied, firing.fact.values, parameters, context.parameters.shown)
-
     results = [
-        CriterionResult(
+        trusted(
+            CriterionResult,
             criterion=criterion,
             status=_status({f.rule.then.outcome for f in found}),
-            reasons=list(dict.fromkeys(context.because(f) for f in found)),  # a row left out: said once
+            reasons=Later(context.reasons, found, True),  # a row left out: said once
             section=SECTION,
-            to_meet=[text for f in found if f.rule.then.outcome == "not_met" for text in to_meet(f)],
+            to_meet=Later(_to_meet, found, context) if found else [],
         )
         for criterion, found in by_criterion.items()
     ]
     service = context.case.service
     results += [  # in the order the grant or contract sets them out
-        CriterionResult(
+        trusted(
+            CriterionResult,
             criterion=criterion.id,
             status=Status(additional[criterion.id].rule.then.outcome),
-            reasons=[context.because(additional[criterion.id])],
+            reasons=Later(context.reasons, [additional[criterion.id]]),
             section="3.5",
             to_meet=[] if criterion.met else [f"{criterion.id} met: {criterion.description}"],
         )
         for criterion in (service.additional_criteria if service else ())
     ]
     eligible = all(r.status != Status.not_met for r in results)
-    return {"eligibility": Eligibility(eligible=eligible, criteria=results, organisation=context.case.organisation.name)}
+    return {"eligibility": trusted(Eligibility, eligible=eligible, criteria=results, organisation=context.case.organisation.name)}
+
+
+def _to_meet(found: list[Firing], context: AssemblyContext) -> list[str]:
+    """What each failing requirement's ``satisfied`` condition needs that the case does not give (a council's own
+    rule, which has no such condition here: what its quoted source asks)."""
+    texts = []
+    for firing in found:
+        if firing.rule.then.outcome != "not_met":
+            continue
+        requirement = _REQUIREMENT.get(firing.rule.id.rsplit(".", 1)[0])
+        if requirement is None:
+            texts.append(f"what {firing.rule.section} asks: {firing.rule.source}")
+        else:
+            texts += needed(requirement.satisfied, firing.fact.values, context.encoded, context.parameters.shown)
+    return texts
 
 
 NO_FURTHER_CONSIDERATION_SOURCE = "If these criteria are not met, no further consideration will be given to an application."

@@ -12,7 +12,6 @@ from typing import Any, Callable, Mapping
 
 from commissioning_rules.engine.reference import holds
 from commissioning_rules.engine.rule import AllOf, AnyOf, Compare, Condition, Param
-from commissioning_rules.engine.values import encode
 from commissioning_rules.facts import show
 
 _OPERATOR_WORDS = {"neq": "not", "gt": "above", "gte": "at least", "lt": "below", "lte": "at most"}
@@ -63,7 +62,3 @@ def needed(
         return [text for c in condition.conditions for text in needed(c, values, parameters, shown)]
     return [words(condition, shown)]
 
-
-def encoded(resolved: Any) -> dict[str, Any]:
-    """Every resolved parameter as the engines compare it (for :func:`needed`)."""
-    return {name: encode(value.value) for name, value in resolved.values.items()}

@@ -235,7 +235,7 @@ def with_members(decision_json: str, members: dict[str, Any]) -> str:
 
 
 async def batch_response(request: Request, settings: Settings, as_of: dt.date | None,
-                         recorder: Recorder | None = None) -> BatchResponse:
+                         recorder: Recorder | None = None, sources: bool = True) -> BatchResponse:
     """Start streaming the results of a batch request. Errors found before the first item (wrong media type, a
     declared length over the limit, a body that is not an array) are raised, to be answered with their status."""
     media = media_type(request, JSON_TYPES + JSONL_TYPES)
@@ -248,7 +248,8 @@ async def batch_response(request: Request, settings: Settings, as_of: dt.date | 
     if isinstance(first, Problem):
         body.stop()
         raise first
-    run = _Run(settings, as_of, lines, first_number=1 if lines else 0, path=request.url.path, recorder=recorder)
+    run = _Run(settings, as_of, lines, first_number=1 if lines else 0, path=request.url.path, recorder=recorder,
+               sources=sources)
     return BatchResponse(run.results(first, body), media, body.stop)
 
 
@@ -260,6 +261,8 @@ class _Run:
     first_number: int
     path: str
     recorder: Recorder | None = None
+    #: Each Decision written with its sources (the full JSON contract), or without them; records keep them.
+    sources: bool = True
 
     def _evaluate(self, raw: list[bytes | str], first: int) -> str:
         """One chunk, in a worker thread: the results written out, numbered from ``first``; with a records
@@ -274,7 +277,7 @@ class _Run:
 
     def _write(self, outcome: Outcome, first: int, record_id: str | None) -> str:
         if isinstance(outcome, Decision):
-            text = outcome.model_dump_json()
+            text = outcome.to_json(sources=self.sources)
             if record_id is not None:
                 text = with_members(text, {"record_id": record_id})
         else:

@@ -10,7 +10,8 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from commissioning_rules.batch import ItemError, evaluate_lines
 from commissioning_rules.models.decision import Decision
 from commissioning_rules.server.dependencies import (
-    JSON_TYPES, JSONL_TYPES, AsOf, Explain, JsonBody, RecorderDep, SettingsDep, evaluation_access, records_access,
+    JSON_TYPES, JSONL_TYPES, AsOf, Explain, JsonBody, RecorderDep, SettingsDep, Sources, evaluation_access,
+    records_access,
 )
 from commissioning_rules.server.problems import Problem, responses
 from commissioning_rules.server.settings import Settings
@@ -47,8 +48,10 @@ def decide(body: bytes, settings: Settings, as_of: dt.date | None) -> Decision:
                      "model": DecisionResponse}, **responses(400, 401, 413, 415, 422, 503)},
 )
 def create_decision(request: Request, body: JsonBody, settings: SettingsDep, recorder: RecorderDep,
-                    as_of: AsOf = None, explain: Explain = None, supersedes: Supersedes = None) -> Response:
-    """The case's Decision. `?as_of=` applies the policy at that date; `?explain=text` adds `explanation`.
+                    as_of: AsOf = None, explain: Explain = None, supersedes: Supersedes = None,
+                    sources: Sources = True) -> Response:
+    """The case's Decision. `?as_of=` applies the policy at that date; `?explain=text` adds `explanation`;
+    `?sources=false` leaves out the sentences the findings quote and the parameters' sources.
 
     On a server keeping records (`--records`), the decision is stored first: the answer is 201 with the
     `record_id` in the body and `Location: /v1/records/{id}`; `?supersedes=ID` (with a token) records it as the
@@ -67,7 +70,7 @@ def create_decision(request: Request, body: JsonBody, settings: SettingsDep, rec
         headers["location"] = f"/v1/records/{record_id}"
     if explain == "text":
         members["explanation"] = decision.explain()
-    text = decision.model_dump_json()
+    text = decision.to_json(sources=sources)
     return Response(with_members(text, members) if members else text, media_type="application/json",
                     status_code=201 if recorder is not None else 200, headers=headers)
 
@@ -90,8 +93,8 @@ def create_decision(request: Request, body: JsonBody, settings: SettingsDep, rec
                **responses(400, 401, 413, 415, 422)},
 )
 async def create_decisions(request: Request, settings: SettingsDep, recorder: RecorderDep,
-                           as_of: AsOf = None) -> BatchResponse:
+                           as_of: AsOf = None, sources: Sources = True) -> BatchResponse:
     """Each item's Decision, or its error, as it is evaluated (the command line's `batch`, over HTTP). On a
     server keeping records, each Decision is stored first (one transaction per chunk) and carries its
     `record_id`; if the store fails, the stream ends with a problem and no unrecorded decision is sent."""
-    return await batch_response(request, settings, as_of, recorder)
+    return await batch_response(request, settings, as_of, recorder, sources)
