@@ -62,12 +62,14 @@ def _part_of_rule() -> dict[str, str]:
     return owner
 
 
-def _part(finding: Finding) -> str:
-    """The Decision field a finding belongs to: by rule id, else by its id's first segment (a council's rule)."""
+@functools.lru_cache(maxsize=4096)
+def _part(rule_id: str) -> str:
+    """The Decision field a finding of rule ``rule_id`` belongs to: by rule id, else by its id's first segment (a
+    council's rule)."""
     owner = _part_of_rule()
-    if finding.rule in owner:
-        return owner[finding.rule]
-    head = finding.rule.split(".", 1)[0]
+    if rule_id in owner:
+        return owner[rule_id]
+    head = rule_id.split(".", 1)[0]
     return next((part for rule, part in owner.items() if rule.split(".", 1)[0] == head), "")
 
 
@@ -120,7 +122,7 @@ def explain(decision: Decision, *, verbose: bool = False) -> str:
     ]
     by_part: dict[str, list[Finding]] = {}
     for finding in decision.findings:
-        by_part.setdefault(_part(finding), []).append(finding)
+        by_part.setdefault(_part(finding.rule), []).append(finding)
     if eligibility is not None:
         failed = [c for c in eligibility.criteria if c.status == Status.not_met]
         if eligibility.eligible:

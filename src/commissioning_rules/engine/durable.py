@@ -340,6 +340,11 @@ class DurableEngine:
         self._reads: dict[str, frozenset[str]] = {}
         for rule in self.rules:
             self._reads[rule.subject] = self._reads.get(rule.subject, frozenset()) | paths_of(rule.when)
+        #: Kinds of fact whose largest possible fact (every attribute read) fits durable's table: not counted again.
+        self._always_fit = frozenset(
+            kind for kind, reads in self._reads.items()
+            if _fact_keys({"sid": "", "t": kind, "i": 0, _VALUES: nested(dict.fromkeys(reads, 0))}) <= MAX_FACT_KEYS
+        )
         problems = durable_limits(self.rules, fact_types)
         if problems:
             raise EngineError(f"durable-rules cannot run this policy safely: {'; '.join(problems)}. {REFERENCE_INSTEAD}")
@@ -384,7 +389,7 @@ class DurableEngine:
             {"sid": "", "t": f.type, "i": i, _VALUES: nested(self._read(f.type, f.values))} for i, f in enumerate(facts)
         ]
         for fact in batch:
-            if _fact_keys(fact) > MAX_FACT_KEYS:
+            if fact["t"] not in self._always_fit and _fact_keys(fact) > MAX_FACT_KEYS:
                 raise EngineError(
                     f"a {fact['t']} fact has {_fact_keys(fact)} keys and durable holds {MAX_FACT_KEYS} per fact "
                     f"(MAX_OBJECT_PROPERTIES). {REFERENCE_INSTEAD}"

@@ -361,17 +361,18 @@ def assemble(firings: list[Firing], context: AssemblyContext) -> dict[str, Any]:
             additional[firing.fact.display["id"]] = firing
         else:
             by_criterion[firing.rule.then.topic].append(firing)
-    results = [
-        trusted(
+    results = []
+    for criterion, found in by_criterion.items():
+        status = _status({f.rule.then.outcome for f in found})
+        results.append(trusted(
             CriterionResult,
             criterion=criterion,
-            status=_status({f.rule.then.outcome for f in found}),
+            status=status,
             reasons=Later(context.reasons, found, True),  # a row left out: said once
             section=SECTION,
-            to_meet=Later(_to_meet, found, context) if found else [],
-        )
-        for criterion, found in by_criterion.items()
-    ]
+            # only a requirement not met says what would meet it
+            to_meet=Later(_to_meet, found, context) if status is Status.not_met else [],
+        ))
     service = context.case.service
     results += [  # in the order the grant or contract sets them out
         trusted(
