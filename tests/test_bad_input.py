@@ -131,3 +131,18 @@ def test_the_as_of_argument_overrides_the_cases_own_date():
     case = {**compliant_case(), "as_of": "2026-04-01"}
     assert cr.evaluate(case, engine="reference").as_of.isoformat() == "2026-04-01"
     assert cr.evaluate(case, as_of="2030-01-31", engine="reference").as_of.isoformat() == "2030-01-31"
+
+
+def test_an_unknown_field_names_the_field_meant_or_lists_those_there_are():
+    """The command line, batches and the HTTP service report an ItemError: an unknown field there says more than
+    pydantic's "Extra inputs are not permitted" (a list item's fields are its model's)."""
+    typo, unknown, in_a_list = cr.evaluate_many([
+        {"organisaton": {"name": "x"}},
+        {"organisation": {"name": "x", "colour": "red"}},
+        {"service": {"additional_criteria": [{"id": "a", "description": "x", "met": True, "colour": "red"}]}},
+    ])
+    assert typo.message == "organisaton: unknown field 'organisaton' (did you mean 'organisation'?)"
+    assert unknown.errors[0].message.startswith("unknown field 'colour'; expected one of accounts, ")
+    assert "annual_turnover" in unknown.errors[0].message
+    assert in_a_list.message == ("service.additional_criteria[0].colour: unknown field 'colour'; "
+                                 "expected one of description, id, met")

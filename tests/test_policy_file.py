@@ -331,6 +331,10 @@ VALID_RULE = """\
          "parameters.accounts_threshold.values[0].value", "quoted decimal string"),
         ("name: X\nparameters:\n  accounts_threshold:\n    values:\n      - {effective_from: soon, value: '1.00', source: s}\n", 5,
          "parameters.accounts_threshold.values[0].effective_from", "expected a date"),
+        # a date YAML reads as one but the calendar refuses: the model reports it at its key, not the loader
+        ("name: X\neffective_from: 2024-13-01\n", 2, "effective_from", "expected a date YYYY-MM-DD, got '2024-13-01'"),
+        ("name: X\nparameters:\n  accounts_threshold:\n    values:\n      - {effective_from: 2025-02-29, value: '1.00', source: s}\n", 5,
+         "parameters.accounts_threshold.values[0].effective_from", "got '2025-02-29'"),
         ("name: X\nparameters:\n  accounts_threshold:\n    unit: months\n", 4, "parameters.accounts_threshold.unit", "unknown key 'unit'"),
         ("name: X\nparameters:\n  new_one: {description: d, unit: furlongs, section: s, values: []}\n", 3, "parameters.new_one.unit", "expected one of"),
         ("name: X\ndisable:\n  - {rule: living_wage.encuraged, reason: r}\n", 3, "disable[0].rule", "did you mean 'living_wage.encouraged'"),

@@ -16,6 +16,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import datetime as dt
+import difflib
 import json
 import multiprocessing
 import multiprocessing.connection
@@ -27,9 +28,11 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, Iterable, Iterator, Literal, Mapping, overload
 
 from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic_core import ErrorDetails
 
 from commissioning_rules.engine import EngineName, default_engine
 from commissioning_rules.evaluate import evaluate
+from commissioning_rules.facts import base_types
 from commissioning_rules.models.case import Case
 from commissioning_rules.models.decision import Decision
 from commissioning_rules.models.types import parse_date
@@ -83,9 +86,32 @@ def field_path(location: Iterable[int | str]) -> str | None:
     return path or None
 
 
+def _fields_at(location: tuple[int | str, ...]) -> list[str]:
+    """The fields the case model has at ``location`` (a list item's model for an index), or none."""
+    model: type[BaseModel] | None = Case
+    for step in location:
+        if isinstance(step, int):
+            continue  # an item of a list: its model is the list's
+        info = model.model_fields.get(step) if model is not None else None
+        model = next((t for t in base_types(info.annotation) if isinstance(t, type) and issubclass(t, BaseModel)),
+                     None) if info is not None else None
+    return sorted(model.model_fields) if model is not None else []
+
+
+def _message(error: ErrorDetails) -> str:
+    """pydantic's message, except that an unknown field names the one probably meant, else the fields there are."""
+    if error["type"] != "extra_forbidden" or not error["loc"]:
+        return error["msg"]
+    name, known = str(error["loc"][-1]), _fields_at(error["loc"][:-1])
+    close = difflib.get_close_matches(name, known, n=1)
+    if close:
+        return f"unknown field {name!r} (did you mean {close[0]!r}?)"
+    return f"unknown field {name!r}" + (f"; expected one of {', '.join(known)}" if known else "")
+
+
 def _validation_error(item: int, error: ValidationError) -> ItemError:
     errors = tuple(
-        FieldError(field=field_path(e["loc"]), message=e["msg"], type=e["type"])
+        FieldError(field=field_path(e["loc"]), message=_message(e), type=e["type"])
         for e in error.errors(include_url=False)
     )
     first = errors[0]

@@ -200,12 +200,29 @@ def _yaml_error(origin: str, error: yaml.YAMLError) -> PolicyFileError:
     return PolicyFileError(origin, mark.line + 1 if mark else None, "", f"not valid YAML ({problem})")
 
 
+class _Loader(yaml.SafeLoader):
+    """The safe loader, except that a date that is no date (``2024-13-01``) stays text: the file's model then
+    reports it at its line and key, with every other problem, instead of loading stopping at it."""
+
+
+def _timestamp(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    if not isinstance(node, yaml.ScalarNode):  # an explicit !!timestamp tag on a list or mapping
+        raise yaml.constructor.ConstructorError(None, None, "a timestamp must be a scalar", node.start_mark)
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError:  # YAML's pattern matched, the calendar refused it (month 13, 30 February)
+        return loader.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+
+
 def read_yaml(text: str, origin: str) -> tuple[Any, Lines]:
-    """The document ``text`` as Python data (safe loader) and the line of each of its keys."""
+    """The document ``text`` as Python data (the safe loader's) and the line of each of its keys."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         lines = Lines(node, origin)
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 -- _Loader is the safe loader with one constructor changed
     except yaml.YAMLError as error:
         raise _yaml_error(origin, error) from None
     return data, lines

@@ -58,7 +58,8 @@ def durable_unavailable_reason() -> str | None:
     others = "use engine 'compiled' (the default) or 'reference', which give the same decisions"
     if sys.version_info >= (3, 13):
         return f"the durable-rules engine does not run on Python 3.13 or later (durable-rules 2.0.28 does not import there); {others}"
-    if isinstance(error, ModuleNotFoundError) and (error.name or "").split(".")[0] in ("durable", "durable_rules"):
+    # the durable-rules distribution installs two top-level modules: its C extension and the durable package
+    if isinstance(error, ModuleNotFoundError) and (error.name or "").split(".")[0] in ("durable_rules_engine", "durable"):
         return f"the durable-rules engine is not installed: run `{DURABLE_INSTALL}` (it needs a C compiler), or {others}"
     return f"the durable-rules engine does not import here ({error}); {others}"
 
