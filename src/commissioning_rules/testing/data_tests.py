@@ -208,6 +208,8 @@ class DataTest:
                 found.append(f"property {name} does not hold: {violation.message}")
             except AssertionError as error:
                 found.append(f"property {name} does not hold: {error}")
+            except Exception as error:  # noqa: BLE001 - reported as the test's mismatch, not a traceback
+                found.append(f"property {name} could not be checked: {type(error).__name__}: {error}")
         return found
 
     def check(self, policy: Policy | None = None, engine: str | None = None) -> None:
