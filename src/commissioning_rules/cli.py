@@ -127,6 +127,9 @@ class _Commands(click.Group):
             return super().resolve_command(ctx, args)
         except click.UsageError:
             name = args[0] if args else ""
+            if name == "-":
+                raise click.UsageError(f"no command '-'; to evaluate a case from stdin: {PROG} evaluate - --format text",
+                                       ctx) from None
             if name.endswith((".json", ".jsonl")) or os.path.isfile(name):
                 raise click.UsageError(f"no command {name!r}; to evaluate a case file: "
                                        f"{PROG} evaluate {name} --format text", ctx) from None
