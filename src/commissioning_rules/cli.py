@@ -962,7 +962,7 @@ def records_replay(db: str, record_ids: tuple[str, ...], replay_all: bool, engin
     store = _open_store(db)
     with _as_usage_errors():
         chosen = store.records() if replay_all else (store.get(r) for r in record_ids)
-        results = [records.replay(record, engine=engine) for record in chosen]
+        results = [records.replay(record, engine=engine_name(engine)) for record in chosen]
     for result in results:
         if output_format == "json":
             _echo_json(result.model_dump(mode="json"), indent=None)
