@@ -283,6 +283,7 @@ PUBLIC_MODULES = (
     "commissioning_rules.testing.strategies",
     "commissioning_rules.testing.properties",
     "commissioning_rules.testing.data_tests",
+    "commissioning_rules.testing.regression",
     "commissioning_rules.testing.coverage",
     "commissioning_rules.testing.samples",
     "commissioning_rules.testing.threads",

@@ -5,6 +5,7 @@ policy and keep pairs, captured in one call; compare and explain naming what a p
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,13 @@ import commissioning_rules as cr
 from commissioning_rules import Case, Policy
 from commissioning_rules.testing import coverage, data_tests, properties
 from gate_cases import SMALL_COMPLIANT_ORGANISATION
-from test_testing_kit import living_wage_penalty_policy
+from test_testing_kit import (
+    living_wage_penalty_policy,
+    remembering_policy,
+    reversed_engine_policy,
+    silent_policy,
+    toy_after_award_policy,
+)
 
 COUNTY = Policy.from_file(Path(__file__).parent / "policies" / "county-policy.yaml")
 SERVICE = {"works_with_children": False, "works_with_vulnerable_adults": False}
@@ -91,6 +98,105 @@ def test_a_violation_is_saved_in_one_call_as_a_pair_that_fails_until_the_policy_
     assert yaml.safe_load(pair.read_text("utf-8"))["same"] == ["eligibility.criteria[equality].status"]
     (result,) = data_tests.run_data_tests(pair, policy=broken)
     assert "expected the same" in result.explain()
+
+
+def _violation(check, *args, **kwargs) -> properties.PropertyViolation:
+    with pytest.raises(properties.PropertyViolation) as caught:
+        check(*args, **kwargs)
+    return caught.value
+
+
+def _without_policy(path: Path) -> Path:
+    """The saved test with its recorded policy left out (to run it under another policy)."""
+    saved = yaml.safe_load(path.read_text("utf-8"))
+    del saved["policy"]
+    path.write_text(yaml.safe_dump(saved, sort_keys=False), "utf-8")
+    return path
+
+
+AWARD = {"as_of": "2026-04-01", "award": {"route": "grant", "value": "5000.00", "complexity": "low"}}
+
+
+def test_every_shipped_property_violation_is_saved_in_one_call_and_fails_until_the_policy_is_fixed(tmp_path):
+    toy = toy_after_award_policy()
+    award = Case.model_validate(AWARD)
+    organisation = Case.model_validate(ELIGIBLE)
+    broken = {
+        "deterministic": (remembering_policy(), organisation, "engine compiled: a second evaluation"),
+        "engines_agree": (reversed_engine_policy(), organisation, "compiled != reference"),
+        "complete": (silent_policy(), organisation, "rule set living_wage gave no answer"),
+        "gate_monotonic": (living_wage_penalty_policy(), organisation, "eligible as given, but ineligible after organisation.pays_living_wage"),
+        "living_wage_never_decides": (living_wage_penalty_policy(), organisation, "pays_living_wage False -> "),
+        "monitoring_never_lighter": (toy, award, "monitoring intensive becomes light after award.value"),
+        "notice_never_shorter": (toy, award, "notice is 1 months, shorter than notice_period_months = 3"),
+    }
+    assert set(broken) == set(properties.PROPERTIES)  # every shipped property
+    for name, (policy, case, message) in broken.items():
+        spec = properties.PROPERTIES[name]
+        violation = _violation(spec.check, case, policy, **({"engine": "compiled"} if spec.takes_engine else {}))
+        path = violation.save(tmp_path / f"{name}.yaml", policy)
+        saved = yaml.safe_load(path.read_text("utf-8"))
+        assert saved["holds"] == [name] and saved["policy"] == {"name": policy.name, "version": policy.version}, name
+        if violation.variant is not None:  # a pair: both cases are kept
+            assert saved["variant"]["case"] == violation.variant.model_dump(mode="json", exclude_none=True), name
+        (result,) = data_tests.run_data_tests(path, policy=policy)
+        explained = result.explain()
+        assert not result.passed and f"property {name} does not hold: " in explained and message in explained, explained
+        # under a correct policy (the Norwich framework), the same file, its policy left out, passes
+        assert data_tests.run_data_tests(_without_policy(path))[0].passed, name
+    # the pair of a comparison property is kept with what a correct policy decides of each case
+    saved = yaml.safe_load((tmp_path / "gate_monotonic.yaml").read_text("utf-8"))
+    assert saved["variant"]["expect"] == {"eligibility": {"eligible": True}}
+    assert saved["variant"]["case"]["organisation"]["pays_living_wage"] is True
+    assert yaml.safe_load((tmp_path / "monitoring_never_lighter.yaml").read_text("utf-8"))["variant"]["case"]["award"]["value"] != "5000.00"
+
+
+def test_a_violation_pins_the_rule_or_field_the_user_chooses(tmp_path):
+    broken = living_wage_penalty_policy()
+    violation = _violation(properties.gate_monotonic, Case.model_validate(ELIGIBLE), broken, engine="reference")
+    path = violation.save(tmp_path / "pinned.yaml", broken, pin=["equality.living_wage_penalty.not_met", "eligibility.eligible"])
+    saved = yaml.safe_load(path.read_text("utf-8"))
+    assert saved["not_fired"] == ["equality.living_wage_penalty.not_met"]  # the case as given pays no living wage
+    assert saved["expect"] == {"eligibility": {"eligible": True}} and saved["holds"] == ["gate_monotonic"]
+    expected = _violation(properties.gate_monotonic, Case.model_validate(ELIGIBLE), broken, engine="reference")
+    written = expected.save(tmp_path / "expected.yaml", broken, expect={"eligibility": {"eligible": True, "criteria": [{"criterion": "equality", "status": "met"}]}})
+    assert yaml.safe_load(written.read_text("utf-8"))["expect"]["eligibility"]["criteria"] == [{"criterion": "equality", "status": "met"}]
+
+
+def test_properties_failed_saves_every_violation_and_names_one_it_cannot(tmp_path):
+    broken, case = living_wage_penalty_policy(), Case.model_validate(ELIGIBLE)
+    results = [
+        properties.PropertyResult(name, 1, 1, _violation(properties.PROPERTIES[name].check, case, broken, engine="reference"))
+        for name in ("gate_monotonic", "living_wage_never_decides")
+    ]
+    results.append(properties.PropertyResult("mine", 1, 1, properties.PropertyViolation("mine", "never holds", case)))
+    failed = properties.PropertiesFailed(results)
+    with pytest.raises(ValueError, match="saved 2 violation\\(s\\) .*; not mine: a property of your own"):
+        failed.save(tmp_path, broken)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gate_monotonic.yaml", "living_wage_never_decides.yaml"]
+
+
+def test_save_on_failure_states_the_rules_that_must_not_fire_and_a_folder_skips_a_policy_file(tmp_path):
+    case = {"as_of": "2026-03-31", "organisation": {"annual_turnover": "5000.01"}}
+    path = tmp_path / "test_small_turnover.yaml"
+    with pytest.raises(AssertionError):
+        with data_tests.save_on_failure(case, path, policy=COUNTY, not_fired=["financial_systems.published_accounts.not_met"]):
+            fired = {f.rule for f in cr.evaluate(case, policy=COUNTY).findings}
+            assert "financial_systems.published_accounts.not_met" not in fired
+    saved = yaml.safe_load(path.read_text("utf-8"))
+    assert saved["not_fired"] == ["financial_systems.published_accounts.not_met"] and "expect" not in saved
+    shutil.copy(Path(__file__).parent / "policies" / "county-policy.yaml", tmp_path / "county-policy.yaml")
+    (result,) = data_tests.run_data_tests(tmp_path, policy=COUNTY)  # the policy file beside it is not a test
+    assert "rule financial_systems.published_accounts.not_met was expected not to fire but fired" in result.explain()
+
+
+def test_a_data_test_naming_an_unknown_property_is_a_clear_error(tmp_path):
+    (tmp_path / "test_x.yaml").write_text("case: {as_of: 2026-04-01}\nholds: [gate_monotonik]\n")
+    (result,) = data_tests.run_data_tests(tmp_path)
+    assert "'holds': unknown property 'gate_monotonik'; did you mean 'gate_monotonic'?" in result.error
+    (tmp_path / "test_x.yaml").write_text("case: {as_of: 2026-04-01}\n")
+    (result,) = data_tests.run_data_tests(tmp_path)
+    assert "a test is a mapping with 'case' and 'expect' (or 'holds', 'fired', 'not_fired')" in result.error
 
 
 def test_save_example_pins_a_chosen_rule_and_field_and_records_the_policy(tmp_path):

@@ -283,27 +283,31 @@ def test_a_rule_set_that_raises_or_answers_nothing_breaks_completeness():
     assert result.violation is not None and "evaluate raised KeyError" in result.violation.message
     assert result.violation.case.organisation.employs_staff is False
 
-    silent = replacing(DEFAULT, "living_wage", with_rules(living_wage.RULESET, assemble=lambda firings, context: {}))
-    result = properties.check("complete", silent, max_examples=50)
+    result = properties.check("complete", silent_policy(), max_examples=50)
     assert result.violation is not None and "living_wage gave no answer" in result.violation.message
 
 
-def test_a_rule_set_with_memory_breaks_determinism():
+def silent_policy() -> Policy:
+    """The living-wage rule set answering nothing (not complete)."""
+    return replacing(DEFAULT, "living_wage", with_rules(living_wage.RULESET, assemble=lambda firings, context: {}))
+
+
+def remembering_policy() -> Policy:
+    """A rule set with memory: each evaluation's advisory counts the calls so far (not deterministic)."""
     calls = []
 
     def remembering(firings, context):
         calls.append(1)
         return {"advisories": [Advisory(id="calls", section="2.3", message=f"call {len(calls)}")]}
 
-    policy = replacing(DEFAULT, "living_wage", with_rules(living_wage.RULESET, assemble=remembering))
-    result = properties.check("deterministic", policy, max_examples=20)
-    assert result.violation is not None and "advisories" in result.violation.message
+    return replacing(DEFAULT, "living_wage", with_rules(living_wage.RULESET, assemble=remembering))
 
 
-def test_an_engine_that_reorders_firings_breaks_agreement():
+def reversed_engine_policy() -> Policy:
+    """A faulty interpreter: the right firings in the wrong order (findings then come out reversed), used by the
+    compiled engine (so the engines disagree)."""
+
     class Reversed:
-        """A faulty interpreter: the right firings in the wrong order (findings then come out reversed)."""
-
         def __init__(self, engine):
             self.engine = engine
 
@@ -312,7 +316,16 @@ def test_an_engine_that_reorders_firings_breaks_agreement():
 
     policy = Policy("reversed", DEFAULT.rulesets, DEFAULT.parameters)
     policy._compiled["engine reference"] = Reversed(policy.engine("reference"))
-    result = properties.check("engines_agree", policy, max_examples=50)
+    return policy
+
+
+def test_a_rule_set_with_memory_breaks_determinism():
+    result = properties.check("deterministic", remembering_policy(), max_examples=20)
+    assert result.violation is not None and "advisories" in result.violation.message
+
+
+def test_an_engine_that_reorders_firings_breaks_agreement():
+    result = properties.check("engines_agree", reversed_engine_policy(), max_examples=50)
     assert result.violation is not None and "compiled != reference" in result.violation.message
 
 

@@ -20,8 +20,11 @@ Decision has none; other values must be equal (dates as ``YYYY-MM-DD``, money as
 Optional keys: ``engine`` (``reference`` or ``durable-rules``), ``as_of`` (overrides the case's); ``fired`` and
 ``not_fired`` (rule ids that must, or must not, fire); ``policy`` (``{name: ..., version: ...}``: the policy the
 test was written for — run under another, the test fails saying so; leave ``version`` out to pin the name only);
-and, for properties that compare two cases, ``variant`` (``{case: ..., expect: ...}``, a second case and what to
-expect of it) with ``same`` (paths whose values must be equal in both decisions). A path names a Decision's
+``holds`` (names of the shipped properties, :mod:`commissioning_rules.testing.properties`, that must hold for
+the case: ``[gate_monotonic]`` checks again every one-step improvement of it); and, for properties that compare
+two cases, ``variant`` (``{case: ..., expect: ...}``, a second case and what to expect of it) with ``same``
+(paths whose values must be equal in both decisions). ``expect`` may be left out when ``holds``, ``fired`` or
+``not_fired`` says what to check. A path names a Decision's
 field, items of a list by their criterion or id: ``eligibility.criteria[financial_systems].status``,
 ``monitoring.level``. A file holds one test, or several as a list under ``tests:``.
 
@@ -29,7 +32,9 @@ Run a folder with ``commissioning-rules test DIR`` (:func:`main`), from Python w
 under pytest: with :func:`parametrize`, or by this module's pytest plugin (registered when the package is
 installed), which collects ``test_*.yaml``/``test_*.yml``/``test_*.json`` data-test files and runs them under
 ``--cr-policy FILE`` (else the Norwich framework); its ``cr_policy`` fixture gives your own tests the same
-policy. :func:`save_example` turns a counterexample (e.g. a property's shrunk case) into such a file in one call.
+policy. ``save_example`` (:mod:`commissioning_rules.testing.regression`, also reachable here) turns a
+counterexample (e.g. a property's shrunk case) into such a file in one call; so do a property's violation
+(``violation.save(path, policy)``) and :func:`save_on_failure` in a hypothesis test.
 """
 
 from __future__ import annotations
@@ -38,11 +43,8 @@ import argparse
 import contextlib
 import datetime as dt
 import json
-import re
 import sys
 from dataclasses import dataclass, field
-from decimal import Decimal
-from enum import Enum
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
@@ -51,53 +53,43 @@ import yaml
 from commissioning_rules.engine import ENGINES, engine_name
 from commissioning_rules.evaluate import evaluate
 from commissioning_rules.models.case import Case
-from commissioning_rules.models.decision import Decision
 from commissioning_rules.policy import Policy
 from commissioning_rules.policy_file import YamlLoader
+# The regression-file names (documented in ``testing.regression``) stay reachable here: ``data_tests.save_example``.
+from commissioning_rules.testing.regression import (
+    NOT_EXPECTED as NOT_EXPECTED,
+    as_json_value,
+    expectation_at as expectation_at,
+    expected_from as expected_from,
+    pinned as pinned,
+    save_example as save_example,
+    value_at as value_at,
+)
 
 __all__ = [
     "DataTest",
     "DataTestError",
     "DataTestResult",
-    "expected_from",
     "data_test_files",
     "format_results",
     "load_data_tests",
     "main",
     "mismatches",
-    "expectation_at",
     "parametrize",
-    "pinned",
     "run_data_tests",
-    "save_example",
     "save_on_failure",
-    "value_at",
 ]
 
 SUFFIXES = (".yaml", ".yml", ".json")
-#: Decision keys that say how a decision was made, not what was decided: left out of a saved expectation.
-NOT_EXPECTED = ("as_of", "as_of_source", "policy", "engine", "findings", "parameters")
-_TEST_KEYS = {"name", "description", "case", "expect", "engine", "as_of", "policy", "fired", "not_fired", "variant", "same"}
-_MISSING = object()
+_TEST_KEYS = {
+    "name", "description", "case", "expect", "engine", "as_of", "policy", "fired", "not_fired", "variant", "same", "holds",
+}
+#: Keys that say, without ``expect``, what a test checks.
+_CHECKS = ("expect", "holds", "fired", "not_fired")
 
 
 class DataTestError(ValueError):
-    """A test file is malformed: not YAML/JSON, or a test without ``case`` and ``expect``."""
-
-
-def _plain(value: Any) -> Any:
-    """A YAML/Python value as the Decision's JSON shows it: dates as ISO text, Decimals and enums as text."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
+    """A test file is malformed: not YAML/JSON, or a test without ``case`` and something to check."""
 
 
 def mismatches(expected: Any, actual: Any, path: str = "") -> list[str]:
@@ -133,75 +125,6 @@ def mismatches(expected: Any, actual: Any, path: str = "") -> list[str]:
     return []
 
 
-_STEP = re.compile(r"([^.\[\]]+)(?:\[([^\]]+)\])?")
-
-
-def _steps(path: str) -> list[tuple[str, str | None]]:
-    steps = []
-    for part in path.split("."):
-        match = _STEP.fullmatch(part)
-        if not match:
-            raise ValueError(f"path {path!r}: {part!r} is not a field or field[item]")
-        steps.append((match.group(1), match.group(2)))
-    return steps
-
-
-def _item(items: Any, label: str) -> tuple[str | None, Any]:
-    """The item of a Decision's list named ``label`` (by criterion, id or name), with the key naming it."""
-    for item in items if isinstance(items, list) else ():
-        for key in ("criterion", "id", "name", "rule"):
-            if isinstance(item, dict) and item.get(key) == label:
-                return key, item
-    return None, _MISSING
-
-
-def value_at(decision: Mapping[str, Any], path: str) -> Any:
-    """The value at ``path`` in a Decision as JSON (``eligibility.criteria[financial_systems].status``); a
-    ``KeyError`` naming the path when the Decision has nothing there."""
-    value: Any = decision
-    for field_name, label in _steps(path):
-        value = value.get(field_name, _MISSING) if isinstance(value, Mapping) else _MISSING
-        if label is not None and value is not _MISSING:
-            _, value = _item(value, label)
-        if value is _MISSING:
-            raise KeyError(f"the Decision has nothing at {path!r}")
-    return value
-
-
-def expectation_at(decision: Mapping[str, Any], path: str) -> dict[str, Any]:
-    """The Decision's value at ``path`` as a (subset) expectation: ``{"eligibility": {"criteria":
-    [{"criterion": "financial_systems", "status": "not_met"}]}}`` for ``eligibility.criteria[financial_systems].status``."""
-    steps = _steps(path)
-    value_at(decision, path)  # a clear KeyError first
-
-    def build(node: Any, rest: list[tuple[str, str | None]]) -> dict[str, Any]:
-        (field_name, label), rest = rest[0], rest[1:]
-        child = node[field_name]
-        if label is None:
-            return {field_name: build(child, rest) if rest else child}
-        key, item = _item(child, label)
-        return {field_name: [{key: label, **(build(item, rest) if rest else item)}]}
-
-    return build(decision, steps)
-
-
-def _merge(left: Any, right: Any) -> Any:
-    """Two expectations as one (mappings merged, list items named alike merged)."""
-    if isinstance(left, dict) and isinstance(right, dict):
-        return {**left, **{k: _merge(left[k], v) if k in left else v for k, v in right.items()}}
-    if isinstance(left, list) and isinstance(right, list):
-        merged = list(left)
-        for item in right:
-            key = next((k for k in ("criterion", "id", "name", "rule") if isinstance(item, dict) and k in item), None)
-            at = next((i for i, old in enumerate(merged) if key and isinstance(old, dict) and old.get(key) == item[key]), None)
-            if at is None:
-                merged.append(item)
-            else:
-                merged[at] = _merge(merged[at], item)
-        return merged
-    return right
-
-
 @dataclass(frozen=True)
 class DataTest:
     """One test: a case and the parts of its Decision expected."""
@@ -219,6 +142,7 @@ class DataTest:
     not_fired: tuple[str, ...] = ()
     variant: Mapping[str, Any] | None = None
     same: tuple[str, ...] = ()
+    holds: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
@@ -249,13 +173,13 @@ class DataTest:
         except Exception as error:  # noqa: BLE001 - reported as the test's error
             return DataTestResult(self, error=f"{type(error).__name__}: {error}")
         dumped = decision.model_dump(mode="json")
-        found = mismatches(_plain(self.expect), dumped)
+        found = mismatches(as_json_value(self.expect), dumped)
         fired = {finding.rule for finding in decision.findings}
         found += [f"rule {rule} was expected to fire but did not" for rule in self.fired if rule not in fired]
         found += [f"rule {rule} was expected not to fire but fired" for rule in self.not_fired if rule in fired]
         if other is not None and self.variant is not None:
             variant = other.model_dump(mode="json")
-            found += [f"variant: {m}" for m in mismatches(_plain(self.variant.get("expect") or {}), variant)]
+            found += [f"variant: {m}" for m in mismatches(as_json_value(self.variant.get("expect") or {}), variant)]
             for path in self.same:
                 try:
                     mine, theirs = value_at(dumped, path), value_at(variant, path)
@@ -264,7 +188,28 @@ class DataTest:
                     continue
                 if mine != theirs:
                     found.append(f"{path}: {json.dumps(mine, default=str)} for the case but {json.dumps(theirs, default=str)} for the variant; expected the same")
+        found += self._properties(used, engine or self.engine)
         return DataTestResult(self, mismatches=found)
+
+    def _properties(self, policy: Policy, engine: str | None) -> list[str]:
+        """What each property in ``holds`` found wrong with the case (nothing when it holds or does not apply)."""
+        if not self.holds:
+            return []
+        from commissioning_rules.testing.properties import PropertyViolation, property_spec
+
+        case = Case.model_validate(self.case)
+        if self.as_of is not None:
+            case = case.model_copy(update={"as_of": self.as_of})
+        found = []
+        for name in self.holds:
+            spec = property_spec(name)
+            try:
+                spec.check(case, policy, **({"engine": engine_name(engine)} if spec.takes_engine and engine else {}))
+            except PropertyViolation as violation:
+                found.append(f"property {name} does not hold: {violation.message}")
+            except AssertionError as error:
+                found.append(f"property {name} does not hold: {error}")
+        return found
 
     def check(self, policy: Policy | None = None, engine: str | None = None) -> None:
         """Run, and raise ``AssertionError`` listing every mismatch (for pytest)."""
@@ -311,19 +256,27 @@ def load_file(path: str | Path) -> list[DataTest]:
     tests = []
     for i, entry in enumerate(entries):
         at = f"{path}" + (f" (test {i + 1})" if len(entries) > 1 else "")
-        if not isinstance(entry, dict) or "case" not in entry or "expect" not in entry:
-            raise DataTestError(f"{at}: a test is a mapping with 'case' and 'expect'")
+        if not isinstance(entry, dict) or "case" not in entry or not any(key in entry for key in _CHECKS):
+            raise DataTestError(f"{at}: a test is a mapping with 'case' and 'expect' (or 'holds', 'fired', 'not_fired')")
         unknown = set(entry) - _TEST_KEYS
         if unknown:
             raise DataTestError(f"{at}: unknown keys {sorted(unknown)}; expected some of {sorted(_TEST_KEYS)}")
-        if not isinstance(entry["case"], dict) or not isinstance(entry["expect"], dict):
+        if not isinstance(entry["case"], dict) or not isinstance(entry.get("expect", {}), dict):
             raise DataTestError(f"{at}: 'case' and 'expect' must be mappings")
         variant = entry.get("variant")
         if variant is not None and (not isinstance(variant, dict) or "case" not in variant or set(variant) - {"case", "expect"}):
             raise DataTestError(f"{at}: 'variant' is a mapping with 'case' and, optionally, 'expect'")
-        for key in ("fired", "not_fired", "same"):
+        for key, what in (("fired", "rule ids"), ("not_fired", "rule ids"), ("same", "paths"), ("holds", "property names")):
             if not isinstance(entry.get(key, []), list) or not all(isinstance(v, str) for v in entry.get(key, [])):
-                raise DataTestError(f"{at}: '{key}' must be a list of {'paths' if key == 'same' else 'rule ids'}")
+                raise DataTestError(f"{at}: '{key}' must be a list of {what}")
+        if entry.get("holds"):
+            from commissioning_rules.testing.properties import property_spec
+
+            try:
+                for name in entry["holds"]:
+                    property_spec(name)
+            except ValueError as error:
+                raise DataTestError(f"{at}: 'holds': {error}") from None
         if "policy" in entry and (not isinstance(entry["policy"], dict) or set(entry["policy"]) - {"name", "version"}):
             raise DataTestError(f"{at}: 'policy' is a mapping with 'name' and, optionally, 'version'")
         as_of = entry.get("as_of")
@@ -334,7 +287,7 @@ def load_file(path: str | Path) -> list[DataTest]:
                 path=path,
                 name=str(entry.get("name") or (path.stem if len(entries) == 1 else f"{path.stem}[{i}]")),
                 case=entry["case"],
-                expect=entry["expect"],
+                expect=entry.get("expect", {}),
                 description=str(entry.get("description") or ""),
                 engine=entry.get("engine"),
                 as_of=as_of,
@@ -344,17 +297,20 @@ def load_file(path: str | Path) -> list[DataTest]:
                 not_fired=tuple(entry.get("not_fired", [])),
                 variant=variant,
                 same=tuple(entry.get("same", [])),
+                holds=tuple(entry.get("holds", [])),
             )
         )
     return tests
 
 
 def data_test_files(directory: str | Path) -> list[Path]:
-    """Every YAML/JSON file under ``directory`` (or the file itself), sorted."""
+    """Every YAML/JSON file of data tests under ``directory`` (or the file itself), sorted. Under a folder, a file
+    that is not meant as data tests (no ``case``, ``expect`` or ``tests`` key: a policy file kept beside them)
+    is left out; one that cannot be read is kept, to be reported."""
     root = Path(directory)
     if root.is_file():
         return [root]
-    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in SUFFIXES)
+    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in SUFFIXES and _looks_like_data_tests(p))
 
 
 def load_data_tests(directory: str | Path) -> list[DataTest]:
@@ -409,104 +365,6 @@ def main(argv: list[str] | None = None, *, policy: Policy | None = None) -> int:
 # --- turning a counterexample into a regression test -----------------------------------------------------------
 
 
-def expected_from(decision: Decision) -> dict[str, Any]:
-    """What a Decision decided, as an expectation: its decided parts (not how it was made — engine, policy
-    version, findings, parameters), criteria as criterion and status, advisories by id (wording left out)."""
-    dumped = decision.model_dump(mode="json", exclude_none=True)
-    expected = {key: value for key, value in dumped.items() if key not in NOT_EXPECTED}
-    eligibility = expected.get("eligibility")
-    if eligibility:
-        eligibility["criteria"] = [{"criterion": c["criterion"], "status": c["status"]} for c in eligibility["criteria"]]
-    if "advisories" in expected:
-        expected["advisories"] = [{"id": a["id"]} for a in expected["advisories"]]  # [] pins "none"
-    return expected
-
-
-def pinned(decision: Decision, pin: Iterable[str], policy: Policy | None = None) -> tuple[dict[str, Any], list[str], list[str]]:
-    """What ``pin`` names of ``decision``, as an expectation: each rule id (a rule of ``policy``, default the
-    Decision's own policy … or Norwich's) as fired or not fired, each path (``eligibility.eligible``,
-    ``eligibility.criteria[financial_systems].status``) as the value the Decision has there. Returns
-    ``(expect, fired, not_fired)``; a name that is neither raises ``ValueError``."""
-    rules = {rule.id for rule in (policy or Policy.default()).rules}
-    dumped = decision.model_dump(mode="json")
-    fired_now = {finding.rule for finding in decision.findings}
-    expect: dict[str, Any] = {}
-    fired: list[str] = []
-    not_fired: list[str] = []
-    for name in pin:
-        if name in rules or name in fired_now:
-            (fired if name in fired_now else not_fired).append(name)
-            continue
-        try:
-            expect = _merge(expect, expectation_at(dumped, name))
-        except KeyError as error:
-            raise ValueError(f"pin {name!r}: not a rule of the policy, and {error.args[0]}") from None
-    return expect, fired, not_fired
-
-
-def save_example(
-    case: Case | Mapping[str, Any],
-    decision_or_expected: Decision | Mapping[str, Any],
-    path: str | Path,
-    *,
-    name: str | None = None,
-    description: str = "",
-    pin: Iterable[str] | None = None,
-    policy: Policy | None = None,
-    variant: Case | Mapping[str, Any] | None = None,
-    variant_expect: Mapping[str, Any] | None = None,
-    same: Iterable[str] = (),
-) -> Path:
-    """Write ``case`` and what to expect of it as a data test file (YAML, or JSON if ``path`` ends ``.json``).
-
-    ``decision_or_expected`` is a Decision or the expected parts as a mapping — e.g.
-    ``{"eligibility": {"eligible": True}}`` for a property's counterexample the policy got wrong. A Decision is
-    pinned whole (:func:`expected_from`), or only what ``pin`` names (:func:`pinned`: rule ids, fired or not,
-    and paths such as ``eligibility.criteria[financial_systems].status``). The policy's name and version are
-    recorded (``policy``, else the Decision's): run under another policy, the test fails saying so. ``variant``
-    (with ``variant_expect`` and ``same``, the paths equal in both decisions) keeps a pair of cases for a
-    property that compares two. The cases are validated first. Returns the path written."""
-    model = case if isinstance(case, Case) else Case.model_validate(case)
-    fired: list[str] = []
-    not_fired: list[str] = []
-    if isinstance(decision_or_expected, Decision):
-        if pin is not None:
-            expected, fired, not_fired = pinned(decision_or_expected, pin, policy)
-        else:
-            expected = expected_from(decision_or_expected)
-    else:
-        expected = _plain(decision_or_expected)
-    recorded = (
-        {"name": policy.name, "version": policy.version} if policy is not None
-        else decision_or_expected.policy.model_dump(mode="json") if isinstance(decision_or_expected, Decision)
-        else None
-    )
-    path = Path(path)
-    document: dict[str, Any] = {
-        "name": name or path.stem.replace("_", " "),
-        **({"description": description} if description else {}),
-        **({"policy": {"name": recorded["name"], "version": recorded["version"]}} if recorded else {}),
-        "case": model.model_dump(mode="json", exclude_none=True),
-        "expect": expected,
-        **({"fired": fired} if fired else {}),
-        **({"not_fired": not_fired} if not_fired else {}),
-    }
-    if variant is not None:
-        other = variant if isinstance(variant, Case) else Case.model_validate(variant)
-        document["variant"] = {
-            "case": other.model_dump(mode="json", exclude_none=True),
-            **({"expect": _plain(variant_expect)} if variant_expect else {}),
-        }
-        if same:
-            document["same"] = list(same)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix == ".json":
-        path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", "utf-8")
-    else:
-        path.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=110), "utf-8")
-    return path
-
-
 def _final_run() -> bool:
     """Whether a failure now is the one to keep: outside hypothesis, or hypothesis's final replay of the shrunk
     (minimal) failing example — not each of the many failing calls while it shrinks."""
@@ -526,6 +384,8 @@ def save_on_failure(
     pin: Iterable[str] | None = None,
     policy: Policy | None = None,
     name: str | None = None,
+    fired: Iterable[str] = (),
+    not_fired: Iterable[str] = (),
 ) -> Iterator[None]:
     """In your own property test, keep the shrunk counterexample as a data test, in one call::
 
@@ -537,18 +397,24 @@ def save_on_failure(
 
     When the block fails, the file is written once, for the minimal case hypothesis reports (not for every
     failing example it tries while shrinking), and the failure goes on. ``expect`` states what the policy
-    should decide; ``pin`` (rule ids, paths) pins parts of the Decision as it is instead."""
+    should decide, ``fired`` and ``not_fired`` the rules that must, or must not, fire; ``pin`` (rule ids,
+    paths) keeps parts of the Decision as it is instead."""
+    fired, not_fired = tuple(fired), tuple(not_fired)
     try:
         yield
     except Exception:
         if _final_run():
-            if expect is None and pin is None:
-                raise ValueError("save_on_failure: give expect= (what the policy should decide) or pin= (what to keep)") from None
-            if expect is not None:
+            if expect is None and pin is None and not fired and not not_fired:
+                raise ValueError(
+                    "save_on_failure: give expect= (what the policy should decide), fired= or not_fired= (rules that "
+                    "must, or must not, fire) or pin= (what to keep)"
+                ) from None
+            if pin is None:
                 recorded = policy or Policy.default()
-                save_example(case, expect, path, name=name, policy=recorded)
+                save_example(case, expect or {}, path, name=name, policy=recorded, fired=fired, not_fired=not_fired)
             else:
-                save_example(case, evaluate(case, policy=policy), path, name=name, pin=pin, policy=policy)
+                decision = evaluate(case, policy=policy)
+                save_example(case, decision, path, name=name, pin=pin, policy=policy, fired=fired, not_fired=not_fired)
         raise
 
 
@@ -575,8 +441,8 @@ def pytest_addoption(parser: Any) -> None:
 
 
 def _looks_like_data_tests(path: Path) -> bool:
-    """Whether a ``test_*`` YAML/JSON file is meant as data tests (a mapping with ``case``, ``expect`` or
-    ``tests``), so another tool's ``test_*.json`` is left alone; a malformed data test is still collected and
+    """Whether a YAML/JSON file is meant as data tests (a mapping with ``case``, ``expect`` or ``tests``), so
+    another tool's ``test_*.json`` or a policy file is left alone; a malformed data test is still collected and
     reported, not skipped."""
     try:
         data = _read(path)

@@ -114,27 +114,38 @@ class PropertyViolation(AssertionError):
 
     def save(
         self, path: str | Any, policy: Policy | None = None, *, expect: dict[str, Any] | None = None,
-        pin: Iterable[str] | None = None,
+        pin: Iterable[str] | None = None, fired: Iterable[str] = (), not_fired: Iterable[str] = (),
     ) -> Any:
-        """Keep this (shrunk) counterexample as a data test, in one call: the case, and its variant for a
-        property comparing two, with what a correct policy decides — the property's own expectation (gate
-        monotonic: both eligible; living wage: the same outcome either way), else ``expect``, else the parts
-        ``pin`` names of the Decision as it is. Records ``policy``'s name and version. Returns the path."""
-        from commissioning_rules.testing.data_tests import save_example
+        """Keep this (shrunk) counterexample as a data test, in one call, for any shipped property: the case,
+        and its variant for a property comparing two, under ``holds: [<property>]`` (the test checks the property
+        again on the case, pair and all, so it fails until the policy is fixed), with what a correct policy
+        decides where the property can say (gate monotonic: both eligible; living wage: the same outcome either
+        way; engines agree: what the reference interpreter decides). ``expect`` states what the policy should
+        decide instead, ``fired`` and ``not_fired`` the rules that must, or must not, fire; ``pin`` (rule ids,
+        fired or not, and paths such as ``eligibility.criteria[financial_systems].status``) keeps those parts of
+        the Decision as it is. A property of your own needs one of them. Records ``policy``'s name and version (run under
+        another, the test fails saying so). Returns the path written."""
+        from commissioning_rules.testing.regression import save_example
 
         policy = _policy(policy)
+        holds = [self.prop] if self.prop in PROPERTIES else []
         expected = expect if expect is not None else self.expect
-        if expected is None and not self.same and pin is None:
+        fired, not_fired = tuple(fired), tuple(not_fired)
+        if not holds and expected is None and not self.same and pin is None and not fired and not not_fired:
             raise ValueError(
                 f"{self.prop}: this counterexample has no expectation the file can state by itself; "
                 "pass expect={...} (what the policy should decide) or pin=[...] (rule ids or paths to keep)"
             )
-        if expected is None and pin is not None:
+        keep: dict[str, Any] = {
+            "variant": self.variant, "variant_expect": self.variant_expect, "same": self.same, "fired": fired, "not_fired": not_fired,
+        }
+        if pin is not None and expect is None:
             decision = self.decision or evaluate(self.case, policy=policy)
-            return save_example(self.case, decision, path, name=self.prop, description=self.message, pin=pin, policy=policy)
+            return save_example(
+                self.case, decision, path, name=self.prop, description=self.message, pin=pin, policy=policy, holds=holds, **keep
+            )
         return save_example(
-            self.case, expected or {}, path, name=self.prop, description=self.message, policy=policy,
-            variant=self.variant, variant_expect=self.variant_expect, same=self.same,
+            self.case, expected or {}, path, name=self.prop, description=self.message, policy=policy, holds=holds, **keep
         )
 
 
@@ -189,6 +200,17 @@ def _difference(left: Any, right: Any, path: str = "") -> str:
                 label = _label(a, i)
                 return _difference(a, b, f"{path}[{label if label == _label(b, i) else i}]")
     return f"{path or '(whole)'}: {json.dumps(left, default=str)} != {json.dumps(right, default=str)}"
+
+
+def _expectation(decision: dict[str, Any], path: str) -> dict[str, Any] | None:
+    """The Decision's value at ``path`` as a data test's expectation, or ``None`` where a path cannot name it
+    (a list item without a name, the whole Decision)."""
+    from commissioning_rules.testing.regression import expectation_at
+
+    try:
+        return expectation_at(decision, path)
+    except (KeyError, ValueError):
+        return None
 
 
 def rules_deciding(
@@ -268,6 +290,7 @@ def engines_agree(case: Case, policy: Policy | None = None) -> bool:
                 f"{name} != reference at " + where + _behind(where, [(name, other), ("reference", reference)], policy),
                 case,
                 reference,
+                expect=_expectation(expected, where.split(":", 1)[0]),
             )
     return True
 
@@ -627,15 +650,24 @@ class PropertiesFailed(AssertionError):
         super().__init__("\n\n".join(str(v) for v in self.violations))
 
     def save(self, directory: Any, policy: Policy | None = None) -> list[Any]:
-        """Each violation that states its own expectation as ``directory/<property>.yaml`` (see
-        :meth:`PropertyViolation.save`); returns the paths written."""
+        """Each violation as ``directory/<property>.yaml`` (see :meth:`PropertyViolation.save`); returns the
+        paths written. A violation of a property of your own that states no expectation cannot be saved
+        without one: the others are written, then a ``ValueError`` names it (save it with
+        ``violation.save(path, policy, expect=...)``)."""
         from pathlib import Path
 
-        return [
-            v.save(Path(directory) / f"{v.prop}.yaml", policy)
-            for v in self.violations
-            if v.expect is not None or v.same
-        ]
+        saved, unsaved = [], []
+        for violation in self.violations:
+            try:
+                saved.append(violation.save(Path(directory) / f"{violation.prop}.yaml", policy))
+            except ValueError:
+                unsaved.append(violation.prop)
+        if unsaved:
+            raise ValueError(
+                f"saved {len(saved)} violation(s) in {directory}; not {', '.join(unsaved)}: a property of your own "
+                "states no expectation: save it with violation.save(path, policy, expect={...} or pin=[...])"
+            )
+        return saved
 
 
 def default_settings(max_examples: int = 100, *, derandomize: bool = False) -> Settings:
