@@ -279,6 +279,9 @@ def test_a_case_file_given_where_a_command_belongs_is_pointed_at_evaluate(tmp_pa
     case.write_text(json.dumps(LUNCH_CLUB), "utf-8")
     result = python_m(str(case))
     assert result.returncode == 2 and f"commissioning-rules evaluate {case} --format text" in result.stderr
+    stdin = python_m("-", stdin=json.dumps(LUNCH_CLUB))
+    assert stdin.returncode == 2 and "commissioning-rules evaluate - --format text" in stdin.stderr
+    assert "Traceback" not in result.stderr + stdin.stderr
 
 
 def test_batch_refuses_to_write_over_its_input(tmp_path):

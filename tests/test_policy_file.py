@@ -435,3 +435,15 @@ def test_the_policy_file_schema_is_generated_from_the_models_that_validate_the_f
     assert {k: v for k, v in schema.items() if k != "$schema"} == PolicyFile.model_json_schema()
     assert set(schema["properties"]) == set(PolicyFile.model_fields)
     assert schema["$defs"]["When"]["maxProperties"] == 1
+
+
+def test_a_data_test_with_an_impossible_date_fails_as_that_test_not_as_an_internal_error(tmp_path):
+    """Data tests are read with the policy file's loader: an unquoted 2026-02-30 stays text, and the case model
+    refuses it as the test's own failure (the plain safe loader raised a bare ValueError out of the run)."""
+    from commissioning_rules.testing.data_tests import run_data_tests
+
+    write(tmp_path, "case: {as_of: 2026-02-30}\nexpect: {eligibility: null}\n", "leap.yaml")
+    write(tmp_path, "case: {as_of: 2026-04-01}\nexpect: {as_of: 2026-04-01}\n", "fine.yaml")
+    failed, passed = sorted(run_data_tests(tmp_path), key=lambda r: r.passed)
+    assert passed.passed and not failed.passed
+    assert "2026-02-30" in failed.error and "as_of" in failed.error

@@ -127,6 +127,9 @@ class _Commands(click.Group):
             return super().resolve_command(ctx, args)
         except click.UsageError:
             name = args[0] if args else ""
+            if name == "-":
+                raise click.UsageError(f"no command '-'; to evaluate a case from stdin: {PROG} evaluate - --format text",
+                                       ctx) from None
             if name.endswith((".json", ".jsonl")) or os.path.isfile(name):
                 raise click.UsageError(f"no command {name!r}; to evaluate a case file: "
                                        f"{PROG} evaluate {name} --format text", ctx) from None
@@ -959,7 +962,7 @@ def records_replay(db: str, record_ids: tuple[str, ...], replay_all: bool, engin
     store = _open_store(db)
     with _as_usage_errors():
         chosen = store.records() if replay_all else (store.get(r) for r in record_ids)
-        results = [records.replay(record, engine=engine) for record in chosen]
+        results = [records.replay(record, engine=engine_name(engine)) for record in chosen]
     for result in results:
         if output_format == "json":
             _echo_json(result.model_dump(mode="json"), indent=None)

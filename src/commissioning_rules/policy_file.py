@@ -200,9 +200,10 @@ def _yaml_error(origin: str, error: yaml.YAMLError) -> PolicyFileError:
     return PolicyFileError(origin, mark.line + 1 if mark else None, "", f"not valid YAML ({problem})")
 
 
-class _Loader(yaml.SafeLoader):
-    """The safe loader, except that a date that is no date (``2024-13-01``) stays text: the file's model then
-    reports it at its line and key, with every other problem, instead of loading stopping at it."""
+class YamlLoader(yaml.SafeLoader):
+    """The safe loader for YAML a person writes (policy files, data tests), except that a date that is no date
+    (``2024-13-01``) stays text: the model reading it then reports it at its key, with every other problem,
+    instead of loading stopping at it with a bare ``ValueError``."""
 
 
 def _timestamp(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
@@ -214,7 +215,7 @@ def _timestamp(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
         return loader.construct_scalar(node)
 
 
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+YamlLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 
 
 def read_yaml(text: str, origin: str) -> tuple[Any, Lines]:
@@ -222,7 +223,7 @@ def read_yaml(text: str, origin: str) -> tuple[Any, Lines]:
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         lines = Lines(node, origin)
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 -- _Loader is the safe loader with one constructor changed
+        data = yaml.load(text, Loader=YamlLoader)  # noqa: S506 -- the safe loader with one constructor changed
     except yaml.YAMLError as error:
         raise _yaml_error(origin, error) from None
     return data, lines

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from commissioning_rules.batch import field_path, load_json
 from commissioning_rules.compare import Change, changes, flatten
-from commissioning_rules.engine import engine_name
+from commissioning_rules.engine import EngineName, engine_name
 from commissioning_rules.evaluate import evaluate
 from commissioning_rules.models.case import Case
 from commissioning_rules.models.decision import Decision
@@ -48,7 +48,7 @@ def evaluate_and_record(
     policy: Policy | None = None,
     policy_text: str | None = None,
     as_of: dt.date | str | None = None,
-    engine: str | None = None,
+    engine: EngineName | None = None,
     supersedes: str | None = None,
 ) -> tuple[Decision, Record]:
     """Evaluate ``case`` (as :func:`commissioning_rules.evaluate`) and store its record in ``store``.
@@ -209,7 +209,7 @@ class Replay(BaseModel):
         return "\n".join(lines)
 
 
-def replay(record: Record, *, engine: str | None = None) -> Replay:
+def replay(record: Record, *, engine: EngineName | None = None) -> Replay:
     """Evaluate ``record``'s stored input again, under its stored policy, ``as_of`` (from the same source) and
     engine (or ``engine``: the engines decide alike by design, so its name is then left as recorded)."""
     notes = []

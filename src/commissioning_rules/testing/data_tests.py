@@ -54,6 +54,7 @@ from commissioning_rules.engine import ENGINES, engine_name
 from commissioning_rules.evaluate import evaluate
 from commissioning_rules.models.case import Case
 from commissioning_rules.policy import Policy
+from commissioning_rules.policy_file import YamlLoader
 # The regression-file names (documented in ``testing.regression``) stay reachable here: ``data_tests.save_example``.
 from commissioning_rules.testing.regression import (
     NOT_EXPECTED as NOT_EXPECTED,
@@ -208,6 +209,8 @@ class DataTest:
                 found.append(f"property {name} does not hold: {violation.message}")
             except AssertionError as error:
                 found.append(f"property {name} does not hold: {error}")
+            except Exception as error:  # noqa: BLE001 - reported as the test's mismatch, not a traceback
+                found.append(f"property {name} could not be checked: {type(error).__name__}: {error}")
         return found
 
     def check(self, policy: Policy | None = None, engine: str | None = None) -> None:
@@ -240,7 +243,7 @@ class DataTestResult:
 def _read(path: Path) -> Any:
     text = path.read_text("utf-8")
     try:
-        return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        return json.loads(text) if path.suffix == ".json" else yaml.load(text, Loader=YamlLoader)  # noqa: S506 -- safe
     except (json.JSONDecodeError, yaml.YAMLError) as error:
         raise DataTestError(f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {error}") from None
 

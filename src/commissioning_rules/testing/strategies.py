@@ -332,8 +332,8 @@ def money(
     (every value it has ever had: ``as_of`` does not narrow them, since the bug often lives between the old value
     and the new), strictly between two successive values of a parameter that changed, or anywhere — one in three
     each (half and half where no parameter changed). With ``field`` (a field name such as ``annual_turnover``),
-    the parameters the policy's rules compare that field with; with ``around``, two in three draws land on or
-    between the values of the parameters named."""
+    the parameters the policy's rules compare that field with; with ``around``, four in seven draws (two in
+    three where no parameter changed) land on or between the values of the parameters named."""
     policy = _policy(policy)
     return _money(policy, _aim(policy, around), field)
 
