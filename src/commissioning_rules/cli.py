@@ -752,7 +752,7 @@ def test_command(directory: str, policy_file: str | None, engine: str | None, ve
     Exit status 1 if any fails."""
     from commissioning_rules.testing.data_tests import format_results, run_data_tests
 
-    results = run_data_tests(directory, policy=_load_policy(policy_file), engine=engine)
+    results = run_data_tests(directory, policy=_load_policy(policy_file), engine=engine_name(engine))
     if not results:
         raise UsageFailure(f"{directory}: no data tests (*.yaml, *.yml, *.json)")
     click.echo(format_results(results, verbose=verbose))

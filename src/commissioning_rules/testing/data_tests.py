@@ -50,7 +50,7 @@ from typing import Any, Iterable, Iterator, Mapping
 
 import yaml
 
-from commissioning_rules.engine import ENGINES, engine_name
+from commissioning_rules.engine import ENGINES, EngineName, engine_name
 from commissioning_rules.evaluate import evaluate
 from commissioning_rules.models.case import Case
 from commissioning_rules.policy import Policy
@@ -151,7 +151,7 @@ class DataTest:
     def __str__(self) -> str:
         return self.id
 
-    def run(self, policy: Policy | None = None, engine: str | None = None) -> DataTestResult:
+    def run(self, policy: Policy | None = None, engine: EngineName | None = None) -> DataTestResult:
         """Evaluate the case (and its variant) and compare; an invalid case, a failing evaluation or a policy
         other than the one the test records is an error, not a crash."""
         used = policy if policy is not None else Policy.default()
@@ -213,7 +213,7 @@ class DataTest:
                 found.append(f"property {name} could not be checked: {type(error).__name__}: {error}")
         return found
 
-    def check(self, policy: Policy | None = None, engine: str | None = None) -> None:
+    def check(self, policy: Policy | None = None, engine: EngineName | None = None) -> None:
         """Run, and raise ``AssertionError`` listing every mismatch (for pytest)."""
         result = self.run(policy, engine)
         if not result.passed:
@@ -321,7 +321,7 @@ def load_data_tests(directory: str | Path) -> list[DataTest]:
 
 
 def run_data_tests(
-    directory: str | Path, *, policy: Policy | None = None, engine: str | None = None
+    directory: str | Path, *, policy: Policy | None = None, engine: EngineName | None = None
 ) -> list[DataTestResult]:
     """Run every test under ``directory``. A malformed file gives one failed result naming it."""
     results: list[DataTestResult] = []

@@ -58,7 +58,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from commissioning_rules.compare import EXPLANATIONS
-from commissioning_rules.engine import ENGINES, durable_available, engine_name
+from commissioning_rules.engine import ENGINES, EngineName, durable_available, engine_name
 from commissioning_rules.engine.rule import AssemblyContext, Firing, RuleSet
 from commissioning_rules.evaluate import evaluate
 from commissioning_rules.models.case import Accounts, BusinessPlan, Case, Complexity, InsuranceCover
@@ -162,7 +162,7 @@ def decided(decision: Decision, *, drop: Iterable[str] = ()) -> dict[str, Any]:
     return dumped
 
 
-def _evaluate(prop: str, case: Case, policy: Policy, engine: str | None) -> Decision:
+def _evaluate(prop: str, case: Case, policy: Policy, engine: EngineName | None) -> Decision:
     """``evaluate``, with an exception on a valid case reported as a violation (a rule never raises)."""
     try:
         return evaluate(case, policy=policy, engine=engine_name(engine))
@@ -240,7 +240,7 @@ def _policy(policy: Policy | None) -> Policy:
     return policy if policy is not None else Policy.default()
 
 
-def _engines(engine: str | None) -> list[str]:
+def _engines(engine: EngineName | None) -> list[EngineName]:
     """``[engine]``, or every engine that runs here (durable_rules does not import on Python 3.13+)."""
     return [engine] if engine else [e for e in ENGINES if e != "durable-rules" or durable_available()]
 
@@ -249,7 +249,7 @@ def _engines(engine: str | None) -> list[str]:
 
 
 def deterministic(
-    case: Case, policy: Policy | None = None, *, others: Sequence[Case] = (), engine: str | None = None
+    case: Case, policy: Policy | None = None, *, others: Sequence[Case] = (), engine: EngineName | None = None
 ) -> bool:
     """The same case gives the same Decision twice, with ``others`` evaluated in between (isolation).
 
@@ -325,7 +325,7 @@ def _recording(policy: Policy) -> Policy:
         return _instrumented[policy]
 
 
-def complete(case: Case, policy: Policy | None = None, *, engine: str | None = None) -> bool:
+def complete(case: Case, policy: Policy | None = None, *, engine: EngineName | None = None) -> bool:
     """Every rule set whose inputs the case has gives an answer, and the Decision carries it.
 
     Generic over the policy's rule sets: a rule set is *active* when every case part in its ``inputs`` is
@@ -433,7 +433,7 @@ def improvements(case: Case) -> list[tuple[str, Case]]:
     return found
 
 
-def gate_monotonic(case: Case, policy: Policy | None = None, *, engine: str | None = None) -> bool:
+def gate_monotonic(case: Case, policy: Policy | None = None, *, engine: EngineName | None = None) -> bool:
     """Showing one more organisational requirement never turns eligible into ineligible (3.5.1).
 
     Applies to cases whose organisation is eligible as given; every one-step improvement
@@ -459,7 +459,7 @@ def gate_monotonic(case: Case, policy: Policy | None = None, *, engine: str | No
     return True
 
 
-def living_wage_never_decides(case: Case, policy: Policy | None = None, *, engine: str | None = None) -> bool:
+def living_wage_never_decides(case: Case, policy: Policy | None = None, *, engine: EngineName | None = None) -> bool:
     """Paying the living wage, not paying it, or not saying, changes nothing but advisories and findings (2.3:
     the council "encourages organisations to pay the living wage where possible")."""
     if case.organisation is None:
@@ -496,7 +496,7 @@ def _higher_values(value: Decimal, policy: Policy, as_of: dt.date | None) -> lis
     return sorted(higher)
 
 
-def monitoring_never_lighter(case: Case, policy: Policy | None = None, *, engine: str | None = None) -> bool:
+def monitoring_never_lighter(case: Case, policy: Policy | None = None, *, engine: EngineName | None = None) -> bool:
     """Monitoring is never lighter when the award's value or its complexity rises (3.7: proportionate).
 
     Applies when the case has an award and the policy decides ``monitoring.level`` for it; values tried are
@@ -567,7 +567,7 @@ def notice_parameter(policy: Policy | None = None) -> str | None:
 
 
 def notice_never_shorter(
-    case: Case, policy: Policy | None = None, *, engine: str | None = None, parameter: str | None = None
+    case: Case, policy: Policy | None = None, *, engine: EngineName | None = None, parameter: str | None = None
 ) -> bool:
     """An award that is not time-limited gets at least the policy's ordinary notice period (3.8: "ordinarily
     three months"; reduced or none only for time-limited awards).
@@ -710,7 +710,7 @@ def check(
     as_of: dt.date | None = None,
     max_examples: int = 100,
     settings: Any = None,
-    engine: str | None = None,
+    engine: EngineName | None = None,
     exclude: Iterable[str] = (),
 ) -> PropertyResult:
     """Run the property called ``name`` (or a :class:`PropertySpec` of your own) on generated cases; never raises
@@ -768,7 +768,7 @@ def check_all(
     max_examples: int = 100,
     properties: Iterable[str] | None = None,
     settings: Any = None,
-    engine: str | None = None,
+    engine: EngineName | None = None,
     exclude: Iterable[str] = (),
     extra: Iterable[PropertySpec] = (),
 ) -> list[PropertyResult]:
