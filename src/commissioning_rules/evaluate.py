@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left
 import functools
 import re
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from commissioning_rules.engine import EngineName, default_engine
-from commissioning_rules.engine.rule import PARAMETER_PLACEHOLDER, Firing, StageGate
+from commissioning_rules.engine.rule import PARAMETER_PLACEHOLDER, Firing, Firings, StageGate
 from commissioning_rules.engine.values import Fact, encode
 from commissioning_rules.facts import case_facts
 from commissioning_rules.models.case import CASE_PARTS, Case
@@ -97,10 +98,21 @@ class Context:
             text = self._rendered[key] = "".join(parts)
         return text
 
-    def reasons(self, firings: list[Firing], distinct: bool = False) -> list[str]:
+    def reasons(self, firings: Sequence[Firing], distinct: bool = False) -> list[str]:
         """Each firing's :meth:`because`, in order; with ``distinct``, each text once."""
         texts = [self.because(f) for f in firings]
         return list(dict.fromkeys(texts)) if distinct else texts
+
+
+def _active(policy: Policy, case: Case) -> tuple[int, ...]:
+    """The rule sets whose parts ``case`` has (worked out once per policy and set of parts)."""
+    present = tuple(getattr(case, part) is not None for part in CASE_PARTS)
+    cache: dict[tuple[bool, ...], tuple[int, ...]] = policy.compiled("active", dict)
+    active = cache.get(present)
+    if active is None:
+        parts = {part for part, there in zip(CASE_PARTS, present) if there}
+        active = cache[present] = tuple(i for i, inputs in enumerate(policy.inputs) if inputs <= parts)
+    return active
 
 
 def _match(
@@ -108,8 +120,7 @@ def _match(
 ) -> tuple[list[Fact], tuple[int, ...], Parameters, list[tuple[int, int]]]:
     """The case's facts, the rule sets whose parts it has, their parameters, and (rule, fact) index pairs fired."""
     facts = case_facts(case)
-    present = {part for part in CASE_PARTS if getattr(case, part) is not None}
-    active = tuple(i for i, inputs in enumerate(policy.inputs) if inputs <= present)
+    active = _active(policy, case)
     cited = _parameters(policy, active, as_of)
     return facts, active, cited, policy.engine(engine).run(facts, cited.encoded)
 
@@ -149,64 +160,34 @@ def evaluate(
     engine_name = engine or default_engine()
 
     facts, active, cited, fired = _match(case, policy, as_of, engine_name)
-    parameters = cited.resolved
-    rules, owner = policy.rules, policy.ruleset_of_rule
-    by_ruleset: dict[int, list[Firing]] = {i: [] for i in active}
-    for r, f in fired:
-        if owner[r] in by_ruleset:
-            by_ruleset[owner[r]].append(Firing(rules[r], facts[f]))
-
+    rules, bounds = policy.rules, policy.rule_bounds
     context = Context(case, as_of, cited)
     decided: dict[str, Any] = {"advisories": []}
     withheld: dict[StageGate, tuple[str, list[str]]] = {}
-    for i in list(by_ruleset):
+    by_ruleset: dict[int, Firings] = {}
+    for i in active:
         ruleset = policy.rulesets[i]
         # The framework is one process (3.5, 3.4.1): a stage an earlier decision rules out gives no decision,
         # and its firings (findings, parameters) are dropped.
-        gate, earlier = next(((g, v) for g in ruleset.requires if (v := g.blocks(decided)) is not None), (None, ""))
-        if gate is not None:
-            withheld.setdefault(gate, (earlier, []))[1].extend(ruleset.decides)
-            del by_ruleset[i]
-            continue
-        for name, value in ruleset.assemble(by_ruleset[i], context).items():
-            if isinstance(value, list):
-                decided.setdefault(name, []).extend(value)
-            else:
-                decided[name] = value
-    gates = []
+        for gate in ruleset.requires:
+            earlier = gate.blocks(decided)
+            if earlier is not None:
+                withheld.setdefault(gate, (earlier, []))[1].extend(ruleset.decides)
+                break
+        else:
+            # the pairs come sorted by rule, and a rule set's rules are consecutive: its firings are one slice
+            first, end = bounds[i]
+            firings = by_ruleset[i] = Firings(fired[bisect_left(fired, (first,)) : bisect_left(fired, (end,))], rules, facts)
+            for name, value in ruleset.assemble(firings, context).items():
+                if isinstance(value, list):
+                    decided.setdefault(name, []).extend(value)
+                else:
+                    decided[name] = value
     for gate, (earlier, fields) in withheld.items():
-        because = gate.because.format(value=earlier, withheld=", ".join(f.replace("_", " ") for f in fields))
-        gates.append(trusted(Finding, rule=gate.id, section=gate.section, because=because, source=gate.source, subject="case"))
         if gate.advisory:
             decided["advisories"].append(
-                trusted(Advisory, id=gate.advisory, section=gate.section, message=f'{because}. {gate.section}: "{gate.source}"')
+                trusted(Advisory, id=gate.advisory, section=gate.section, message=Later(_gate_advisory, gate, earlier, fields))
             )
-
-    firings = [f for own in by_ruleset.values() for f in own]
-
-    def findings() -> list[Finding]:
-        return [
-            trusted(
-                Finding,
-                rule=f.rule.id, section=f.rule.section, because=context.because(f), source=f.rule.source,
-                subject=f.fact.key,
-            )
-            for f in firings
-        ] + gates
-
-    def parameters_used() -> list[ParameterUsed]:
-        return [
-            trusted(
-                ParameterUsed,
-                name=name,
-                value=cited.shown[name],
-                unit=policy.parameters[name].unit,
-                effective_from=parameters.values[name].effective_from,
-                source=parameters.values[name].source,
-                placeholder=policy.parameters[name].placeholder,
-            )
-            for name in sorted({name for f in firings for name in f.rule.cites})
-        ]
 
     # Built by this library from validated input: constructed, not validated again; the words (findings,
     # parameters used, the outcomes' reasons) are worked out when first read.
@@ -214,9 +195,56 @@ def evaluate(
         Decision,
         as_of=as_of,
         as_of_source=as_of_source,
-        policy=trusted(PolicyRef, name=policy.name, version=policy.version),
+        policy=policy.compiled("reference", lambda: trusted(PolicyRef, name=policy.name, version=policy.version)),
         engine=engine_name,
         **decided,
-        findings=Later(findings),
-        parameters=Later(parameters_used),
+        findings=Later(_findings, by_ruleset, context, withheld),
+        parameters=Later(_parameters_used, by_ruleset, policy, cited),
     )
+
+
+def _gate_because(gate: StageGate, earlier: str, fields: list[str]) -> str:
+    """Why a gate withheld the stages it did: what the earlier stage decided, and what is not given."""
+    return gate.because.format(value=earlier, withheld=", ".join(f.replace("_", " ") for f in fields))
+
+
+def _gate_advisory(gate: StageGate, earlier: str, fields: list[str]) -> str:
+    return f'{_gate_because(gate, earlier, fields)}. {gate.section}: "{gate.source}"'
+
+
+def _findings(
+    by_ruleset: dict[int, Firings], context: Context, withheld: dict[StageGate, tuple[str, list[str]]]
+) -> list[Finding]:
+    """Every rule that fired in a rule set that gave a decision, in rule order, then each stage gate that held."""
+    return [
+        trusted(
+            Finding,
+            rule=f.rule.id, section=f.rule.section, because=context.because(f), source=f.rule.source,
+            subject=f.fact.key,
+        )
+        for own in by_ruleset.values()
+        for f in own
+    ] + [
+        trusted(
+            Finding, rule=gate.id, section=gate.section, because=_gate_because(gate, earlier, fields),
+            source=gate.source, subject="case",
+        )
+        for gate, (earlier, fields) in withheld.items()
+    ]
+
+
+def _parameters_used(by_ruleset: dict[int, Firings], policy: Policy, cited: Parameters) -> list[ParameterUsed]:
+    """Every parameter those rules read: its value in force at ``as_of`` and where it comes from."""
+    values = cited.resolved.values
+    return [
+        trusted(
+            ParameterUsed,
+            name=name,
+            value=cited.shown[name],
+            unit=policy.parameters[name].unit,
+            effective_from=values[name].effective_from,
+            source=values[name].source,
+            placeholder=policy.parameters[name].placeholder,
+        )
+        for name in sorted({name for own in by_ruleset.values() for f in own for name in f.rule.cites})
+    ]

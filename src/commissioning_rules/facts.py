@@ -97,18 +97,41 @@ def field_plans(model: type[BaseModel]) -> tuple[FieldPlan, ...]:
 
 
 class Display(Mapping[str, str]):
-    """A fact's values as a person reads them, by path; each is put into words only when a template asks."""
+    """A fact's values as a person reads them, by path; each is put into words only when a template asks.
 
-    __slots__ = ("raw",)
+    The values themselves are gathered from the case only when first read (most evaluations never put a
+    finding into words): ``Display(model, prefix)`` reads the fields of ``model`` (the case, or one listed
+    item) under ``prefix``, as :func:`case_facts` lays them out."""
 
-    def __init__(self, raw: dict[str, Any]) -> None:
-        self.raw = raw
+    __slots__ = ("_model", "_prefix", "_raw")
+
+    def __init__(self, model: BaseModel, prefix: str = "") -> None:
+        self._model = model
+        self._prefix = prefix
+        self._raw: dict[str, Any] | None = None
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        """Each path's value as the case gives it (``None`` where not stated)."""
+        raw = self._raw
+        if raw is None:
+            raw = {}
+            if self._prefix:  # one listed item
+                _flatten(self._model, "", {}, raw, [])
+            else:
+                for part in CASE_PARTS:
+                    value = getattr(self._model, part)
+                    if isinstance(value, BaseModel):
+                        _flatten(value, f"{part}.", {}, raw, [])
+            self._raw = raw  # racing threads store equal dicts: harmless
+        return raw
 
     def __getitem__(self, path: str) -> str:
         return show(self.raw[path])
 
     def get(self, path: str, default: Any = None) -> Any:
-        return show(self.raw[path]) if path in self.raw else default
+        raw = self.raw
+        return show(raw[path]) if path in raw else default
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.raw)
@@ -134,12 +157,22 @@ class _Step:
 def _encoding(types: list[Any]) -> Callable[[Any], Any] | None:
     """How :func:`encode` treats a scalar of these types, chosen once: booleans, integers and strings as they are."""
     if any(isinstance(t, type) and issubclass(t, Enum) for t in types):
-        return operator.attrgetter("value")
+        return _ENUM_VALUE
     if dt.date in types:
         return dt.date.toordinal
     if Decimal in types:
-        return encode
+        return _pence
     return None
+
+
+def _pence(value: Decimal) -> int:
+    """Money as integer pence, as :func:`encode` gives it: a case's money is validated to whole pence."""
+    return int(value.scaleb(2))
+
+
+_ENUM_VALUE = operator.attrgetter("value")
+#: Each encoding written out in the compiled reading (``{0}``: the value).
+_INLINE: dict[Callable[[Any], Any], str] = {_ENUM_VALUE: "{0}.value", dt.date.toordinal: "{0}.toordinal()", _pence: "int({0}.scaleb(2))"}
 
 
 @functools.cache
@@ -159,12 +192,13 @@ def _add_items(path: str, models: tuple[BaseModel, ...], items: list[Fact]) -> N
     """Each item of a listed part becomes a fact of its own, keyed by its place in the case."""
     for i, model in enumerate(models):
         values: dict[str, Any] = {}
-        raw: dict[str, Any] = {}
-        _flatten(model, "", values, raw, items)
-        items.append(Fact(ITEM_FACTS[path], f"{path}[{i}]", values, Display(raw)))
+        _flatten(model, "", values, {}, items)
+        items.append(Fact(ITEM_FACTS[path], f"{path}[{i}]", values, Display(model, f"{path}[{i}]"), model))
 
 
 def _flatten(model: BaseModel, prefix: str, values: dict[str, Any], raw: dict[str, Any], items: list[Fact]) -> None:
+    """``model``'s engine values into ``values`` and its values as given into ``raw``, by path: the plain reading
+    of the layout above, which :func:`_flattener` compiles (and which the display reads)."""
     for step in _steps(type(model), prefix):
         value = getattr(model, step.name)
         path = step.path
@@ -186,15 +220,240 @@ def _flatten(model: BaseModel, prefix: str, values: dict[str, Any], raw: dict[st
             _add_items(path, value, items)
 
 
+#: Where a line of generated code stores one engine value: ``store(path, expression)`` gives the line (without
+#: its indent), or ``None`` to leave the path out.
+Store = Callable[[str, str], "str | None"]
+
+
+def _reading(
+    model: type[BaseModel], prefix: str, variable: str, indent: str, constants: dict[str, Any], store: Store,
+    items: Callable[[str, str], str] | None = None,
+) -> list[str]:
+    """Lines of Python storing the engine values of ``variable`` (a ``model`` at ``prefix`` in the case): the steps
+    of :func:`_flatten`, written out once for this model at this place, each value through ``store``. A listed part
+    becomes ``items(path, variable)`` (its items are facts of their own), or nothing without ``items``.
+
+    A field none of whose paths is stored is not read at all."""
+    lines: list[str] = []
+    for n, step in enumerate(_steps(model, prefix)):
+        path = step.path
+        if store(path, "") is None and store(step.stated, "") is None and not any(
+            store(other, "") is not None for other in _paths_under(model, step)
+        ) and not (step.kind == "items" and items):
+            continue
+        value = f"{variable}_{n}"
+        body: list[str] = []
+        unstated = f"_u{len(constants)}"
+        constants[unstated] = step.plan.unstated
+
+        def put(target: str, expression: str, indent: str = indent) -> None:
+            line = store(target, expression)
+            if line is not None:
+                body.append(indent + line)
+
+        encoded = value
+        if step.plan.enum is not None and step.kind == "scalar":  # a dict lookup: an enum's ``value`` is a slow property
+            constants[f"_v{len(constants)}"] = {member: member.value for member in step.plan.enum}
+            encoded = f"_v{len(constants) - 1}[{value}]"
+        elif step.encoding is not None:
+            encoded = _INLINE[step.encoding].format(value)
+        if step.kind == "scalar":
+            if step.plan.optional:
+                put(step.stated, f"{value} is not None")
+                put(path, f"{unstated} if {value} is None else {encoded}")
+            else:
+                put(path, encoded)
+        else:  # a model, a list of members or of items: when not stated, a scalar's reading
+            stated = len(body)
+            if step.plan.optional:
+                put(step.stated, "False", indent + "    ")
+            put(path, unstated, indent + "    ")
+            when_none = body[stated:] or [f"{indent}    pass"]
+            del body[stated:]
+            when_given: list[str] = []
+            if step.kind == "members":
+                for member_path, member in step.members:
+                    constants[f"_m{len(constants)}"] = member
+                    line = store(member_path, f"_m{len(constants) - 1} in {value}")
+                    if line is not None:
+                        when_given.append(f"{indent}    {line}")
+            elif step.kind == "model":
+                when_given = _reading(_model_type(model, step.name), f"{path}.", value, indent + "    ", constants, store, items)
+            elif items is not None:
+                when_given = [f"{indent}    {items(path, value)}"]
+            body += [f"{indent}if {value} is None:", *when_none, f"{indent}else:", *(when_given or [f"{indent}    pass"])]
+        if body:
+            lines += [f"{indent}{value} = {variable}.{step.name}", *body]
+    return lines
+
+
+def _paths_under(model: type[BaseModel], step: _Step) -> list[str]:
+    """Every engine path below ``step`` (a list of members' own paths, or a nested model's fields')."""
+    if step.kind == "members":
+        return [member_path for member_path, _ in step.members]
+    if step.kind == "model":
+        nested = _model_type(model, step.name)
+        return [p for inner in _steps(nested, f"{step.path}.") for p in (inner.path, inner.stated, *_paths_under(nested, inner))]
+    return []
+
+
+def _model_type(model: type[BaseModel], name: str) -> type[BaseModel]:
+    """The model a field holds (``Organisation | None`` gives ``Organisation``; ``tuple[Option, ...]``, ``Option``)."""
+    return next(t for t in base_types(model.model_fields[name].annotation) if isinstance(t, type) and issubclass(t, BaseModel))
+
+
+def _item_model(path: str) -> type[BaseModel]:
+    """The model of each item of the listed part at ``path`` (``options`` gives ``Option``)."""
+    owner, _, name = path.rpartition(".")
+    return _model_type(Case if not owner else _model_type(Case, owner), name)
+
+
+def _into_dict(path: str, expression: str) -> str:
+    return f"values[{path!r}] = {expression}"
+
+
+def read_lines(subject: str, wanted: Mapping[str, str], variable: str, indent: str) -> tuple[list[str], dict[str, Any]]:
+    """For an engine compiled to read the validated models directly: lines of Python that set each local variable
+    named in ``wanted`` (by the path it stands for) from ``variable``, a fact's model (:attr:`Fact.model`: the
+    case, or one listed item) of kind ``subject``, exactly as the fact's engine values hold it. A path the fact
+    has no value for is not set (the engine starts every local as missing). Also the constants the lines use."""
+    constants: dict[str, Any] = {}
+
+    def store(path: str, expression: str) -> str | None:
+        return f"{wanted[path]} = {expression}" if path in wanted else None
+
+    if subject != "case":
+        path = next(path for path, kind in ITEM_FACTS.items() if kind == subject)
+        return _reading(_item_model(path), "", variable, indent, constants, store), constants
+    lines = []
+    for part in CASE_PARTS:
+        if f"has_{part}" in wanted:
+            lines.append(f"{indent}{wanted[f'has_{part}']} = {variable}.{part} is not None")
+    for part in CASE_PARTS:
+        if part in ITEM_FACTS:
+            continue
+        inner = _reading(_model_type(Case, part), f"{part}.", f"{variable}_{part}", indent + "    ", constants, store)
+        if inner:
+            lines += [f"{indent}{variable}_{part} = {variable}.{part}", f"{indent}if {variable}_{part} is not None:", *inner]
+    return lines, constants
+
+
+class Values(Mapping[str, Any]):
+    """A fact's engine values by path, worked out from its model when first read (an engine compiled to read the
+    models directly never needs them; the reference interpreter, durable_rules and the words do)."""
+
+    __slots__ = ("_read", "_model", "_values")
+
+    def __init__(self, read: Callable[[Any], dict[str, Any]], model: Any) -> None:
+        self._read = read
+        self._model = model
+        self._values: dict[str, Any] | None = None
+
+    @property
+    def plain(self) -> dict[str, Any]:
+        """The values as a plain dict."""
+        values = self._values
+        if values is None:
+            values = self._values = self._read(self._model)  # racing threads store equal dicts: harmless
+        return values
+
+    def __getitem__(self, path: str) -> Any:
+        return self.plain[path]
+
+    def get(self, path: str, default: Any = None) -> Any:
+        return self.plain.get(path, default)
+
+    def __contains__(self, path: object) -> bool:
+        return path in self.plain
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.plain)
+
+    def __len__(self) -> int:
+        return len(self.plain)
+
+    def __eq__(self, other: object) -> bool:
+        return self.plain == (other.plain if isinstance(other, Values) else other)
+
+    __hash__ = None  # type: ignore[assignment]  # a mapping
+
+
+def _compile(name: str, lines: list[str], constants: dict[str, Any]) -> Callable[..., Any]:
+    namespace: dict[str, Any] = {**constants, "Fact": Fact, "Display": Display, "Values": Values}
+    exec("\n".join(lines), namespace)  # noqa: S102 - field names and paths of our own models
+    function: Callable[..., Any] = namespace[name]
+    return function
+
+
+@functools.cache
+def _case_values() -> Callable[[Case], dict[str, Any]]:
+    """The ``case`` fact's engine values, compiled once: straight-line code reading each field of a case once."""
+    constants: dict[str, Any] = {}
+    lines = ["def case_values(case):", "    values = {}"]
+    for part in CASE_PARTS:
+        lines += [f"    {part} = case.{part}", f"    values['has_{part}'] = {part} is not None"]
+    for part in CASE_PARTS:
+        if part not in ITEM_FACTS:
+            inner = _reading(_model_type(Case, part), f"{part}.", part, "        ", constants, _into_dict)
+            lines += [f"    if {part} is not None:", *(inner or ["        pass"])]
+    lines.append("    return values")
+    return _compile("case_values", lines, constants)
+
+
+@functools.cache
+def _item_values(path: str) -> Callable[[BaseModel], dict[str, Any]]:
+    """One listed item's engine values, compiled once per listed part."""
+    constants: dict[str, Any] = {}
+    lines = ["def item_values(item):", "    values = {}"]
+    lines += _reading(_item_model(path), "", "item", "    ", constants, _into_dict)
+    lines.append("    return values")
+    return _compile("item_values", lines, constants)
+
+
+@functools.cache
+def _facts() -> Callable[[Case], list[Fact]]:
+    """:func:`case_facts` compiled once: the ``case`` fact, then each listed item's, in the order the case gives
+    them (the order :func:`plain_case_facts` reads them in), each with its values worked out when first read."""
+    constants: dict[str, Any] = {"case_values": _case_values()}
+    for n, path in enumerate(ITEM_FACTS):
+        constants[f"item_values_{n}"] = _item_values(path)
+
+    def each_item(path: str, variable: str) -> str:
+        n, kind = list(ITEM_FACTS).index(path), ITEM_FACTS[path]
+        return (
+            f"items += [Fact({kind!r}, key, Values(item_values_{n}, item), Display(item, key), item) "
+            f"for key, item in ((f'{path}[{{i}}]', item) for i, item in enumerate({variable}))]"
+        )
+
+    lines = ["def case_facts(case):", "    items = []"]
+    for part in CASE_PARTS:
+        lines.append(f"    {part} = case.{part}")
+        if part in ITEM_FACTS:
+            lines.append(f"    if {part}: {each_item(part, part)}")
+        else:
+            inner = _reading(_model_type(Case, part), f"{part}.", part, "        ", constants, lambda path, expression: None, each_item)
+            if inner:
+                lines += [f"    if {part} is not None:", *inner]
+    lines.append("    return [Fact('case', 'case', Values(case_values, case), Display(case), case), *items]")
+    return _compile("case_facts", lines, constants)
+
+
 def case_facts(case: Case) -> list[Fact]:
-    """The facts of one case: the ``case`` fact first, then one fact per listed item, in input order."""
+    """The facts of one case: the ``case`` fact first, then one fact per listed item, in input order; each fact's
+    values are worked out when first read, and each carries the model it reads (:attr:`Fact.model`)."""
+    facts: list[Fact] = _facts()(case)
+    return facts
+
+
+def plain_case_facts(case: Case) -> list[Fact]:
+    """:func:`case_facts` read plainly, field by field, as the layout above says: what the compiled reading is
+    proven equal to (``tests/test_facts.py``)."""
     values: dict[str, Any] = {f"has_{part}": getattr(case, part) is not None for part in CASE_PARTS}
-    raw: dict[str, Any] = {}
     items: list[Fact] = []
     for part in CASE_PARTS:
         value = getattr(case, part)
         if isinstance(value, BaseModel):
-            _flatten(value, f"{part}.", values, raw, items)
+            _flatten(value, f"{part}.", values, {}, items)
         elif part in ITEM_FACTS and value:
             _add_items(part, value, items)
-    return [Fact("case", "case", values, Display(raw)), *items]
+    return [Fact("case", "case", values, Display(case), case), *items]

@@ -24,7 +24,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from commissioning_rules.engine import build_engine
 from commissioning_rules.engine.rule import Rule, RuleSet, describe
-from commissioning_rules.facts import FACT_TYPES
+from commissioning_rules.facts import FACT_TYPES, read_lines
 from commissioning_rules.parameters import Parameter, default_parameters
 from commissioning_rules.policy_file import Layered, load_policy_file, load_policy_text
 
@@ -92,6 +92,15 @@ class Policy:
         return tuple(i for i, ruleset in enumerate(self.rulesets) for _ in ruleset.rules)
 
     @functools.cached_property
+    def rule_bounds(self) -> tuple[tuple[int, int], ...]:
+        """For each rule set, the indexes of its first rule and of the rule after its last (in ``rules`` order)."""
+        bounds, start = [], 0
+        for ruleset in self.rulesets:
+            bounds.append((start, start + len(ruleset.rules)))
+            start += len(ruleset.rules)
+        return tuple(bounds)
+
+    @functools.cached_property
     def version(self) -> str:
         """A hash of everything that decides an outcome: every rule and every dated parameter value."""
         content = {
@@ -126,7 +135,7 @@ class Policy:
         """This policy's rules compiled for engine ``name`` (compiled once, then reused)."""
 
         def build() -> Any:
-            engine = build_engine(name, self.rules, FACT_TYPES)
+            engine = build_engine(name, self.rules, FACT_TYPES, reader=read_lines)
             return OverridingEngine(engine, self.rules) if any(rule.overrides for rule in self.rules) else engine
 
         return self.compiled(f"engine {name}", build)

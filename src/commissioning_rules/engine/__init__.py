@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from typing import Any, Literal, Sequence, get_args
 
-from commissioning_rules.engine.compiled import CompiledEngine
+from commissioning_rules.engine.compiled import CompiledEngine, Reader
 from commissioning_rules.engine.reference import ReferenceEngine
 from commissioning_rules.engine.rule import Rule
 
@@ -69,12 +69,13 @@ def default_engine() -> EngineName:
     return "compiled"
 
 
-def build_engine(name: str, rules: Sequence[Rule], fact_types: Sequence[str] = ()) -> Any:
+def build_engine(name: str, rules: Sequence[Rule], fact_types: Sequence[str] = (), reader: Reader | None = None) -> Any:
     """Compile ``rules`` for the engine called ``name``; ``fact_types`` are the kinds of fact it may be given
-    besides those its rules read (durable_rules must be told of each in advance). :class:`EngineUnavailable` if
-    the engine cannot run here; ``ValueError`` naming the engines if ``name`` is none of them."""
+    besides those its rules read (durable_rules must be told of each in advance); with a ``reader``, the compiled
+    engine also reads facts' models directly. :class:`EngineUnavailable` if the engine cannot run here;
+    ``ValueError`` naming the engines if ``name`` is none of them."""
     if name == "compiled":
-        return CompiledEngine(rules)
+        return CompiledEngine(rules, reader)
     if name == "reference":
         return ReferenceEngine(rules)
     if name == "durable-rules":

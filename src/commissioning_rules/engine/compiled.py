@@ -9,7 +9,10 @@ the reference interpreter repeats on every case is done once, at compile time:
 * each attribute a group of rules reads is looked up once per fact, into a local variable;
 * rules that start with the same ``has_<part>`` flags (a rule set's inputs) sit under one ``if``, so a rule
   set whose part is absent costs one test, not one per rule;
-* constants are encoded once (``encode``) and written into the code as literals.
+* constants are encoded once (``encode``) and written into the code as literals;
+* given a :data:`Reader` (the layer that turns a case into facts has one), it also compiles a second function per
+  kind of fact that reads the validated model itself (:attr:`Fact.model`) into its locals, exactly as the fact's
+  values hold them, so a case's values never need to be gathered into a dict at all.
 
 The generated source is kept (:attr:`CompiledEngine.source`), one line per rule with its id, so what runs can
 be read. Nothing from a rule is executed: paths and parameter names appear only as string literals
@@ -18,10 +21,10 @@ be read. Nothing from a rule is executed: paths and parameter names appear only 
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Sequence, cast
+from typing import Any, Callable, Mapping, Protocol, Sequence, cast
 
 from commissioning_rules.engine.rule import AllOf, AnyOf, Compare, Condition, Param, Rule
-from commissioning_rules.engine.values import Fact, encode
+from commissioning_rules.engine.values import Fact, encode, plain
 
 _SYMBOL = {"eq": "==", "neq": "!=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
 
@@ -51,25 +54,40 @@ def _split(rule: Rule) -> tuple[tuple[Compare, ...], Condition | None]:
     return guards, rest[0] if len(rest) == 1 else AllOf(tuple(rest))
 
 
-class _Writer:
-    """Writes one fact type's function: local names for attributes and parameters, one expression per rule."""
+class Reader(Protocol):
+    """Lines of Python setting local variables from a fact's model: ``reader(subject, wanted, variable, indent)``
+    gives the lines that set each local named in ``wanted`` (by the attribute path it stands for) from the model
+    in ``variable`` (a fact of kind ``subject``), as the fact's values hold it, leaving a path the fact has no
+    value for unset; and the constants those lines use."""
 
-    def __init__(self, prefix: str) -> None:
+    def __call__(
+        self, subject: str, wanted: Mapping[str, str], variable: str, indent: str
+    ) -> tuple[list[str], dict[str, Any]]: ...
+
+
+class _Writer:
+    """Writes one fact type's function: local names for attributes and parameters, one expression per rule.
+    Writers given one ``shared`` dict name each attribute once for the whole function (read up front)."""
+
+    def __init__(self, prefix: str, shared: dict[str, str] | None = None) -> None:
         self.prefix = prefix
-        self.attributes: dict[str, str] = {}
+        self.attributes: dict[str, str] = {} if shared is None else shared
+        self.shared = shared is not None
         self.parameters: dict[str, str] = {}
 
     def attribute(self, path: str) -> str:
-        return self.attributes.setdefault(path, f"{self.prefix}a{len(self.attributes)}")
+        prefix = "" if self.shared else self.prefix
+        return self.attributes.setdefault(path, f"{prefix}a{len(self.attributes)}")
 
     def parameter(self, name: str) -> str:
         return self.parameters.setdefault(name, f"{self.prefix}p{len(self.parameters)}")
 
     def reads(self, indent: str) -> list[str]:
-        """The lines that read each attribute and parameter this writer used into its local."""
-        return [f"{indent}{local} = get({path!r}, MISSING)" for path, local in self.attributes.items()] + [
-            f"{indent}{local} = parameter({name!r}, MISSING)" for name, local in self.parameters.items()
-        ]
+        """The lines that read each attribute (unless they are read up front) and parameter this writer used into
+        its local."""
+        return [
+            f"{indent}{local} = get({path!r}, MISSING)" for path, local in self.attributes.items() if not self.shared
+        ] + [f"{indent}{local} = parameter({name!r}, MISSING)" for name, local in self.parameters.items()]
 
     def expression(self, condition: Condition) -> str:
         if isinstance(condition, Compare):
@@ -90,31 +108,61 @@ class _Writer:
         return "(" + joiner.join(self.expression(c) for c in condition.conditions) + ")"
 
 
-def _function_source(name: str, rules: Sequence[tuple[int, Rule]]) -> str:
-    """The source of ``name(values, parameters) -> indexes of the rules that fire``, for rules of one subject.
+def _common(conjuncts: list[list[str]], prefix: str) -> dict[str, str]:
+    """The compound tests (``a or b``, ``x is not MISSING and x > p``) that two or more of a group's rules start
+    with, each to be worked out once into a local (``prefix`` + n): rules of one requirement share most of
+    their conditions. Tests are pure comparisons of locals, so working one out before it is needed changes no
+    result."""
+    counts: dict[str, int] = {}
+    for tested in conjuncts:
+        for test in dict.fromkeys(tested):
+            counts[test] = counts.get(test, 0) + 1
+    common = [test for test, count in counts.items() if count > 1 and test.startswith("(")]
+    return {test: f"{prefix}{k}" for k, test in enumerate(common)}
+
+
+def _function_source(
+    name: str, subject: str, rules: Sequence[tuple[int, Rule]], reader: Reader | None = None
+) -> tuple[str, dict[str, Any]]:
+    """The source of ``name(values, parameters) -> indexes of the rules that fire``, for rules of one subject, and
+    the constants it uses. With a ``reader``: ``name(model, parameters)``, reading the fact's model instead.
 
     Rules are grouped by their leading presence guards (first-seen order); each group reads its own attributes
-    once, inside its ``if``, into locals named apart from other groups' (``g<n>_a<m>``).
+    once, inside its ``if``, into locals named apart from other groups' (``g<n>_a<m>``); with a ``reader``, every
+    attribute is read once, up front.
     """
     groups: dict[tuple[Compare, ...], list[tuple[int, Rule, Condition | None]]] = {}
     for index, rule in rules:
         guards, rest = _split(rule)
         groups.setdefault(guards, []).append((index, rule, rest))
-    outer = _Writer("")
+    shared: dict[str, str] | None = {} if reader is not None else None
+    outer = _Writer("", shared)
     body: list[str] = []
     for n, (guards, members) in enumerate(groups.items()):
         indent = "    "
         if guards:
             body.append(f"    if {' and '.join(outer.expression(g) for g in guards)}:")
             indent = "        "
-        writer = _Writer(f"g{n}_")
-        tests = [
-            f"{indent}if {'True' if rest is None else writer.expression(rest)}: fired.append({index})  # {rule.id!r}"
-            for index, rule, rest in members
+        writer = _Writer(f"g{n}_", shared)
+        conjuncts = [
+            [] if rest is None else [writer.expression(c) for c in (rest.conditions if isinstance(rest, AllOf) else (rest,))]
+            for _, _, rest in members
         ]
-        body += writer.reads(indent) + tests
-    header = [f"def {name}(values, parameters):", "    get, parameter = values.get, parameters.get", "    fired = []"]
-    return "\n".join(header + outer.reads("    ") + body + ["    return fired"])
+        shared_tests = _common(conjuncts, f"g{n}_c")
+        tests = [
+            f"{indent}if {' and '.join(shared_tests.get(c, c) for c in tested) or 'True'}: fired.append({index})  # {rule.id!r}"
+            for (index, rule, _), tested in zip(members, conjuncts)
+        ]
+        body += writer.reads(indent) + [f"{indent}{local} = {test}" for test, local in shared_tests.items()] + tests
+    if reader is None:
+        header = [f"def {name}(values, parameters):", "    get, parameter = values.get, parameters.get", "    fired = []"]
+        return "\n".join(header + outer.reads("    ") + body + ["    return fired"]), {}
+    assert shared is not None
+    read, constants = reader(subject, shared, "model", "    ")
+    header = [f"def {name}(model, parameters):", "    parameter = parameters.get", "    fired = []"]
+    if shared:
+        header.append("    " + " = ".join(shared.values()) + " = MISSING  # until read: a path the fact lacks")
+    return "\n".join(header + read + outer.reads("    ") + body + ["    return fired"]), constants
 
 
 class CompiledEngine:
@@ -126,35 +174,46 @@ class CompiledEngine:
 
     name = "compiled"
 
-    def __init__(self, rules: Sequence[Rule]) -> None:
+    def __init__(self, rules: Sequence[Rule], reader: Reader | None = None) -> None:
         self.rules = tuple(rules)
         by_subject: dict[str, list[tuple[int, Rule]]] = {}
         for index, rule in enumerate(self.rules):
             by_subject.setdefault(rule.subject, []).append((index, rule))
+        self._by_subject: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any]], list[int]]] = {}
+        #: The functions reading a fact's model directly (compiled with a reader), by subject.
+        self._direct: dict[str, Callable[[Any, Mapping[str, Any]], list[int]]] = {}
+        sources = []
         try:
-            sources = {
-                subject: _function_source(f"fire_{n}", members)
-                for n, (subject, members) in enumerate(by_subject.items())
-            }
-            #: The generated Python, one function per kind of fact (read it to see what runs).
-            self.source = "\n\n".join(f"# rules about a {subject!r} fact\n{text}" for subject, text in sources.items())
-            code = compile(self.source, f"<compiled policy, {len(self.rules)} rules>", "exec")
+            for n, (subject, members) in enumerate(by_subject.items()):
+                text, _ = _function_source(f"fire_{n}", subject, members)
+                sources.append(f"# rules about a {subject!r} fact\n{text}")
+                self._by_subject[subject] = self._compiled(f"fire_{n}", text, {})
+                if reader is not None:
+                    text, constants = _function_source(f"read_and_fire_{n}", subject, members, reader)
+                    sources.append(f"# the same rules, reading a {subject!r} fact's model\n{text}")
+                    self._direct[subject] = self._compiled(f"read_and_fire_{n}", text, constants)
         except (SyntaxError, RecursionError, MemoryError) as error:  # Python's own limits on nesting
             raise ValueError(
                 f"the policy's conditions are nested too deeply to compile ({type(error).__name__}); "
                 "simplify them, or use engine='reference'"
             ) from None
-        namespace: dict[str, Any] = {"MISSING": MISSING}
-        exec(code, namespace)  # noqa: S102 - the source is ours: see the module docstring
-        self._by_subject: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any]], list[int]]] = {
-            subject: namespace[f"fire_{n}"] for n, subject in enumerate(by_subject)
-        }
+        #: The generated Python, one function per kind of fact, or two with a reader (read it to see what runs).
+        self.source = "\n\n".join(sources)
+
+    def _compiled(self, name: str, source: str, constants: dict[str, Any]) -> Any:
+        namespace: dict[str, Any] = {**constants, "MISSING": MISSING}
+        exec(compile(source, f"<compiled policy, {len(self.rules)} rules>", "exec"), namespace)  # noqa: S102 - the source is ours: see the module docstring
+        return namespace[name]
 
     def run(self, facts: Sequence[Fact], parameters: Mapping[str, Any]) -> list[tuple[int, int]]:
         fired = []
+        direct = self._direct
         for f, fact in enumerate(facts):
+            if fact.model is not None and fact.type in direct:
+                fired += [(r, f) for r in direct[fact.type](fact.model, parameters)]
+                continue
             function = self._by_subject.get(fact.type)
             if function is not None:
-                fired += [(r, f) for r in function(fact.values, parameters)]
+                fired += [(r, f) for r in function(plain(fact.values), parameters)]
         fired.sort()
         return fired

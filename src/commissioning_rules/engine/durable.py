@@ -51,7 +51,7 @@ import durable_rules_engine as _c_engine  # pyright: ignore[reportMissingImports
 from durable import engine as _durable  # pyright: ignore[reportMissingImports]  # not installed on 3.13+
 
 from commissioning_rules.engine.rule import AllOf, AnyOf, Compare, Condition, Param, Rule, paths_of
-from commissioning_rules.engine.values import Fact, encode, nested
+from commissioning_rules.engine.values import Fact, encode, plain, nested
 
 #: Sessions live at once per compiled policy (durable fails at 1,024 per ruleset).
 SESSION_POOL_SIZE = 256
@@ -386,7 +386,7 @@ class DurableEngine:
             raise EngineError(f"this durable-rules engine failed earlier ({self._broken}). {REFERENCE_INSTEAD}")
         batch: list[dict[str, Any]] = [{"sid": "", "t": "parameters", _VALUES: dict(parameters)}]
         batch += [
-            {"sid": "", "t": f.type, "i": i, _VALUES: nested(self._read(f.type, f.values))} for i, f in enumerate(facts)
+            {"sid": "", "t": f.type, "i": i, _VALUES: nested(self._read(f.type, plain(f.values)))} for i, f in enumerate(facts)
         ]
         for fact in batch:
             if fact["t"] not in self._always_fit and _fact_keys(fact) > MAX_FACT_KEYS:

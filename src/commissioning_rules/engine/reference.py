@@ -10,7 +10,7 @@ import operator
 from typing import Any, Callable, Mapping, Sequence
 
 from commissioning_rules.engine.rule import AllOf, AnyOf, Compare, Condition, Param, Rule
-from commissioning_rules.engine.values import Fact, encode
+from commissioning_rules.engine.values import Fact, encode, plain
 
 _OPERATORS = {
     "eq": operator.eq,
@@ -64,10 +64,8 @@ class ReferenceEngine:
             self._by_subject.setdefault(rule.subject, []).append((index, compile_condition(rule.when)))
 
     def run(self, facts: Sequence[Fact], parameters: Mapping[str, Any]) -> list[tuple[int, int]]:
-        fired = [
-            (r, f)
-            for f, fact in enumerate(facts)
-            for r, predicate in self._by_subject.get(fact.type, ())
-            if predicate(fact.values, parameters)
-        ]
+        fired = []
+        for f, fact in enumerate(facts):
+            values = plain(fact.values)
+            fired += [(r, f) for r, predicate in self._by_subject.get(fact.type, ()) if predicate(values, parameters)]
         return sorted(fired)

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Callable, Mapping, NamedTuple, Protocol, Sequence, Union
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, NamedTuple, Protocol, Sequence, Union
 
 if TYPE_CHECKING:
     from commissioning_rules.engine.values import Fact
@@ -241,6 +241,52 @@ class Firing(NamedTuple):
     fact: Fact
 
 
+_new_tuple = tuple.__new__
+
+
+class Firings(Sequence[Firing]):
+    """One rule set's firings, in rule order: each (rule index, fact index) pair an engine reported, made into a
+    :class:`Firing` when first read. :attr:`rules` reads the rules that fired without making them (a rule set
+    that decides from its rules' conclusions alone needs no more)."""
+
+    __slots__ = ("_pairs", "_rules", "_facts", "_made")
+
+    def __init__(self, pairs: Sequence[tuple[int, int]], rules: Sequence[Rule], facts: Sequence[Fact]) -> None:
+        self._pairs = pairs
+        self._rules = rules
+        self._facts = facts
+        self._made: list[Firing] | None = None
+
+    @property
+    def rules(self) -> list[Rule]:
+        """The rule of each firing, in order."""
+        rules = self._rules
+        return [rules[r] for r, _ in self._pairs]
+
+    def _list(self) -> list[Firing]:
+        made = self._made
+        if made is None:
+            rules, facts = self._rules, self._facts
+            # Firing(rule, fact), without its Python __new__; racing threads store equal lists: harmless
+            made = self._made = [_new_tuple(Firing, (rules[r], facts[f])) for r, f in self._pairs]
+        return made
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._list()[index]
+
+    def __iter__(self) -> Iterator[Firing]:
+        return iter(self._list())
+
+    def __len__(self) -> int:
+        return len(self._pairs)
+
+    def __eq__(self, other: object) -> bool:
+        return self._list() == (list(other) if isinstance(other, Firings) else other)
+
+    def __repr__(self) -> str:
+        return f"Firings({self._list()!r})"
+
+
 @dataclass(frozen=True)
 class DecisionTable:
     """A single-hit decision table inside a rule set: for every case the rule set runs on, exactly one of the
@@ -333,13 +379,13 @@ class AssemblyContext(Protocol):
         """The rule's ``because`` with the facts and parameter values it used filled in."""
         ...
 
-    def reasons(self, firings: list[Firing], distinct: bool = False) -> list[str]:
+    def reasons(self, firings: Sequence[Firing], distinct: bool = False) -> list[str]:
         """Each firing's ``because``, in order; with ``distinct``, each text once."""
         ...
 
 
 #: A rule set's assemble step: its firings (in rule order) and the context → the Decision fields it decides.
-Assemble = Callable[[list["Firing"], AssemblyContext], dict[str, Any]]
+Assemble = Callable[[Firings, AssemblyContext], dict[str, Any]]
 
 
 @dataclass(frozen=True)

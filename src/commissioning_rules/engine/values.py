@@ -6,21 +6,31 @@ The engine layer owns these; turning a case into facts happens above it (``commi
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
 
-@dataclass(frozen=True)
-class Fact:
+class Fact(NamedTuple):
     """One thing the rules look at: its ``type`` (``case``, or an item kind such as ``option``), a ``key`` naming
-    it in the case, its engine ``values`` by dotted path, and the same paths as a person reads them (``display``)."""
+    it in the case, its engine ``values`` by dotted path, the same paths as a person reads them (``display``), and
+    the validated ``model`` it was read from, for an engine compiled to read it directly (the case, or one listed
+    item; ``None`` for a fact made by hand). (A named tuple: a case makes several, and a tuple is the cheapest
+    immutable record to make.)"""
 
     type: str
     key: str
-    values: dict[str, Any]
+    values: Mapping[str, Any]
     display: Mapping[str, str]
+    model: Any = None
+
+
+def plain(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A fact's values as a plain dict (they may be worked out when first read), for an engine's inner loop."""
+    if type(values) is dict:
+        return values
+    worked_out = getattr(values, "plain", None)
+    return worked_out if isinstance(worked_out, dict) else dict(values)
 
 
 def nested(flat: Mapping[str, Any]) -> dict[str, Any]:

@@ -71,14 +71,25 @@ class Lazy(Output):
 
 Model = TypeVar("Model", bound=Output)
 
+_SLOTS = BaseModel.__dict__
+_new = object.__new__
+_set_dict = _SLOTS["__dict__"].__set__
+_set_fields = _SLOTS["__pydantic_fields_set__"].__set__
+_set_extra = _SLOTS["__pydantic_extra__"].__set__
+_set_private = _SLOTS["__pydantic_private__"].__set__
+#: Stands, in a plan's defaults, for a required field (one every caller gives).
+_REQUIRED = object()
+
 
 @dataclass(frozen=True)
 class _Plan:
-    """An output model's fields, in order, and their defaults (a list default stands for a new empty list)."""
+    """An output model's fields in order with their defaults, those whose default is a new empty list, every
+    field's name (the fields counted as set), and whether some field may be worked out later."""
 
-    names: tuple[str, ...]
     defaults: dict[str, Any]
-    lists: frozenset[str]
+    lists: tuple[str, ...]
+    names: set[str]
+    lazy: bool
 
 
 _PLANS: dict[type[BaseModel], _Plan] = {}
@@ -87,9 +98,10 @@ _PLANS: dict[type[BaseModel], _Plan] = {}
 def _plan(cls: type[BaseModel]) -> _Plan:
     fields = cls.model_fields
     plan = _PLANS[cls] = _Plan(
-        tuple(fields),
-        {name: info.default for name, info in fields.items() if not info.is_required()},
-        frozenset(name for name, info in fields.items() if info.default == []),
+        {name: _REQUIRED if info.is_required() else None if info.default == [] else info.default for name, info in fields.items()},
+        tuple(name for name, info in fields.items() if not info.is_required() and info.default == []),
+        set(fields),
+        issubclass(cls, Lazy),
     )
     return plan
 
@@ -98,25 +110,27 @@ def trusted(cls: type[Model], **values: Any) -> Model:
     """A model from values this library made from validated input, not validated again; a field not given takes
     its default, and a :class:`Later` value is worked out on first read (see :class:`Lazy`).
 
-    What pydantic's ``model_construct`` does, without its per-field default handling (a third of a Decision's
-    cost when every finding went through it). The fields are stored in the model's order, as validation stores
-    them (the JSON writes them in that order)."""
+    What pydantic's ``model_construct`` does, at a third of its cost (a Decision's words are dozens of small
+    models): the fields are stored in the model's order, as validation stores them (the JSON writes them in that
+    order); every field counts as set (one set per class, never changed: pydantic copies it before an update)."""
     plan = _PLANS.get(cls) or _plan(cls)
-    stored = values if tuple(values) == plan.names else {
-        name: values[name] if name in values else [] if name in plan.lists else plan.defaults[name]
-        for name in plan.names
-    }
-    model = cls.__new__(cls)
-    setattr_ = object.__setattr__
-    setattr_(model, "__dict__", stored)
-    setattr_(model, "__pydantic_fields_set__", set(values))
-    setattr_(model, "__pydantic_extra__", None)
-    if Later in map(type, values.values()):
-        assert issubclass(cls, Lazy), f"{cls.__name__} has no field worked out later"
-        later = {name: value for name, value in values.items() if type(value) is Later}
-        setattr_(model, "__pydantic_private__", {"_later": later})
-    else:
-        setattr_(model, "__pydantic_private__", None)
+    stored = {**plan.defaults, **values}
+    for name in plan.lists:
+        if name not in values:
+            stored[name] = []  # a new list for each model: models never share one
+    assert _REQUIRED not in stored.values(), f"{cls.__name__}: a required field is missing"
+    model = _new(cls)
+    _set_dict(model, stored)
+    _set_fields(model, plan.names)
+    _set_extra(model, None)
+    later = None
+    if plan.lazy:
+        for name, value in values.items():
+            if type(value) is Later:
+                if later is None:
+                    later = {}
+                later[name] = value
+    _set_private(model, {"_later": later} if later else None)
     return model
 
 
@@ -168,8 +182,10 @@ class CriterionResult(Lazy):
     to_meet: list[str] = []
 
 
-class Eligibility(Output):
-    """3.5: an applicant meeting every applicable organisational criterion; otherwise no further consideration."""
+class Eligibility(Lazy):
+    """3.5: an applicant meeting every applicable organisational criterion; otherwise no further consideration.
+
+    ``eligible`` is decided at once; the criteria, with their reasons, are worked out when first read."""
 
     model_config = _OUTPUT
 

@@ -75,14 +75,15 @@ def total_value(option: Option) -> Decimal:
 def sroi(option: Option) -> Fraction | None:
     """Total value ÷ whole-life cost, exactly; ``None`` where the whole-life cost is nil."""
     cost = option.whole_life_cost
-    return Fraction(total_value(option)) / Fraction(cost) if cost else None
+    # money is whole pence, so the ratio of the amounts in pence is exact (and cheaper than from Decimals)
+    return Fraction(int(total_value(option).scaleb(2)), int(cost.scaleb(2))) if cost else None
 
 
 def _preference(index: int, option: Option) -> tuple[Any, ...]:
     """The sort key of an option meeting the outcomes: the greatest key gives best value (ties as documented)."""
     ratio = sroi(option)
     value = total_value(option)
-    efficiency = (0, ratio) if ratio is not None else (1 if value else 0, Fraction(0))
+    efficiency = (0, ratio) if ratio is not None else (1 if value else 0, 0)
     return (efficiency, value, -option.whole_life_cost, -index)
 
 
@@ -101,18 +102,7 @@ def assemble(firings: list[Firing], context: AssemblyContext) -> dict[str, Any]:
     eligible = [i for i in range(len(options)) if f"options[{i}]" in meets]
     ranked = sorted(eligible, key=lambda i: _preference(i, options[i]), reverse=True)
     rank = {i: position + 1 for position, i in enumerate(ranked)}
-    appraisals = [
-        trusted(
-            OptionAppraisal,
-            name=option.name,
-            whole_life_cost=option.whole_life_cost,
-            total_value=total_value(option),
-            sroi=_shown(sroi(option)),
-            meets_required_outcomes=i in rank,
-            rank=rank.get(i),
-        )
-        for i, option in enumerate(options)
-    ]
+    appraisals = Later(_appraisals, options, rank)  # the choice is made; the table of every option, when read
     if not ranked:
         return {
             "best_value": trusted(
@@ -124,6 +114,22 @@ def assemble(firings: list[Firing], context: AssemblyContext) -> dict[str, Any]:
             )
         }
     return {"best_value": trusted(BestValue, option=options[ranked[0]].name, options=appraisals, reason=Later(_why, options, ranked))}
+
+
+def _appraisals(options: tuple[Option, ...], rank: dict[int, int]) -> list[OptionAppraisal]:
+    """Every option appraised, in the order the case lists them, with its rank among those meeting the outcomes."""
+    return [
+        trusted(
+            OptionAppraisal,
+            name=option.name,
+            whole_life_cost=option.whole_life_cost,
+            total_value=total_value(option),
+            sroi=_shown(sroi(option)),
+            meets_required_outcomes=i in rank,
+            rank=rank.get(i),
+        )
+        for i, option in enumerate(options)
+    ]
 
 
 def _why(options: tuple[Option, ...], ranked: list[int]) -> str:

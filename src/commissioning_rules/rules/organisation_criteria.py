@@ -24,6 +24,7 @@ from commissioning_rules.engine.rule import (
     Conclusion,
     Condition,
     Firing,
+    Firings,
     Param,
     Rule,
     RuleSet,
@@ -352,13 +353,30 @@ def _status(outcomes: set[str]) -> Status:
     return Status.not_applicable
 
 
-def assemble(firings: list[Firing], context: AssemblyContext) -> dict[str, Any]:
-    """3.5: eligible iff every applicable criterion is met; every failure is reported, not just the first."""
+def assemble(firings: Firings, context: AssemblyContext) -> dict[str, Any]:
+    """3.5: eligible iff every applicable criterion is met; every failure is reported, not just the first.
+
+    A criterion is not met where any of its rules found it not met, so the applicant is eligible exactly where no
+    rule concluded ``not_met``: decided here, at once. Each criterion's result, with its reasons and what would
+    meet it, is worked out when first read."""
+    eligible = not any(rule.then.outcome == "not_met" for rule in firings.rules)
+    organisation = context.case.organisation
+    return {
+        "eligibility": trusted(
+            Eligibility, eligible=eligible, criteria=Later(_criteria, firings, context),
+            organisation=organisation.name if organisation else None,
+        )
+    }
+
+
+def _criteria(firings: Firings, context: AssemblyContext) -> list[CriterionResult]:
+    """Each row of chart 3.5.1 in the chart's order, then each additional criterion in the order the grant or
+    contract sets them out."""
     by_criterion: dict[str, list[Firing]] = {c: [] for c in CRITERIA}
     additional: dict[str, Firing] = {}
     for firing in firings:
         if firing.rule.then.topic == "additional":
-            additional[firing.fact.display["id"]] = firing
+            additional[firing.fact.values["id"]] = firing
         else:
             by_criterion[firing.rule.then.topic].append(firing)
     results = []
@@ -368,25 +386,24 @@ def assemble(firings: list[Firing], context: AssemblyContext) -> dict[str, Any]:
             CriterionResult,
             criterion=criterion,
             status=status,
-            reasons=Later(context.reasons, found, True),  # a row left out: said once
+            reasons=context.reasons(found, True),  # a row left out: said once
             section=SECTION,
             # only a requirement not met says what would meet it
-            to_meet=Later(_to_meet, found, context) if status is Status.not_met else [],
+            to_meet=_to_meet(found, context) if status is Status.not_met else [],
         ))
     service = context.case.service
-    results += [  # in the order the grant or contract sets them out
+    results += [
         trusted(
             CriterionResult,
             criterion=criterion.id,
             status=Status(additional[criterion.id].rule.then.outcome),
-            reasons=Later(context.reasons, [additional[criterion.id]]),
+            reasons=context.reasons([additional[criterion.id]]),
             section="3.5",
             to_meet=[] if criterion.met else [f"{criterion.id} met: {criterion.description}"],
         )
         for criterion in (service.additional_criteria if service else ())
     ]
-    eligible = all(r.status != Status.not_met for r in results)
-    return {"eligibility": trusted(Eligibility, eligible=eligible, criteria=results, organisation=context.case.organisation.name)}
+    return results
 
 
 def _to_meet(found: list[Firing], context: AssemblyContext) -> list[str]:
