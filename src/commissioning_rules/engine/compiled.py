@@ -124,8 +124,9 @@ def _common(conjuncts: list[list[str]], prefix: str) -> dict[str, str]:
 def _function_source(
     name: str, subject: str, rules: Sequence[tuple[int, Rule]], reader: Reader | None = None
 ) -> tuple[str, dict[str, Any]]:
-    """The source of ``name(values, parameters) -> indexes of the rules that fire``, for rules of one subject, and
-    the constants it uses. With a ``reader``: ``name(model, parameters)``, reading the fact's model instead.
+    """The source of ``name(values, parameters, f) -> (rule index, f) for each rule that fires``, for rules of one
+    subject (``f``: the fact's index), and the constants it uses. With a ``reader``: ``name(model, parameters, f)``,
+    reading the fact's model instead.
 
     Rules are grouped by their leading presence guards (first-seen order); each group reads its own attributes
     once, inside its ``if``, into locals named apart from other groups' (``g<n>_a<m>``); with a ``reader``, every
@@ -150,16 +151,16 @@ def _function_source(
         ]
         shared_tests = _common(conjuncts, f"g{n}_c")
         tests = [
-            f"{indent}if {' and '.join(shared_tests.get(c, c) for c in tested) or 'True'}: fired.append({index})  # {rule.id!r}"
+            f"{indent}if {' and '.join(shared_tests.get(c, c) for c in tested) or 'True'}: fired.append(({index}, f))  # {rule.id!r}"
             for (index, rule, _), tested in zip(members, conjuncts)
         ]
         body += writer.reads(indent) + [f"{indent}{local} = {test}" for test, local in shared_tests.items()] + tests
     if reader is None:
-        header = [f"def {name}(values, parameters):", "    get, parameter = values.get, parameters.get", "    fired = []"]
+        header = [f"def {name}(values, parameters, f):", "    get, parameter = values.get, parameters.get", "    fired = []"]
         return "\n".join(header + outer.reads("    ") + body + ["    return fired"]), {}
     assert shared is not None
     read, constants = reader(subject, shared, "model", "    ")
-    header = [f"def {name}(model, parameters):", "    parameter = parameters.get", "    fired = []"]
+    header = [f"def {name}(model, parameters, f):", "    parameter = parameters.get", "    fired = []"]
     if shared:
         header.append("    " + " = ".join(shared.values()) + " = MISSING  # until read: a path the fact lacks")
     return "\n".join(header + read + outer.reads("    ") + body + ["    return fired"]), constants
@@ -179,9 +180,9 @@ class CompiledEngine:
         by_subject: dict[str, list[tuple[int, Rule]]] = {}
         for index, rule in enumerate(self.rules):
             by_subject.setdefault(rule.subject, []).append((index, rule))
-        self._by_subject: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any]], list[int]]] = {}
+        self._by_subject: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any], int], list[tuple[int, int]]]] = {}
         #: The functions reading a fact's model directly (compiled with a reader), by subject.
-        self._direct: dict[str, Callable[[Any, Mapping[str, Any]], list[int]]] = {}
+        self._direct: dict[str, Callable[[Any, Mapping[str, Any], int], list[tuple[int, int]]]] = {}
         sources = []
         try:
             for n, (subject, members) in enumerate(by_subject.items()):
@@ -206,14 +207,14 @@ class CompiledEngine:
         return namespace[name]
 
     def run(self, facts: Sequence[Fact], parameters: Mapping[str, Any]) -> list[tuple[int, int]]:
-        fired = []
+        fired: list[tuple[int, int]] = []
         direct = self._direct
         for f, fact in enumerate(facts):
             if fact.model is not None and fact.type in direct:
-                fired += [(r, f) for r in direct[fact.type](fact.model, parameters)]
+                fired += direct[fact.type](fact.model, parameters, f)
                 continue
             function = self._by_subject.get(fact.type)
             if function is not None:
-                fired += [(r, f) for r in function(plain(fact.values), parameters)]
+                fired += function(plain(fact.values), parameters, f)
         fired.sort()
         return fired

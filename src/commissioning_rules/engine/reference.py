@@ -47,9 +47,20 @@ def compile_condition(condition: Condition) -> Callable[[Mapping[str, Any], Mapp
     return lambda values, parameters: any(p(values, parameters) for p in parts)
 
 
+#: Each condition :func:`holds` was asked about, compiled once (by identity: rule data lives as long as its policy;
+#: the condition is kept beside its predicate, so an identity is never mistaken for a later object's).
+_PREDICATES: dict[int, tuple[Condition, Callable[[Mapping[str, Any], Mapping[str, Any]], bool]]] = {}
+_PREDICATES_KEPT = 4096
+
+
 def holds(condition: Condition, values: Mapping[str, Any], parameters: Mapping[str, Any]) -> bool:
     """Whether ``condition`` holds of a fact's engine values, given the encoded parameter values."""
-    return compile_condition(condition)(values, parameters)
+    entry = _PREDICATES.get(id(condition))
+    if entry is None or entry[0] is not condition:
+        if len(_PREDICATES) >= _PREDICATES_KEPT:
+            _PREDICATES.clear()
+        entry = _PREDICATES[id(condition)] = (condition, compile_condition(condition))  # racing threads: equal entries
+    return entry[1](values, parameters)
 
 
 class ReferenceEngine:

@@ -56,6 +56,7 @@ from typing import Any
 from dataclasses import dataclass
 
 from commissioning_rules.engine.rule import AssemblyContext, Conclusion, Firing, Rule, RuleSet, StageGate, all_of, eq, is_true, not_
+from commissioning_rules.engine.values import plain
 from commissioning_rules.models.case import FundingPurpose, InKindResource, Route
 from commissioning_rules.models.decision import Advisory, Later, ProcessStep, RouteDecision, trusted
 from commissioning_rules.rules.decision_table import ANY, UniqueHitTable
@@ -239,7 +240,7 @@ FOLLOWS_EXTERNAL_DELIVERY = StageGate(
 
 def _to_meet(firing: Firing) -> list[str]:
     """For ``none``: each route's row, and what it needs that the case does not give."""
-    values = firing.fact.values
+    values = plain(firing.fact.values)
     return [
         f"{row.then.outcome.replace('_', ' ')}: " + "; ".join(needed(row.when, values, {}, str))
         for row in RULES
