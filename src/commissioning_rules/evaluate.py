@@ -7,15 +7,15 @@ from bisect import bisect_left
 import functools
 import re
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from commissioning_rules.engine import EngineName, default_engine
 from commissioning_rules.engine.rule import PARAMETER_PLACEHOLDER, Firing, Firings, StageGate
 from commissioning_rules.engine.values import Fact, encode
-from commissioning_rules.facts import case_facts
+from commissioning_rules.facts import ABSENT, case_facts, raw_expression, show
 from commissioning_rules.models.case import CASE_PARTS, Case
 from commissioning_rules.models.decision import (
-    Advisory, AsOfSource, Decision, Finding, Later, ParameterUsed, PolicyRef, trusted,
+    Advisory, AsOfSource, Decision, Finding, Later, ParameterUsed, PolicyRef, finding, trusted,
 )
 from commissioning_rules.models.types import parse_date
 from commissioning_rules.parameters import ResolvedParameters, resolve
@@ -35,6 +35,49 @@ def template(text: str) -> tuple[tuple[str, str, str], ...]:
         start = match.end()
     pieces.append((text[start:], "", ""))
     return tuple(pieces)
+
+
+#: Fills a template: ``render(model, shown, otherwise)`` with the fact's model (the case, or one listed item), the
+#: parameters as shown by name, and how to show a parameter missing from ``shown``.
+Render = Callable[[Any, Mapping[str, str], Callable[[str], str]], str]
+
+
+def renderer(subject: str, text: str) -> Render:
+    """The ``because`` template ``text`` of a rule about ``subject`` facts, compiled once into one Python function:
+    each fact value read straight from the model and shown as a person reads it ("not described" where the fact
+    has no such value, as :class:`~commissioning_rules.facts.Display` says), each parameter as shown. Literal
+    text and names enter the code only as ``repr`` literals; paths only through ``raw_expression``, which builds
+    attribute reads from the case model's own field names."""
+    key = (subject, text)
+    function = _RENDERERS.get(key)
+    if function is not None:
+        return function
+    reads, parts = [], []
+    for literal, name, path in template(text):
+        if literal:
+            parts.append(repr(literal))
+        if name:
+            parts.append(f"(shown[{name!r}] if {name!r} in shown else otherwise({name!r}))")
+        elif path:
+            expression = raw_expression(subject, path, "model", f"t{len(reads)}")
+            if expression is None:
+                parts.append(repr("not described"))
+            else:
+                value = f"v{len(reads)}"
+                reads.append(f"    {value} = {expression}")
+                parts.append(f"('not described' if {value} is ABSENT else show({value}))")
+    source = "\n".join(["def render(model, shown, otherwise):", *reads, "    return " + (" + ".join(parts) or "''")])
+    namespace: dict[str, Any] = {"show": show, "ABSENT": ABSENT}
+    exec(source, namespace)  # noqa: S102 - see the docstring
+    function = namespace["render"]
+    if len(_RENDERERS) >= 4096:
+        _RENDERERS.clear()
+    _RENDERERS[key] = function  # racing threads store equal functions
+    return function
+
+
+#: Each template's compiled renderer, by the kind of fact and its text.
+_RENDERERS: dict[tuple[str, str], Render] = {}
 
 
 @dataclass(frozen=True)
@@ -87,15 +130,9 @@ class Context:
         key = id(firing)
         text = self._rendered.get(key)
         if text is None:
-            display, shown = firing.fact.display, self.shown
-            parts = []
-            for literal, name, path in template(firing.rule.because):
-                parts.append(literal)
-                if name:
-                    parts.append(shown[name] if name in shown else self.parameters.shown(name))
-                elif path:
-                    parts.append(display.get(path, "not described"))
-            text = self._rendered[key] = "".join(parts)
+            rule = firing.rule
+            render = _RENDERERS.get((rule.subject, rule.because)) or renderer(rule.subject, rule.because)
+            text = self._rendered[key] = render(firing.fact.model, self.shown, self.parameters.shown)
         return text
 
     def reasons(self, firings: Sequence[Firing], distinct: bool = False) -> list[str]:
@@ -216,14 +253,9 @@ def _findings(
     by_ruleset: dict[int, Firings], context: Context, withheld: dict[StageGate, tuple[str, list[str]]]
 ) -> list[Finding]:
     """Every rule that fired in a rule set that gave a decision, in rule order, then each stage gate that held."""
+    because = context.because
     return [
-        trusted(
-            Finding,
-            rule=f.rule.id, section=f.rule.section, because=context.because(f), source=f.rule.source,
-            subject=f.fact.key,
-        )
-        for own in by_ruleset.values()
-        for f in own
+        finding(f.rule.id, f.rule.section, because(f), f.rule.source, f.fact.key) for own in by_ruleset.values() for f in own
     ] + [
         trusted(
             Finding, rule=gate.id, section=gate.section, because=_gate_because(gate, earlier, fields),

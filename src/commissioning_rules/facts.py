@@ -37,6 +37,20 @@ FACT_TYPES = ("case", *ITEM_FACTS.values())
 
 def show(value: Any) -> str:
     """A value as a person reads it."""
+    shower = _SHOWERS.get(type(value))
+    if shower is None:
+        if isinstance(value, Enum) and not isinstance(value, bool):
+            shower = _SHOWERS[type(value)] = _enum_text  # each enum's type, once (racing threads store the same)
+        else:
+            return _show(value)
+    return shower(value)
+
+
+def _enum_text(member: Enum) -> str:
+    return str(member._value_).replace("_", " ")
+
+
+def _show(value: Any) -> str:
     if value is None:
         return "not stated"
     if isinstance(value, bool):
@@ -50,6 +64,18 @@ def show(value: Any) -> str:
     if isinstance(value, tuple):
         return ", ".join(show(v) for v in value) if value else "none"
     return str(value)
+
+
+#: :func:`show` by the value's exact type, for the types a case holds (words are shown by the thousand).
+_SHOWERS: dict[type, Callable[[Any], str]] = {
+    type(None): lambda value: "not stated",
+    bool: lambda value: "yes" if value else "no",
+    Decimal: lambda value: f"£{value:,.2f}",
+    dt.date: dt.date.isoformat,
+    str: str,
+    int: str,
+    tuple: lambda value: ", ".join(map(show, value)) if value else "none",
+}
 
 
 def base_types(annotation: Any) -> list[Any]:
@@ -99,15 +125,13 @@ def field_plans(model: type[BaseModel]) -> tuple[FieldPlan, ...]:
 class Display(Mapping[str, str]):
     """A fact's values as a person reads them, by path; each is put into words only when a template asks.
 
-    The values themselves are gathered from the case only when first read (most evaluations never put a
-    finding into words): ``Display(model, prefix)`` reads the fields of ``model`` (the case, or one listed
-    item) under ``prefix``, as :func:`case_facts` lays them out."""
+    The values themselves are gathered from the fact's model (the case, or one listed item) only when first read:
+    most evaluations never put a finding into words."""
 
-    __slots__ = ("_model", "_prefix", "_raw")
+    __slots__ = ("_model", "_raw")
 
-    def __init__(self, model: BaseModel, prefix: str = "") -> None:
+    def __init__(self, model: BaseModel) -> None:
         self._model = model
-        self._prefix = prefix
         self._raw: dict[str, Any] | None = None
 
     @property
@@ -115,15 +139,7 @@ class Display(Mapping[str, str]):
         """Each path's value as the case gives it (``None`` where not stated)."""
         raw = self._raw
         if raw is None:
-            raw = {}
-            if self._prefix:  # one listed item
-                _flatten(self._model, "", {}, raw, [])
-            else:
-                for part in CASE_PARTS:
-                    value = getattr(self._model, part)
-                    if isinstance(value, BaseModel):
-                        _flatten(value, f"{part}.", {}, raw, [])
-            self._raw = raw  # racing threads store equal dicts: harmless
+            raw = self._raw = _raw_reader(type(self._model))(self._model)  # racing threads store equal dicts
         return raw
 
     def __getitem__(self, path: str) -> str:
@@ -193,7 +209,7 @@ def _add_items(path: str, models: tuple[BaseModel, ...], items: list[Fact]) -> N
     for i, model in enumerate(models):
         values: dict[str, Any] = {}
         _flatten(model, "", values, {}, items)
-        items.append(Fact(ITEM_FACTS[path], f"{path}[{i}]", values, Display(model, f"{path}[{i}]"), model))
+        items.append(Fact(ITEM_FACTS[path], f"{path}[{i}]", values, Display(model), model))
 
 
 def _flatten(model: BaseModel, prefix: str, values: dict[str, Any], raw: dict[str, Any], items: list[Fact]) -> None:
@@ -421,7 +437,7 @@ def _facts() -> Callable[[Case], list[Fact]]:
     def each_item(path: str, variable: str) -> str:
         n, kind = list(ITEM_FACTS).index(path), ITEM_FACTS[path]
         return (
-            f"items += [Fact({kind!r}, key, Values(item_values_{n}, item), Display(item, key), item) "
+            f"items += [Fact({kind!r}, key, Values(item_values_{n}, item), Display(item), item) "
             f"for key, item in ((f'{path}[{{i}}]', item) for i, item in enumerate({variable}))]"
         )
 
@@ -443,6 +459,81 @@ def case_facts(case: Case) -> list[Fact]:
     values are worked out when first read, and each carries the model it reads (:attr:`Fact.model`)."""
     facts: list[Fact] = _facts()(case)
     return facts
+
+
+def _raw_lines(model: type[BaseModel], prefix: str, variable: str, indent: str) -> list[str]:
+    """Lines storing each path's value as ``variable`` (a ``model`` at ``prefix``) gives it into ``raw``, as
+    :func:`_flatten` does: a scalar, a list of members or an unstated model as it is, a model's own fields below
+    it; a listed part's items are facts of their own."""
+    lines = []
+    for n, step in enumerate(_steps(model, prefix)):
+        value = f"{variable}_{n}"
+        lines.append(f"{indent}{value} = {variable}.{step.name}")
+        if step.kind in ("scalar", "members"):
+            lines.append(f"{indent}raw[{step.path!r}] = {value}")
+        else:
+            inner = _raw_lines(_model_type(model, step.name), f"{step.path}.", value, indent + "    ") if step.kind == "model" else []
+            lines += [f"{indent}if {value} is None:", f"{indent}    raw[{step.path!r}] = None"]
+            if inner:
+                lines += [f"{indent}else:", *inner]
+    return lines
+
+
+@functools.cache
+def _raw_reader(model: type[BaseModel]) -> Callable[[BaseModel], dict[str, Any]]:
+    """What :attr:`Display.raw` holds for a fact read from ``model`` (the case, or a listed item), compiled once."""
+    lines = ["def read_raw(model):", "    raw = {}"]
+    if model is Case:
+        for part in CASE_PARTS:
+            if part not in ITEM_FACTS:
+                inner = _raw_lines(_model_type(Case, part), f"{part}.", part, "        ")
+                lines += [f"    {part} = model.{part}", f"    if {part} is not None:", *inner]
+    else:
+        lines += _raw_lines(model, "", "model", "    ")
+    lines.append("    return raw")
+    return _compile("read_raw", lines, {})
+
+
+#: What :func:`raw_expression` gives where a fact has no value at a path (``Display`` shows "not described").
+ABSENT = object()
+
+
+def raw_expression(subject: str, path: str, variable: str, temporary: str) -> str | None:
+    """A Python expression reading ``path`` from ``variable``, the model of a ``subject`` fact (the case, or one
+    listed item), as :attr:`Display.raw` holds it: the value as given (``None`` where not stated), or ``ABSENT``
+    where the fact has no such path (a part or model not given, a list's members, an engine-only flag). ``None``
+    when no fact of that kind ever has the path. It names its intermediate values ``<temporary>_<n>``."""
+    model: type[BaseModel] = Case if subject == "case" else _item_model(next(p for p, k in ITEM_FACTS.items() if k == subject))
+    names = path.split(".")
+    prefix, expression, guards = "", variable, 0
+    if model is Case:  # a part first: absent when the case does not give it
+        part = names.pop(0)
+        if part not in CASE_PARTS or part in ITEM_FACTS or not names:
+            return None
+        model, prefix = _model_type(Case, part), f"{part}."
+        expression = f"(ABSENT if ({temporary}_{guards} := {variable}.{part}) is None else "
+        guards += 1
+        inner = f"{temporary}_{guards - 1}"
+    else:
+        inner = variable
+    while names:
+        name = names.pop(0)
+        step = next((s for s in _steps(model, prefix) if s.name == name), None)
+        if step is None or step.kind == "items":
+            return None
+        if not names:
+            if step.kind == "model":  # raw holds a model's path only when it is not given
+                read = f"(None if {inner}.{name} is None else ABSENT)"
+            else:
+                read = f"{inner}.{name}"
+            return (expression + read + ")" * guards) if guards else read
+        if step.kind != "model":
+            return None
+        expression = (expression if guards else "") + f"(ABSENT if ({temporary}_{guards} := {inner}.{name}) is None else "
+        inner = f"{temporary}_{guards}"
+        guards += 1
+        model, prefix = _model_type(model, name), f"{step.path}."
+    return None
 
 
 def plain_case_facts(case: Case) -> list[Fact]:

@@ -154,6 +154,20 @@ class Finding(Output):
     subject: str = "case"
 
 
+_FINDING_FIELDS = set(Finding.model_fields)
+
+
+def finding(rule: str, section: str, because: str, source: str | None, subject: str) -> Finding:
+    """A :class:`Finding` from values this library made (:func:`trusted`, written out for the model a decision
+    makes dozens of)."""
+    model = _new(Finding)
+    _set_dict(model, {"rule": rule, "section": section, "because": because, "source": source, "subject": subject})
+    _set_fields(model, _FINDING_FIELDS)
+    _set_extra(model, None)
+    _set_private(model, None)
+    return model
+
+
 class ParameterUsed(Output):
     """A parameter a fired rule read: the value in force at ``as_of`` and where it comes from."""
 
