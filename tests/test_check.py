@@ -282,7 +282,7 @@ def test_a_value_precomputed_into_the_facts_is_a_field_too(monkeypatch):
     def with_duration(case):
         facts = real(case)
         if case.award is not None:
-            facts[0].values["award.duration_days"] = 30
+            facts[0].values.plain["award.duration_days"] = 30  # the fact's values, as a builder would add it
         return facts
 
     monkeypatch.setattr(schema_module, "case_facts", with_duration)

@@ -49,10 +49,11 @@ def renderer(subject: str, text: str) -> Render:
     text and names enter the code only as ``repr`` literals; paths only through ``raw_expression``, which builds
     attribute reads from the case model's own field names."""
     key = (subject, text)
-    function = _RENDERERS.get(key)
-    if function is not None:
-        return function
-    reads, parts = [], []
+    found = _RENDERERS.get(key)
+    if found is not None:
+        return found
+    reads: list[str] = []
+    parts: list[str] = []
     for literal, name, path in template(text):
         if literal:
             parts.append(repr(literal))
@@ -69,7 +70,7 @@ def renderer(subject: str, text: str) -> Render:
     source = "\n".join(["def render(model, shown, otherwise):", *reads, "    return " + (" + ".join(parts) or "''")])
     namespace: dict[str, Any] = {"show": show, "ABSENT": ABSENT}
     exec(source, namespace)  # noqa: S102 - see the docstring
-    function = namespace["render"]
+    function: Render = namespace["render"]
     if len(_RENDERERS) >= 4096:
         _RENDERERS.clear()
     _RENDERERS[key] = function  # racing threads store equal functions

@@ -6,9 +6,9 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
-from typing import Any, Callable, ClassVar, Literal, TypeVar
+from typing import Any, Callable, ClassVar, Literal, TypeVar, cast
 
-from pydantic import BaseModel, ConfigDict, PrivateAttr
+from pydantic import BaseModel, ConfigDict
 
 _OUTPUT = ConfigDict(extra="forbid", frozen=True)
 
@@ -35,21 +35,28 @@ class Output(BaseModel):
         # pydantic also compares private attributes; an output model's only one is what is still to be worked out
         if not isinstance(other, BaseModel):
             return NotImplemented
-        return type(self) is type(other) and self.__dict__ == other.__dict__
+        mine, theirs = self.__dict__, other.__dict__  # read first: a pending model becomes its public class
+        return type(self) is type(other) and mine == theirs
 
 
 class Lazy(Output):
-    """An output model that may leave some fields to be worked out the first time anything reads it (a
-    :class:`Later` given to :func:`trusted`): the words of a decision, which most callers never read.
+    """An output model that may be built with some fields left to be worked out the first time anything reads it
+    (a :class:`Later` given to :func:`trusted`): the words of a decision, which most callers never read.
 
-    What reads a model reads its instance ``__dict__`` or a field by name: the attribute, ``model_dump`` and
-    ``model_dump_json`` (also inside another model), ``==``, ``hash``, ``repr``, pickling, copying. Both are
-    intercepted here, so what is read is always complete and the JSON contract does not change. Working the
-    values out is idempotent: threads racing to do it store equal values.
+    Such a model is built as its *pending* twin, a private subclass that intercepts every read (see
+    :class:`_Pending`); once its values are worked out it becomes this class again, so a complete model (and one
+    built with nothing left to work out, or validated from JSON) is read at full speed.
     """
 
-    #: The fields still to be worked out, by name (``None`` once they are, or when none ever were).
-    _later: dict[str, Later] | None = PrivateAttr(default=None)
+class _Pending:
+    """The reads of a pending model (a :class:`Lazy` model with fields still to be worked out, held in its private
+    ``_later``). What reads a model reads its instance ``__dict__`` or a field by name: the attribute,
+    ``model_dump`` and ``model_dump_json`` (also inside another model), ``==``, ``repr``, pickling, copying. Each
+    is intercepted here and works every field out first, so what is read is always complete and the JSON
+    contract does not change; the model then turns into its public class. Working the values out is idempotent:
+    threads racing to do it store equal values."""
+
+    __slots__ = ()
 
     def __getattribute__(self, name: str) -> Any:
         try:
@@ -61,12 +68,50 @@ class Lazy(Output):
             if pending and (name == "__dict__" or name in pending):
                 values = {field: value() for field, value in pending.items()}
                 object.__getattribute__(self, "__dict__").update(values)
-                private["_later"] = None
+                _set_private(self, None)
+                public = _PUBLIC.get(type(self))
+                if public is not None:  # a twin (a Decision is always its own class: see Decision)
+                    object.__setattr__(self, "__class__", public)
         return object.__getattribute__(self, name)
 
+    def _complete_then(self, method: str, *args: Any) -> Any:
+        """``method`` of the model with every field worked out: its public class's (a twin has become it), or the
+        next class's after this one (a Decision, still its own class)."""
+        self.__dict__
+        if isinstance(self, _Pending):
+            return getattr(super(), method)(*args)
+        return getattr(self, method)(*args)
+
     def __getstate__(self) -> dict[Any, Any]:
-        self.__dict__  # work everything out before pickling: a Later is a closure over the evaluation
-        return super().__getstate__()
+        state: dict[Any, Any] = self._complete_then("__getstate__")
+        return state
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return self._complete_then("__reduce_ex__", protocol)
+
+    def __copy__(self) -> Any:
+        return self._complete_then("__copy__")
+
+    def __deepcopy__(self, memo: Any = None) -> Any:
+        return self._complete_then("__deepcopy__", memo)
+
+
+#: Each pending twin's public class, and each public class's pending twin.
+_PUBLIC: dict[type, type] = {}
+_TWINS: dict[type, type] = {}
+
+
+def _pending_twin(cls: type[BaseModel]) -> type[BaseModel]:
+    """The class a model of ``cls`` is built as while it has fields to work out: ``cls`` itself where it intercepts
+    its reads always (a Decision), else its twin, made once."""
+    if issubclass(cls, _Pending):
+        return cls
+    twin = _TWINS.get(cls)
+    if twin is None:
+        twin = type(cls.__name__, (_Pending, cls), {"__module__": cls.__module__, "__qualname__": cls.__qualname__, "__doc__": cls.__doc__})
+        _PUBLIC[twin] = cls
+        _TWINS[cls] = twin  # made once per class (racing threads may make two; either works)
+    return twin
 
 
 Model = TypeVar("Model", bound=Output)
@@ -118,10 +163,6 @@ def trusted(cls: type[Model], **values: Any) -> Model:
     for name in plan.lists:
         if name not in values:
             stored[name] = []  # a new list for each model: models never share one
-    model = _new(cls)
-    _set_dict(model, stored)
-    _set_fields(model, plan.names)
-    _set_extra(model, None)
     later = None
     if plan.lazy:
         for name, value in values.items():
@@ -129,6 +170,11 @@ def trusted(cls: type[Model], **values: Any) -> Model:
                 if later is None:
                     later = {}
                 later[name] = value
+    # a pending model is built as its twin, a subclass of ``cls``
+    model = cast(Model, _new(cls if later is None else _TWINS.get(cls) or _pending_twin(cls)))
+    _set_dict(model, stored)
+    _set_fields(model, plan.names)
+    _set_extra(model, None)
     _set_private(model, {"_later": later} if later else None)
     return model
 
@@ -419,8 +465,11 @@ WITHOUT_SOURCES: dict[str, Any] = {"findings": {"__all__": {"source"}}, "paramet
 AsOfSource = Literal["argument", "case", "today"]
 
 
-class Decision(Lazy):
+class Decision(_Pending, Lazy):
     """The decision on one case, with every rule that fired and the parameters it used.
+
+    A Decision intercepts its reads itself rather than through a twin class, so ``type(evaluate(case))`` is always
+    ``Decision`` (its reads are few: the parts it holds are read at full speed once they are complete).
 
     ``evaluate`` decides the outcomes at once and leaves the words (``findings``, ``parameters``, and the reasons
     inside the outcomes) to be worked out the first time anything reads them (:class:`Output`).

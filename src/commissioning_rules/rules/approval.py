@@ -28,7 +28,7 @@ and one procedure apply, and neither falls as the value rises (tests prove both 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 from commissioning_rules.engine.rule import (
     AssemblyContext,
@@ -160,7 +160,7 @@ RULES = (
 )
 
 
-def assemble(firings: list[Firing], context: AssemblyContext) -> dict[str, Any]:
+def assemble(firings: Sequence[Firing], context: AssemblyContext) -> dict[str, Any]:
     """Who decides (one ``decided_by`` firing), the procedure, the regime and the threshold, with their reasons."""
     outcome = {f.rule.then.topic: f.rule.then.outcome for f in firings}
     decided_by = outcome["decided_by"]  # the route enum is total: exactly one decided_by rule fires

@@ -13,7 +13,7 @@ alternative to a financial grant", sets out no basis of payment (each such term 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 from dataclasses import dataclass
 
@@ -107,7 +107,7 @@ AGREEMENT_RULES = tuple(
 )
 
 
-def assemble(firings: list[Firing], context: AssemblyContext) -> dict[str, Any]:
+def assemble(firings: Sequence[Firing], context: AssemblyContext) -> dict[str, Any]:
     """The agreement (one firing: the route enum is total) and every term, required or not, in the order above."""
     (agreement,) = (f.rule.then.outcome for f in firings if f.rule.then.topic == "agreement")
     terms = [

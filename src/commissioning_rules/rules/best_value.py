@@ -23,7 +23,7 @@ however cheap — never changes the choice (a property test proves it).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 from decimal import Decimal
 from fractions import Fraction
@@ -93,7 +93,7 @@ def _shown(ratio: Fraction | None) -> Decimal | None:
     return (Decimal(ratio.numerator) / Decimal(ratio.denominator)).quantize(SROI_PLACES)
 
 
-def assemble(firings: list[Firing], context: AssemblyContext) -> dict[str, Any]:
+def assemble(firings: Sequence[Firing], context: AssemblyContext) -> dict[str, Any]:
     """Appraise every option, rank those the rules found meeting the outcomes, and choose the first."""
     options = context.case.options
     if not options:

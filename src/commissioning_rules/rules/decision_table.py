@@ -10,7 +10,7 @@ one fires; each table's tests prove it by enumerating the whole input domain on 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 
 from commissioning_rules.engine.rule import Condition, Conclusion, DecisionTable, Firing, Rule, all_of, eq, one_of
 
@@ -49,7 +49,7 @@ class UniqueHitTable:
         """The table declared to ``commissioning_rules.check``, which proves it complete and without overlap."""
         return DecisionTable(self.topic, id_prefix=f"{self.name}.")
 
-    def hit(self, firings: list[Firing]) -> Firing:
+    def hit(self, firings: Sequence[Firing]) -> Firing:
         """The one row that fired (more or fewer is a broken table, never a property of valid input)."""
         if len(firings) != 1:
             fired = [f.rule.id for f in firings]

@@ -34,7 +34,7 @@ the notice be reduced only where the award is time-limited).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 from commissioning_rules.calendar import add_months, latest_start
 from commissioning_rules.engine.rule import (
@@ -169,7 +169,7 @@ RULES = REVIEW_RULES + NOTICE_RULES
 _PERIOD_PARAMETER = {"ordinary": "notice_ordinary_months", "time_limited": "notice_time_limited_months"}
 
 
-def assemble(firings: list[Firing], context: AssemblyContext) -> dict[str, Any]:
+def assemble(firings: Sequence[Firing], context: AssemblyContext) -> dict[str, Any]:
     """The review outcome (the one row that fired) and, when funding ends, the notice: its months (a parameter),
     its end date (``notice_served_on`` plus those calendar months, clamped to the month's last day) and its duties."""
     (row,) = [f for f in firings if f.rule.then.topic == "review"]

@@ -35,7 +35,7 @@ reduced capacity and partnership does not apply (rows 8-9).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 from commissioning_rules.engine.rule import AssemblyContext, Firing, RuleSet
 from commissioning_rules.models.case import Capacity
@@ -126,7 +126,7 @@ RULES = (
 )
 
 
-def assemble(firings: list[Firing], context: AssemblyContext) -> dict[str, Any]:
+def assemble(firings: Sequence[Firing], context: AssemblyContext) -> dict[str, Any]:
     """Unique hit policy: the one row that fired decides the method."""
     firing = TABLE.hit(firings)
     return {"delivery": trusted(DeliveryDecision, method=firing.rule.then.outcome, reasons=Later(context.reasons, [firing]))}

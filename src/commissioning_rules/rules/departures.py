@@ -21,7 +21,7 @@ the reason, a departure that is not documented is not permitted ("this should be
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 from commissioning_rules.engine.rule import AssemblyContext, Conclusion, DecisionTable, Firing, Rule, RuleSet, all_of, eq, is_false, is_true, one_of
 from commissioning_rules.models.case import Departure, DepartureReason
@@ -68,7 +68,7 @@ def _departure(context: AssemblyContext) -> Departure:
     return departure
 
 
-def assemble(firings: list[Firing], context: AssemblyContext) -> dict[str, Any]:
+def assemble(firings: Sequence[Firing], context: AssemblyContext) -> dict[str, Any]:
     """The one row that fired gives the decision; a departure for another reason also brings an advisory."""
     (row,) = firings
     basis = row.rule.then.outcome

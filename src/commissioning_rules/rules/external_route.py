@@ -51,7 +51,7 @@ route the chart does not give for these facts (a documented departure, 1.3, or f
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 from dataclasses import dataclass
 
@@ -248,7 +248,7 @@ def _to_meet(firing: Firing) -> list[str]:
     ]
 
 
-def assemble(firings: list[Firing], context: AssemblyContext) -> dict[str, Any]:
+def assemble(firings: Sequence[Firing], context: AssemblyContext) -> dict[str, Any]:
     """Unique hit policy: the one row that fired decides the route, with what the chart says of it (``none``: no
     process, agreement or sanctions, and what would give a route); a mismatch with the award is an advisory."""
     firing = TABLE.hit([f for f in firings if f.rule.then.topic == "route"])

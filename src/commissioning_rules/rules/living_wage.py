@@ -8,7 +8,7 @@ These rules only ever add an advisory; nothing here can change eligibility (a pr
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 from commissioning_rules.engine.rule import AssemblyContext, Conclusion, Firing, Rule, RuleSet, all_of, is_true, not_
 from commissioning_rules.models.decision import Advisory, Later, trusted
@@ -37,7 +37,7 @@ RULES = (
 )
 
 
-def assemble(firings: list[Firing], context: AssemblyContext) -> dict[str, Any]:
+def assemble(firings: Sequence[Firing], context: AssemblyContext) -> dict[str, Any]:
     advisories = [
         trusted(Advisory, id=f.rule.id, section=SECTION, message=Later(context.because, f))
         for f in firings

@@ -34,7 +34,7 @@ gets a report within it.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Sequence
 
 from commissioning_rules.calendar import add_months
 from commissioning_rules.engine.rule import (
@@ -203,7 +203,7 @@ def agreement_months(starts_on: dt.date, ends_on: dt.date) -> int:
     return max(months, 1)
 
 
-def assemble(firings: list[Firing], context: AssemblyContext) -> dict[str, Any]:
+def assemble(firings: Sequence[Firing], context: AssemblyContext) -> dict[str, Any]:
     """The plan: the heaviest level that fired (exactly one fires when the bands are ordered), what it means
     (its reporting interval and visits, from the parameters), the tools accepted, and any advisory."""
     levels = [MonitoringLevel(f.rule.then.outcome) for f in firings if f.rule.then.topic == "monitoring_level"]

@@ -59,7 +59,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from commissioning_rules.compare import EXPLANATIONS
 from commissioning_rules.engine import ENGINES, EngineName, durable_available, engine_name
-from commissioning_rules.engine.rule import AssemblyContext, Firing, RuleSet
+from commissioning_rules.engine.rule import AssemblyContext, Firing, Firings, RuleSet
 from commissioning_rules.evaluate import evaluate
 from commissioning_rules.models.case import Accounts, BusinessPlan, Case, Complexity, InsuranceCover
 from commissioning_rules.models.decision import Decision
@@ -307,7 +307,7 @@ def _recording(policy: Policy) -> Policy:
     def wrap(ruleset: RuleSet) -> RuleSet:
         original = ruleset.assemble
 
-        def assemble(firings: list[Firing], context: AssemblyContext) -> dict[str, Any]:
+        def assemble(firings: Firings, context: AssemblyContext) -> dict[str, Any]:
             produced = original(firings, context)
             calls = getattr(_recorded, "calls", None)
             if calls is not None:
