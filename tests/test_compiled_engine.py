@@ -71,7 +71,7 @@ def test_the_compiled_source_names_each_rule_and_executes_nothing_from_the_data(
     assert "\nimport os" not in engine.source
     from commissioning_rules.engine.values import Fact
 
-    fact = Fact("case", "case", {hostile: hostile, "n": 3}, {})
+    fact = Fact("case", "case", {hostile: hostile, "n": 3})
     assert engine.run([fact], {hostile: 2}) == [(0, 0), (1, 0)]
     assert engine.run([fact], {}) == [(0, 0)]  # a missing parameter is never compared
     compiled = DEFAULT.engine("compiled")
@@ -82,7 +82,7 @@ def test_a_missing_attribute_is_false_whatever_the_operator():
     from commissioning_rules.engine.values import Fact
 
     rules = [Rule(f"r.{op}", "3.5", "q", Compare("absent", op, 1), Conclusion("t", "o"), "b") for op in ("eq", "neq", "gt", "gte", "lt", "lte")]
-    assert CompiledEngine(rules).run([Fact("case", "case", {}, {})], {}) == []
+    assert CompiledEngine(rules).run([Fact("case", "case", {})], {}) == []
 
 
 def test_a_rule_set_whose_part_is_absent_costs_one_test():

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from bisect import bisect_left
+from itertools import repeat
+from operator import is_not
 import functools
 import re
 from dataclasses import dataclass
@@ -45,7 +48,7 @@ Render = Callable[[Any, Mapping[str, str], Callable[[str], str]], str]
 def renderer(subject: str, text: str) -> Render:
     """The ``because`` template ``text`` of a rule about ``subject`` facts, compiled once into one Python function:
     each fact value read straight from the model and shown as a person reads it ("not described" where the fact
-    has no such value, as :class:`~commissioning_rules.facts.Display` says), each parameter as shown. Literal
+    has no such value), each parameter as shown. Literal
     text and names enter the code only as ``repr`` literals; paths only through ``raw_expression``, which builds
     attribute reads from the case model's own field names."""
     key = (subject, text)
@@ -142,9 +145,12 @@ class Context:
         return list(dict.fromkeys(texts)) if distinct else texts
 
 
+_PARTS_OF = operator.attrgetter(*CASE_PARTS)
+
+
 def _active(policy: Policy, case: Case) -> tuple[int, ...]:
     """The rule sets whose parts ``case`` has (worked out once per policy and set of parts)."""
-    present = tuple(getattr(case, part) is not None for part in CASE_PARTS)
+    present = tuple(map(is_not, _PARTS_OF(case), repeat(None)))
     cache: dict[tuple[bool, ...], tuple[int, ...]] = policy.compiled("active", dict)
     active = cache.get(present)
     if active is None:

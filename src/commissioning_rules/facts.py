@@ -1,16 +1,19 @@
 """From a validated case to the facts the engines see, and the words a finding shows.
 
-Two representations of each fact:
+Two readings of each fact, by dotted path:
 
-* **engine values** — total and typed for both interpreters: money as integer pence, dates as ordinals,
-  enums as their string value, a list of enum members as one boolean per member, and every optional field
-  present (its value when stated, else the meaning its model declares via ``when_unstated``) beside a
-  ``<field>_stated`` flag. Nothing a rule reads is ever missing or ``None``.
-* **display values** — the same paths as a person reads them (``£5,000.01``, ``not stated``), used to fill a
-  rule's ``because`` template.
+* **engine values** — total and typed for every engine: money as integer pence, dates as ordinals, enums as
+  their string value, a list of enum members as one boolean per member, and every optional field present (its
+  value when stated, else the meaning its model declares via ``when_unstated``) beside a ``<field>_stated``
+  flag. Nothing a rule reads is ever missing or ``None``.
+* **values as given** — the same paths as the case gives them, shown as a person reads them (``£5,000.01``,
+  ``not stated``) to fill a rule's ``because`` template (:func:`raw_expression`, :func:`show`).
 
 A case becomes one ``case`` fact (every part nested under its name, with ``has_<part>`` flags) plus one fact
-per item of each listed part (``additional_criterion``, ``option``).
+per item of each listed part (``additional_criterion``, ``option``). :func:`_flatten` is the plain reading of
+this layout; what runs is generated from the same steps once (:func:`case_facts`, :func:`read_lines`,
+:func:`raw_expression`) and proven equal to it (``tests/test_facts.py``). Each fact's engine values are worked
+out only when an engine asks for them: the compiled engine reads the validated models themselves.
 """
 
 from __future__ import annotations
@@ -122,40 +125,6 @@ def field_plans(model: type[BaseModel]) -> tuple[FieldPlan, ...]:
     return tuple(plans)
 
 
-class Display(Mapping[str, str]):
-    """A fact's values as a person reads them, by path; each is put into words only when a template asks.
-
-    The values themselves are gathered from the fact's model (the case, or one listed item) only when first read:
-    most evaluations never put a finding into words."""
-
-    __slots__ = ("_model", "_raw")
-
-    def __init__(self, model: BaseModel) -> None:
-        self._model = model
-        self._raw: dict[str, Any] | None = None
-
-    @property
-    def raw(self) -> dict[str, Any]:
-        """Each path's value as the case gives it (``None`` where not stated)."""
-        raw = self._raw
-        if raw is None:
-            raw = self._raw = _raw_reader(type(self._model))(self._model)  # racing threads store equal dicts
-        return raw
-
-    def __getitem__(self, path: str) -> str:
-        return show(self.raw[path])
-
-    def get(self, path: str, default: Any = None) -> Any:
-        raw = self.raw
-        return show(raw[path]) if path in raw else default
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.raw)
-
-    def __len__(self) -> int:
-        return len(self.raw)
-
-
 @dataclass(frozen=True)
 class _Step:
     """One field of one model at one place in the case, worked out once: its paths, what kind of value it holds
@@ -209,12 +178,12 @@ def _add_items(path: str, models: tuple[BaseModel, ...], items: list[Fact]) -> N
     for i, model in enumerate(models):
         values: dict[str, Any] = {}
         _flatten(model, "", values, {}, items)
-        items.append(Fact(ITEM_FACTS[path], f"{path}[{i}]", values, Display(model), model))
+        items.append(Fact(ITEM_FACTS[path], f"{path}[{i}]", values, model))
 
 
 def _flatten(model: BaseModel, prefix: str, values: dict[str, Any], raw: dict[str, Any], items: list[Fact]) -> None:
     """``model``'s engine values into ``values`` and its values as given into ``raw``, by path: the plain reading
-    of the layout above, which :func:`_flattener` compiles (and which the display reads)."""
+    of the layout above, which the generated readings follow."""
     for step in _steps(type(model), prefix):
         value = getattr(model, step.name)
         path = step.path
@@ -395,7 +364,7 @@ class Values(Mapping[str, Any]):
 
 
 def _compile(name: str, lines: list[str], constants: dict[str, Any]) -> Callable[..., Any]:
-    namespace: dict[str, Any] = {**constants, "Fact": Fact, "Display": Display, "Values": Values}
+    namespace: dict[str, Any] = {**constants, "Fact": Fact, "Values": Values}
     exec("\n".join(lines), namespace)  # noqa: S102 - field names and paths of our own models
     function: Callable[..., Any] = namespace[name]
     return function
@@ -437,7 +406,7 @@ def _facts() -> Callable[[Case], list[Fact]]:
     def each_item(path: str, variable: str) -> str:
         n, kind = list(ITEM_FACTS).index(path), ITEM_FACTS[path]
         return (
-            f"items += [Fact({kind!r}, key, Values(item_values_{n}, item), Display(item), item) "
+            f"items += [Fact({kind!r}, key, Values(item_values_{n}, item), item) "
             f"for key, item in ((f'{path}[{{i}}]', item) for i, item in enumerate({variable}))]"
         )
 
@@ -450,7 +419,7 @@ def _facts() -> Callable[[Case], list[Fact]]:
             inner = _reading(_model_type(Case, part), f"{part}.", part, "        ", constants, lambda path, expression: None, each_item)
             if inner:
                 lines += [f"    if {part} is not None:", *inner]
-    lines.append("    return [Fact('case', 'case', Values(case_values, case), Display(case), case), *items]")
+    lines.append("    return [Fact('case', 'case', Values(case_values, case), case), *items]")
     return _compile("case_facts", lines, constants)
 
 
@@ -461,48 +430,16 @@ def case_facts(case: Case) -> list[Fact]:
     return facts
 
 
-def _raw_lines(model: type[BaseModel], prefix: str, variable: str, indent: str) -> list[str]:
-    """Lines storing each path's value as ``variable`` (a ``model`` at ``prefix``) gives it into ``raw``, as
-    :func:`_flatten` does: a scalar, a list of members or an unstated model as it is, a model's own fields below
-    it; a listed part's items are facts of their own."""
-    lines = []
-    for n, step in enumerate(_steps(model, prefix)):
-        value = f"{variable}_{n}"
-        lines.append(f"{indent}{value} = {variable}.{step.name}")
-        if step.kind in ("scalar", "members"):
-            lines.append(f"{indent}raw[{step.path!r}] = {value}")
-        else:
-            inner = _raw_lines(_model_type(model, step.name), f"{step.path}.", value, indent + "    ") if step.kind == "model" else []
-            lines += [f"{indent}if {value} is None:", f"{indent}    raw[{step.path!r}] = None"]
-            if inner:
-                lines += [f"{indent}else:", *inner]
-    return lines
-
-
-@functools.cache
-def _raw_reader(model: type[BaseModel]) -> Callable[[BaseModel], dict[str, Any]]:
-    """What :attr:`Display.raw` holds for a fact read from ``model`` (the case, or a listed item), compiled once."""
-    lines = ["def read_raw(model):", "    raw = {}"]
-    if model is Case:
-        for part in CASE_PARTS:
-            if part not in ITEM_FACTS:
-                inner = _raw_lines(_model_type(Case, part), f"{part}.", part, "        ")
-                lines += [f"    {part} = model.{part}", f"    if {part} is not None:", *inner]
-    else:
-        lines += _raw_lines(model, "", "model", "    ")
-    lines.append("    return raw")
-    return _compile("read_raw", lines, {})
-
-
-#: What :func:`raw_expression` gives where a fact has no value at a path (``Display`` shows "not described").
+#: What :func:`raw_expression` gives where a fact has no value at a path (its words say "not described").
 ABSENT = object()
 
 
 def raw_expression(subject: str, path: str, variable: str, temporary: str) -> str | None:
     """A Python expression reading ``path`` from ``variable``, the model of a ``subject`` fact (the case, or one
-    listed item), as :attr:`Display.raw` holds it: the value as given (``None`` where not stated), or ``ABSENT``
-    where the fact has no such path (a part or model not given, a list's members, an engine-only flag). ``None``
-    when no fact of that kind ever has the path. It names its intermediate values ``<temporary>_<n>``."""
+    listed item), for the words: the value as given (``None`` where not stated, shown "not stated"), where
+    :func:`_flatten` lays out such a value; else ``ABSENT`` (a part or model not given, a list's members, an
+    engine-only flag: shown "not described"). ``None`` when no fact of that kind ever has the path. It names its
+    intermediate values ``<temporary>_<n>``."""
     model: type[BaseModel] = Case if subject == "case" else _item_model(next(p for p, k in ITEM_FACTS.items() if k == subject))
     names = path.split(".")
     prefix, expression, guards = "", variable, 0
@@ -547,4 +484,4 @@ def plain_case_facts(case: Case) -> list[Fact]:
             _flatten(value, f"{part}.", values, {}, items)
         elif part in ITEM_FACTS and value:
             _add_items(part, value, items)
-    return [Fact("case", "case", values, Display(case), case), *items]
+    return [Fact("case", "case", values, case), *items]

@@ -13,15 +13,13 @@ from typing import Any, Mapping, NamedTuple
 
 class Fact(NamedTuple):
     """One thing the rules look at: its ``type`` (``case``, or an item kind such as ``option``), a ``key`` naming
-    it in the case, its engine ``values`` by dotted path, the same paths as a person reads them (``display``), and
-    the validated ``model`` it was read from, for an engine compiled to read it directly (the case, or one listed
-    item; ``None`` for a fact made by hand). (A named tuple: a case makes several, and a tuple is the cheapest
-    immutable record to make.)"""
+    it in the case, its engine ``values`` by dotted path, and the validated ``model`` it was read from (the case, or
+    one listed item; ``None`` for a fact made by hand), which an engine compiled to read it directly reads, and the
+    words are filled from. (A named tuple: a case makes several, and a tuple is the cheapest immutable record.)"""
 
     type: str
     key: str
     values: Mapping[str, Any]
-    display: Mapping[str, str]
     model: Any = None
 
 
