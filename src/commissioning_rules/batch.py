@@ -291,7 +291,7 @@ def _run(
     as_of: dt.date | str | None,
     engine: EngineName | None,
     as_json: bool = False,
-    sources: bool = True,
+    sources: bool = False,
 ) -> Iterator[Any]:
     """Check the run's settings now (raising at once), then return the iterator of outcomes in input order."""
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
@@ -400,7 +400,7 @@ def evaluate_lines(
     engine: EngineName | None = None,
     as_json: Literal[False] = False,
     first_line: int = 1,
-    sources: bool = True,
+    sources: bool = False,
 ) -> Iterator[Outcome]: ...
 @overload
 def evaluate_lines(
@@ -413,7 +413,7 @@ def evaluate_lines(
     engine: EngineName | None = None,
     as_json: Literal[True],
     first_line: int = 1,
-    sources: bool = True,
+    sources: bool = False,
 ) -> Iterator[tuple[str, ItemError | None]]: ...
 def evaluate_lines(
     lines: Iterable[bytes | str],
@@ -425,7 +425,7 @@ def evaluate_lines(
     engine: EngineName | None = None,
     as_json: bool = False,
     first_line: int = 1,
-    sources: bool = True,
+    sources: bool = False,
 ) -> Iterator[Outcome] | Iterator[tuple[str, ItemError | None]]:
     """Evaluate the lines of a JSONL batch, one case per line: one outcome per line, numbered from 1 (from
     ``first_line`` when the lines are the rest of a batch that was cut short).
@@ -433,16 +433,16 @@ def evaluate_lines(
     An empty line or a line that is not JSON becomes an :class:`ItemError` too, so the outcomes line up
     with the input line for line. ``policy_file`` lets worker processes load the policy themselves. With
     ``as_json`` each outcome comes as ``(json_line, item_error_or_None)``, written by :func:`to_json_line`
-    where it was evaluated (with ``sources=False``, each Decision without its sources).
+    where it was evaluated (each Decision without its sources unless ``sources=True``).
     """
     items = ((n, line, True) for n, line in enumerate(lines, start=first_line))
     return _run(items, workers=workers, policy=policy, policy_file=policy_file, as_of=as_of, engine=engine,
                 as_json=as_json, sources=sources)
 
 
-def to_json_line(outcome: Outcome, *, sources: bool = True) -> str:
-    """One outcome as one line of JSON: a Decision as its JSON contract (docs/json-contract.md; with
-    ``sources=False``, without its sources), an error as ``{"error": …}``."""
+def to_json_line(outcome: Outcome, *, sources: bool = False) -> str:
+    """One outcome as one line of JSON: a Decision as its JSON contract (docs/json-contract.md; with its sources
+    only if ``sources=True``), an error as ``{"error": …}``."""
     if isinstance(outcome, ItemError):
         record = outcome.model_dump(mode="json")
         record = {"line": record.pop("item"), **record}
