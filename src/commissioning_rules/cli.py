@@ -24,7 +24,7 @@ import click
 from pydantic import ValidationError
 
 from commissioning_rules import __version__
-from commissioning_rules.batch import ItemError, Outcome, evaluate_lines, evaluate_many, load_json, to_json_line
+from commissioning_rules.batch import ItemError, evaluate_lines, evaluate_many, load_json, to_json_line
 from commissioning_rules.catalogue import catalogue
 from commissioning_rules.engine import ENGINES, EngineName, default_engine, engine_name
 from commissioning_rules.models import Case, Decision
@@ -455,7 +455,7 @@ def _run_batch(cases_file: IO[bytes], stream: IO[bytes], kept: list[bytes], reco
     first_line = len(kept) + 1
     if recorder is not None:
         outcomes = recorder.batch(lines, lambda teed: _start(lambda: evaluate_lines(
-            teed, policy=recorder.policy, first_line=first_line, **run)), sources)
+            teed, policy=recorder.policy, as_json=True, first_line=first_line, sources=sources, recorded=True, **run)))
     else:
         outcomes = _start(lambda: evaluate_lines(lines, policy_file=policy_file, as_json=True, first_line=first_line,
                                                  sources=sources, **run))
@@ -818,8 +818,8 @@ class _Recorder:
         with _as_usage_errors():
             self.source = self.records.PolicySource.of(self.policy, text)
 
-    def store(self, items: list[tuple[bytes, Decision]], supersedes: str | None = None) -> list[Any]:
-        """Store one record per (case line, Decision), in one transaction."""
+    def store(self, items: list[tuple[bytes, Any]], supersedes: str | None = None) -> list[Any]:
+        """Store one record per (case line, Decision or its JSON data with sources), in one transaction."""
         from commissioning_rules.batch import load_json
         from commissioning_rules.models.case import Case
 
@@ -831,10 +831,10 @@ class _Recorder:
         except self.records.RecordsError as error:  # not a bare usage error: say the decision was not recorded
             raise UsageFailure(f"not recorded: {error}") from None
 
-    def batch(self, lines: Iterator[bytes], start: Any, sources: bool) -> Iterator[tuple[str, ItemError | None]]:
-        """Run ``start(lines)`` (a batch's outcomes: Decisions and item errors) and yield each as its JSON line (each
-        Decision with ``sources`` or without) a chunk at a time, each chunk only once the records of its decisions
-        are committed. A record keeps its Decision with the sources, whatever the output."""
+    def batch(self, lines: Iterator[bytes], start: Any) -> Iterator[tuple[str, ItemError | None]]:
+        """Run ``start(lines)`` (a batch of JSON outcomes ``evaluate_lines(..., as_json=True, recorded=True)``: each
+        line to write, its error, and the Decision with its sources for its record) and yield each line and error a
+        chunk at a time, each chunk only once the records of its decisions are committed."""
         pending: collections.deque[bytes] = collections.deque()
 
         def teed() -> Iterator[bytes]:
@@ -845,20 +845,21 @@ class _Recorder:
         outcomes = start(teed())
 
         def recorded() -> Iterator[tuple[str, ItemError | None]]:
-            chunk: list[tuple[Outcome, bytes]] = []
-            for outcome in outcomes:
-                chunk.append((outcome, pending.popleft()))
+            chunk: list[tuple[str, ItemError | None, str | None, bytes]] = []
+            for text, error, kept in outcomes:
+                chunk.append((text, error, kept, pending.popleft()))
                 if len(chunk) == RECORD_CHUNK:
-                    yield from self._commit(chunk, sources)
+                    yield from self._commit(chunk)
                     chunk = []
-            yield from self._commit(chunk, sources)
+            yield from self._commit(chunk)
 
         return recorded()
 
-    def _commit(self, chunk: list[tuple[Outcome, bytes]], sources: bool) -> Iterator[tuple[str, ItemError | None]]:
-        self.store([(line, outcome) for outcome, line in chunk if isinstance(outcome, Decision)])
-        for outcome, _ in chunk:
-            yield to_json_line(outcome, sources=sources), outcome if isinstance(outcome, ItemError) else None
+    def _commit(self, chunk: list[tuple[str, ItemError | None, str | None, bytes]]
+                ) -> Iterator[tuple[str, ItemError | None]]:
+        self.store([(line, json.loads(kept)) for _, _, kept, line in chunk if kept is not None])
+        for text, error, _, _ in chunk:
+            yield text, error
 
 
 _db_option = click.option(
