@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-import threading
 from importlib import resources
 from typing import Any
 
@@ -23,6 +22,7 @@ from commissioning_rules.batch import evaluate_lines
 from commissioning_rules.catalogue import catalogue
 from commissioning_rules.cli import EXIT_OK, main
 from commissioning_rules.schema import decision_schema
+from commissioning_rules.testing.threads import released_together
 
 EXAMPLES = resources.files("commissioning_rules.examples")
 CASE_FILE = str(EXAMPLES.joinpath("community_lunch_club.json"))
@@ -110,39 +110,16 @@ def test_the_choice_does_not_leak_between_threads():
     """Threads released at once by a barrier, every other one asking for sources, the switch interval short so
     they interleave inside serialisation: each gets exactly what it asked for, as a sequential run does."""
     decision = DECISIONS[-1]
-    expected = {False: decision.to_json(), True: decision.to_json(sources=True)}
-    threads, rounds = 16, 6
-    barrier = threading.Barrier(threads)
-    got: dict[int, list[str]] = {}
-    failures: list[BaseException] = []
 
-    def work(index: int) -> None:
-        try:
-            asked = index % 2 == 1
-            texts = []
-            barrier.wait()
-            for _ in range(rounds):
-                if asked:
-                    with cr.sources_included():
-                        texts.append(decision.model_dump_json())
-                else:
-                    texts.append(decision.model_dump_json())
-            got[index] = texts
-        except BaseException as error:  # noqa: BLE001 - reported by the main thread
-            failures.append(error)
+    def dump(asked: bool) -> str:
+        if not asked:
+            return decision.model_dump_json()
+        with cr.sources_included():
+            return decision.model_dump_json()
 
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    try:
-        pool = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
-        for thread in pool:
-            thread.start()
-        for thread in pool:
-            thread.join()
-    finally:
-        sys.setswitchinterval(interval)
-    assert failures == []
-    assert got == {i: [expected[i % 2 == 1]] * rounds for i in range(threads)}
+    asks = [i % 2 == 1 for i in range(16 * 6)]  # thread t takes items t, t + 16, ...: each thread asks alike
+    assert released_together(asks, dump, threads=16) == [dump(asked) for asked in asks]
+    assert len({dump(False), dump(True)}) == 2
 
 
 def test_the_choice_does_not_leak_between_asyncio_tasks():
