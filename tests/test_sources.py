@@ -203,6 +203,12 @@ def test_the_service_answers_with_sources_only_when_asked_and_records_keep_them(
             got = [json.loads(line) for line in lines.text.splitlines()]
             assert all(item.pop("record_id") for item in got)
             assert got == [json.loads(d.to_json(sources=sources)) for d in DECISIONS]
+        # every finding's id is looked up in the catalogue, a rule's or a stage gate's, to the sentence it quotes
+        cited = {f.rule: f.source for d in DECISIONS for f in d.findings}
+        assert cited.keys() & {gate["id"] for gate in CATALOGUE["gates"]}  # a gate's finding among them
+        for rule_id, sentence in cited.items():
+            entry = client.get(f"/v1/rules/{rule_id}").json()
+            assert (entry["rule"] if "rule" in entry else entry["gate"])["source"] == sentence
     with records.Store(db) as store:
         kept = [r.decision for r in store.records()]
     assert len(kept) == 3 * (1 + len(LINES))
