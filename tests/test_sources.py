@@ -40,7 +40,8 @@ PARAMETER_SOURCES = {(name, value["effective_from"]): value["source"]
 def source_keys(data: Any, path: str = "") -> list[str]:
     """Every path at which a ``source`` key appears, anywhere in JSON data."""
     if isinstance(data, dict):
-        return [p for k, v in data.items() for p in ([f"{path}.{k}"] if k == "source" else []) + source_keys(v, f"{path}.{k}")]
+        here = [f"{path}.source"] if "source" in data else []
+        return here + [p for k, v in data.items() for p in source_keys(v, f"{path}.{k}")]
     if isinstance(data, list):
         return [p for i, v in enumerate(data) for p in source_keys(v, f"{path}[{i}]")]
     return []
