@@ -228,8 +228,10 @@ def test_concurrent_requests_each_get_what_they_asked_for():
     expected_batch = {s: "".join(d.to_json(sources=s) + "\n" for d in DECISIONS) for s in (False, True)}
 
     async def run() -> None:
-        transport = httpx.ASGITransport(app=create_app(Settings.build()))
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        app = create_app(Settings.build())
+        transport = httpx.ASGITransport(app=app)
+        async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport,
+                                                                       base_url="http://test") as client:
             asked = [i % 2 == 1 for i in range(24)]
             ones = [client.post("/v1/decisions", params={"sources": str(s).lower()}, json=CASE) for s in asked]
             batches = [client.post("/v1/decisions:batch", params={"sources": str(s).lower()}, content=batch,
