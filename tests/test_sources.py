@@ -246,3 +246,14 @@ def test_concurrent_requests_each_get_what_they_asked_for():
         asyncio.run(run())
     finally:
         sys.setswitchinterval(interval)
+
+
+def test_a_data_test_may_pin_the_sentence_a_finding_quotes(tmp_path):
+    from commissioning_rules.testing import data_tests
+
+    finding = cr.evaluate(CASE).findings[0]
+    for name, sentence, passes in (("right", finding.source, True), ("wrong", "Another sentence.", False)):
+        expect = {"findings": [{"rule": finding.rule, "source": sentence}]}
+        (tmp_path / f"{name}.json").write_text(json.dumps({"case": CASE, "expect": expect}), "utf-8")
+        [result] = data_tests.run_data_tests(tmp_path / f"{name}.json")
+        assert result.passed is passes, result
