@@ -210,6 +210,15 @@ def test_batch_on_a_cluster_to_one_file_or_stdout(client, tmp_path):
     assert os.listdir(tmp_path) == ["cases.jsonl", "decisions.jsonl"]  # no partial file left behind
 
 
+def test_batch_on_a_cluster_writes_sources_only_when_asked(client, tmp_path):
+    """The client's ``sources_included()`` does not reach a worker: ``--sources`` travels with each task."""
+    cases = write_cases(tmp_path / "cases.jsonl", GOOD)
+    with_sources = batch(str(cases), "--sources", "--dask", client.scheduler.address).stdout
+    assert with_sources == batch(str(cases), "--sources").stdout
+    assert with_sources.count('"source":') > with_sources.count("\n") > 0
+    assert '"source":' not in batch(str(cases), "--dask", client.scheduler.address).stdout
+
+
 @pytest.mark.parametrize(
     "arguments, message",
     [

@@ -196,7 +196,8 @@ def test_cited_law_follows_as_of(engine):
 
 
 def test_json_contract_keys(engine):
-    data = cr.evaluate(compliant_case(), engine=engine).model_dump(mode="json")
+    with cr.sources_included():  # read back whole below: without its sources, each would read back None
+        data = cr.evaluate(compliant_case(), engine=engine).model_dump(mode="json")
     for key in ("as_of", "policy", "eligibility", "delivery", "route", "approval", "monitoring", "notice", "review",
                 "departure", "best_value", "advisories", "findings"):
         assert key in data

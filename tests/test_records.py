@@ -57,7 +57,8 @@ def test_a_record_holds_everything_needed_to_show_and_reproduce_the_decision(sto
     assert got.seq == 1 and got.prev_hash == GENESIS and got.reference == "APP-2026-0142"
     assert Case.model_validate(got.input) == Case.model_validate(case)
     assert got.input_sha256 == records.model.sha256(got.input_json)
-    assert got.decision == decision.model_dump(mode="json")
+    assert got.decision == json.loads(decision.to_json(sources=True))  # kept with its sources
+    assert all(finding["source"] for finding in got.decision["findings"])
     assert (got.as_of, got.as_of_source) == (dt.date(2026, 4, 1), "case")
     assert (got.policy_name, got.policy_version, got.policy_text) == (decision.policy.name, decision.policy.version, None)
     assert got.library_version == cr.__version__ and got.code_sha256 == records.code_sha256()
@@ -107,7 +108,7 @@ def test_replay_under_a_council_policy_file_uses_the_text_stored_with_the_record
 
 def test_a_decision_that_no_longer_replays_is_reported_path_by_path(store):
     case = Case.model_validate(LUNCH_CLUB)
-    decision = cr.evaluate(case, engine=ENGINE).model_dump(mode="json")
+    decision = records.model.recorded(cr.evaluate(case, engine=ENGINE))
     decision["eligibility"]["eligible"] = not decision["eligibility"]["eligible"]
     decision["notice"] = {"months": 1}  # as if an older version had decided differently
     source = records.PolicySource.of()

@@ -442,8 +442,9 @@ def test_a_recorded_decision_is_201_with_its_record(recording):
     assert response.headers["location"] == f"/v1/records/{record_id}"
     body.pop("explanation")
     assert body == cr.evaluate(CASE).model_dump(mode="json")
-    record = recording.get(f"/v1/records/{record_id}", headers=AUTH).json()
-    assert record["record_id"] == record_id and json.loads(record["decision_json"]) == body
+    record = recording.get(f"/v1/records/{record_id}", headers=AUTH).json()  # the record keeps the sources
+    assert record["record_id"] == record_id and json.loads(record["decision_json"]) == json.loads(
+        cr.evaluate(CASE).to_json(sources=True))
     replay = recording.post(f"/v1/records/{record_id}/replay", headers=AUTH).json()
     assert replay["identical"] is True and replay["record_id"] == record_id
 
@@ -459,7 +460,8 @@ def test_a_correction_names_the_record_it_supersedes(recording):
 
 def test_batch_decisions_are_recorded(recording):
     lines = "\n".join(json.dumps(c) for c in [CASE, {"x": 1}, *CASES]).encode()
-    results = [json.loads(line) for line in recording.post("/v1/decisions:batch", content=lines, headers=NDJSON).text.splitlines()]
+    answer = recording.post("/v1/decisions:batch?sources=true", content=lines, headers=NDJSON)
+    results = [json.loads(line) for line in answer.text.splitlines()]
     assert "error" in results[1]
     for result in results[:1] + results[2:]:
         record = recording.get(f"/v1/records/{result.pop('record_id')}", headers=AUTH).json()

@@ -13,7 +13,7 @@ from commissioning_rules.compare import Comparison, compare
 from commissioning_rules.engine import EngineName, EngineUnavailable
 from commissioning_rules.evaluate import evaluate
 import commissioning_rules.explain  # noqa: F401 - installs Decision.explain's wording (models never import prose)
-from commissioning_rules.models import Case, Decision
+from commissioning_rules.models import Case, Decision, sources_included
 from commissioning_rules.parameters import ParameterError
 from commissioning_rules.policy import Policy
 from commissioning_rules.policy_file import PolicyFileError
@@ -35,5 +35,6 @@ __all__ = [
     "compare",
     "evaluate",
     "evaluate_many",
+    "sources_included",
     "__version__",
 ]

@@ -249,11 +249,12 @@ def _end_with_parent() -> None:
 
 
 def _start_worker(recipe: tuple[str, Any], as_of: dt.date | None, engine: EngineName, today: dt.date,
-                  as_json: bool, sources: bool) -> None:
+                  as_json: bool, sources: bool, recorded: bool) -> None:
     _end_with_parent()
     policy = _policy_from_recipe(recipe)
     policy.engine(engine)  # compile once per process, before the first case
-    _worker.update(policy=policy, as_of=as_of, engine=engine, today=today, as_json=as_json, sources=sources)
+    _worker.update(policy=policy, as_of=as_of, engine=engine, today=today, as_json=as_json, sources=sources,
+                   recorded=recorded)
 
 
 def _work(chunk: list[tuple[int, Any, bool]]) -> list[Any]:
@@ -263,12 +264,19 @@ def _work(chunk: list[tuple[int, Any, bool]]) -> list[Any]:
         else _evaluate_item(n, x, w["policy"], w["as_of"], w["engine"], w["today"])
         for n, x, is_line in chunk
     ]
-    return [_as_json(o, w["sources"]) for o in outcomes] if w["as_json"] else outcomes
+    return [_as_json(o, w["sources"], w["recorded"]) for o in outcomes] if w["as_json"] else outcomes
 
 
-def _as_json(outcome: Outcome, sources: bool) -> tuple[str, ItemError | None]:
-    """An outcome written as its JSON line (in the worker: a string crosses back far faster than a Decision)."""
-    return to_json_line(outcome, sources=sources), outcome if isinstance(outcome, ItemError) else None
+def _as_json(outcome: Outcome, sources: bool, recorded: bool) -> tuple[Any, ...]:
+    """An outcome written as its JSON line (in the worker: a string crosses back far faster than a Decision), and
+    its error; with ``recorded``, also the Decision's JSON with its sources (what a record keeps; ``None`` for an
+    error), made from the same Decision object."""
+    line = to_json_line(outcome, sources=sources)
+    if not isinstance(outcome, Decision):
+        return (line, outcome, None) if recorded else (line, outcome)
+    if not recorded:
+        return line, None
+    return line, None, line if sources else outcome.to_json(sources=True)
 
 
 def _chunks(items: Iterable[tuple[int, Any, bool]], size: int) -> Iterator[list[tuple[int, Any, bool]]]:
@@ -291,7 +299,8 @@ def _run(
     as_of: dt.date | str | None,
     engine: EngineName | None,
     as_json: bool = False,
-    sources: bool = True,
+    sources: bool = False,
+    recorded: bool = False,
 ) -> Iterator[Any]:
     """Check the run's settings now (raising at once), then return the iterator of outcomes in input order."""
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
@@ -303,9 +312,9 @@ def _run(
             else _evaluate_item(n, x, policy, as_of, engine, today)
             for n, x, is_line in items
         )
-        return (_as_json(o, sources) for o in outcomes) if as_json else outcomes
+        return (_as_json(o, sources, recorded) for o in outcomes) if as_json else outcomes
     recipe = _policy_recipe(policy, policy_file)
-    return _in_processes(items, workers, recipe, as_of, engine, today, as_json, sources)
+    return _in_processes(items, workers, recipe, as_of, engine, today, as_json, sources, recorded)
 
 
 def _settings(
@@ -348,12 +357,13 @@ def _in_processes(
     today: dt.date,
     as_json: bool,
     sources: bool,
+    recorded: bool,
 ) -> Iterator[Any]:
     executor = ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context(_start_method(engine)),
         initializer=_start_worker,
-        initargs=(recipe, as_of, engine, today, as_json, sources),
+        initargs=(recipe, as_of, engine, today, as_json, sources, recorded),
     )
     pending: collections.deque[Future[list[Any]]] = collections.deque()
     limit = workers * CHUNKS_IN_FLIGHT_PER_WORKER
@@ -400,7 +410,7 @@ def evaluate_lines(
     engine: EngineName | None = None,
     as_json: Literal[False] = False,
     first_line: int = 1,
-    sources: bool = True,
+    sources: bool = False,
 ) -> Iterator[Outcome]: ...
 @overload
 def evaluate_lines(
@@ -413,8 +423,23 @@ def evaluate_lines(
     engine: EngineName | None = None,
     as_json: Literal[True],
     first_line: int = 1,
-    sources: bool = True,
+    sources: bool = False,
+    recorded: Literal[False] = False,
 ) -> Iterator[tuple[str, ItemError | None]]: ...
+@overload
+def evaluate_lines(
+    lines: Iterable[bytes | str],
+    *,
+    workers: int = 1,
+    policy: Policy | None = None,
+    policy_file: str | None = None,
+    as_of: dt.date | str | None = None,
+    engine: EngineName | None = None,
+    as_json: Literal[True],
+    first_line: int = 1,
+    sources: bool = False,
+    recorded: Literal[True],
+) -> Iterator[tuple[str, ItemError | None, str | None]]: ...
 def evaluate_lines(
     lines: Iterable[bytes | str],
     *,
@@ -425,24 +450,27 @@ def evaluate_lines(
     engine: EngineName | None = None,
     as_json: bool = False,
     first_line: int = 1,
-    sources: bool = True,
-) -> Iterator[Outcome] | Iterator[tuple[str, ItemError | None]]:
+    sources: bool = False,
+    recorded: bool = False,
+) -> Iterator[Outcome] | Iterator[tuple[str, ItemError | None]] | Iterator[tuple[str, ItemError | None, str | None]]:
     """Evaluate the lines of a JSONL batch, one case per line: one outcome per line, numbered from 1 (from
     ``first_line`` when the lines are the rest of a batch that was cut short).
 
     An empty line or a line that is not JSON becomes an :class:`ItemError` too, so the outcomes line up
     with the input line for line. ``policy_file`` lets worker processes load the policy themselves. With
     ``as_json`` each outcome comes as ``(json_line, item_error_or_None)``, written by :func:`to_json_line`
-    where it was evaluated (with ``sources=False``, each Decision without its sources).
+    where it was evaluated (each Decision without its sources unless ``sources=True``); with ``recorded`` too,
+    as ``(json_line, item_error_or_None, decision_json_with_sources_or_None)``, the third what a decision record
+    keeps (``batch --record``), written from the same Decision in the same place.
     """
     items = ((n, line, True) for n, line in enumerate(lines, start=first_line))
     return _run(items, workers=workers, policy=policy, policy_file=policy_file, as_of=as_of, engine=engine,
-                as_json=as_json, sources=sources)
+                as_json=as_json, sources=sources, recorded=recorded)
 
 
-def to_json_line(outcome: Outcome, *, sources: bool = True) -> str:
-    """One outcome as one line of JSON: a Decision as its JSON contract (docs/json-contract.md; with
-    ``sources=False``, without its sources), an error as ``{"error": …}``."""
+def to_json_line(outcome: Outcome, *, sources: bool = False) -> str:
+    """One outcome as one line of JSON: a Decision as its JSON contract (docs/json-contract.md; with its sources
+    only if ``sources=True``), an error as ``{"error": …}``."""
     if isinstance(outcome, ItemError):
         record = outcome.model_dump(mode="json")
         record = {"line": record.pop("item"), **record}

@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from commissioning_rules.engine.rule import AllOf, Compare, Condition, Rule, RuleSet, describe
+from commissioning_rules.engine.rule import AllOf, Compare, Condition, Rule, RuleSet, StageGate, describe
 from commissioning_rules.parameters import ParameterError
 from commissioning_rules.policy import Policy
 
@@ -45,8 +45,16 @@ def _shown(value: Any) -> Any:
 
 def catalogue(policy: Policy) -> dict[str, Any]:
     """Every rule of ``policy`` by rule set: id, section, the quoted source, the condition in words, the
-    conclusion, the ``because`` template and the parameters it reads (with their dated values)."""
+    conclusion, the ``because`` template and the parameters it reads (with their dated values); and every stage
+    gate (a later stage following only from an earlier stage's decision), which a Decision cites by id as it
+    cites a rule. Every finding of a Decision names one of these ids, so the sentence it quotes is found here."""
     cited = sorted({name for rule in policy.rules for name in rule.cites})
+    gated: dict[str, list[str]] = {}
+    gates: dict[str, StageGate] = {}
+    for ruleset in policy.rulesets:
+        for gate in ruleset.requires:
+            gates.setdefault(gate.id, gate)
+            gated.setdefault(gate.id, []).append(ruleset.name)
     return {
         "policy": {"name": policy.name, "version": policy.version},
         "rulesets": [
@@ -85,6 +93,20 @@ def catalogue(policy: Policy) -> dict[str, Any]:
             for name in cited
             if name in policy.parameters
         },
+        "gates": [
+            {
+                "id": gate.id,
+                "section": gate.section,
+                "source": gate.source,
+                "after": gate.after,
+                "attribute": gate.attribute,
+                "allows": [_shown(value) for value in gate.allows],
+                "because": gate.because,
+                "advisory": gate.advisory,
+                "rulesets": gated[gate.id],
+            }
+            for gate in gates.values()
+        ],
     }
 
 

@@ -70,10 +70,10 @@ _engine_option = click.option(
 
 
 _sources_option = click.option(
-    "--sources/--no-sources", default=True, show_default=True,
-    help="Write each Decision with the sentence every finding quotes and each parameter's source (the JSON "
-    "contract in full), or without them: several times smaller, each rule cited by its id (the rule catalogue, "
-    "'rules', quotes it). A decision record always keeps the full Decision.",
+    "--sources/--no-sources", default=False, show_default=True,
+    help="Write each Decision with the sentence every finding quotes and where each parameter's value comes from, "
+    "or (the default) without them: each rule cited by its id and section, the rule catalogue ('rules') quoting "
+    "it once. A decision record always keeps the Decision with its sources.",
 )
 
 _record_option = click.option(
@@ -426,11 +426,9 @@ def batch(ctx: click.Context, cases: tuple[str, ...], output_path: str, overwrit
             raise UsageFailure("--record is not available with --dask: record a run on one machine")
         if resume:
             raise UsageFailure("--resume is not available with --dask: resume a run on one machine")
-        if not sources:
-            raise UsageFailure("--no-sources is not available with --dask: its outputs are the full JSON contract")
         explicit = ctx.get_parameter_source("workers") is not click.core.ParameterSource.DEFAULT
         _batch_on_dask(cases, output_path, dask_address, workers if explicit else None, _date(as_of), policy,
-                       engine_name(engine))
+                       engine_name(engine), sources)
         return
     if len(cases) != 1:
         raise UsageFailure("batch reads one file (several files or a glob need --dask)")
@@ -457,7 +455,7 @@ def _run_batch(cases_file: IO[bytes], stream: IO[bytes], kept: list[bytes], reco
     first_line = len(kept) + 1
     if recorder is not None:
         outcomes = recorder.batch(lines, lambda teed: _start(lambda: evaluate_lines(
-            teed, policy=recorder.policy, as_json=True, first_line=first_line, **run)), sources)
+            teed, policy=recorder.policy, as_json=True, first_line=first_line, sources=sources, recorded=True, **run)))
     else:
         outcomes = _start(lambda: evaluate_lines(lines, policy_file=policy_file, as_json=True, first_line=first_line,
                                                  sources=sources, **run))
@@ -495,7 +493,7 @@ def _run_batch(cases_file: IO[bytes], stream: IO[bytes], kept: list[bytes], reco
 
 
 def _batch_on_dask(cases: tuple[str, ...], output: str, address: str, workers: int | None, as_of: dt.date | None,
-                   policy: Policy | None, engine: EngineName | None) -> None:
+                   policy: Policy | None, engine: EngineName | None, sources: bool) -> None:
     """``batch --dask``: evaluate on a cluster, write each input file's output in order, report as ``batch``."""
     try:
         from commissioning_rules import dask_runs
@@ -513,7 +511,8 @@ def _batch_on_dask(cases: tuple[str, ...], output: str, address: str, workers: i
         try:
             client = stack.enter_context(dask_runs.connect(address, workers=workers))
             dask_runs.check_workers(client, engine)
-            files, parts = dask_runs.batch_parts(files, client=client, policy=policy, as_of=as_of, engine=engine)
+            files, parts = dask_runs.batch_parts(files, client=client, policy=policy, as_of=as_of, engine=engine,
+                                                 sources=sources)
         except (OSError, RuntimeError, ValueError, TypeError) as error:
             raise UsageFailure(f"--dask {address}: {error}") from None
         outputs = {file: stack.enter_context(_Output(target)) for file, target in targets.items()}
@@ -631,6 +630,16 @@ def catalogue_text(entries: dict[str, Any]) -> str:
             out.append(f"  {name} ({parameter['unit']}, {parameter['section']}{note}): {parameter['description']}")
             for value in parameter["values"]:
                 out.append(_wrap("", f"from {value['effective_from']}: {value['value']} (source: {value['source']})"))
+        out.append("")
+    if entries["gates"]:
+        out.append("Stage gates (a later stage follows only from an earlier stage's decision)")
+        for gate in entries["gates"]:
+            out.append(f"  {gate['id']} ({gate['section']})")
+            out.append(_wrap("source: ", f"\"{gate['source']}\""))
+            allowed = " or ".join(str(value) for value in gate["allows"])
+            out.append(_wrap("when: ", f"{gate['after']}.{gate['attribute']} is not {allowed}"))
+            out.append(_wrap("then: ", f"no decision from {', '.join(gate['rulesets'])}"))
+            out.append(_wrap("because: ", gate["because"]))
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -638,7 +647,8 @@ def catalogue_text(entries: dict[str, Any]) -> str:
 @_policy_option
 @_format_option("text", ("text", "json"))
 def rules(policy_file: str | None, output_format: str) -> None:
-    """Print the rule catalogue: each rule's id, section, quoted source, condition in words and parameters."""
+    """Print the rule catalogue: each rule's id, section, quoted source, condition in words and parameters, and
+    each stage gate (a later stage following only from an earlier one's decision) with the sentence it quotes."""
     entries = catalogue(_load_policy(policy_file) or Policy.default())
     if output_format == "json":
         click.echo(json.dumps(entries, indent=2, ensure_ascii=False))
@@ -809,7 +819,7 @@ class _Recorder:
             self.source = self.records.PolicySource.of(self.policy, text)
 
     def store(self, items: list[tuple[bytes, Any]], supersedes: str | None = None) -> list[Any]:
-        """Store one record per (case line, Decision or its JSON data), in one transaction."""
+        """Store one record per (case line, Decision or its JSON data with sources), in one transaction."""
         from commissioning_rules.batch import load_json
         from commissioning_rules.models.case import Case
 
@@ -821,10 +831,10 @@ class _Recorder:
         except self.records.RecordsError as error:  # not a bare usage error: say the decision was not recorded
             raise UsageFailure(f"not recorded: {error}") from None
 
-    def batch(self, lines: Iterator[bytes], start: Any, sources: bool = True) -> Iterator[tuple[str, ItemError | None]]:
-        """Run ``start(lines)`` (a batch of JSON outcomes, each Decision in full) and yield its outcomes a chunk at a
-        time, each chunk only once the records of its decisions are committed (without ``sources``, each Decision
-        is then written without them: the record keeps it in full)."""
+    def batch(self, lines: Iterator[bytes], start: Any) -> Iterator[tuple[str, ItemError | None]]:
+        """Run ``start(lines)`` (a batch of JSON outcomes ``evaluate_lines(..., as_json=True, recorded=True)``: each
+        line to write, its error, and the Decision with its sources for its record) and yield each line and error a
+        chunk at a time, each chunk only once the records of its decisions are committed."""
         pending: collections.deque[bytes] = collections.deque()
 
         def teed() -> Iterator[bytes]:
@@ -835,22 +845,20 @@ class _Recorder:
         outcomes = start(teed())
 
         def recorded() -> Iterator[tuple[str, ItemError | None]]:
-            chunk: list[tuple[str, ItemError | None, bytes]] = []
-            for text, error in outcomes:
-                chunk.append((text, error, pending.popleft()))
+            chunk: list[tuple[str, ItemError | None, str | None, bytes]] = []
+            for text, error, kept in outcomes:
+                chunk.append((text, error, kept, pending.popleft()))
                 if len(chunk) == RECORD_CHUNK:
-                    yield from self._commit(chunk, sources)
+                    yield from self._commit(chunk)
                     chunk = []
-            yield from self._commit(chunk, sources)
+            yield from self._commit(chunk)
 
         return recorded()
 
-    def _commit(self, chunk: list[tuple[str, ItemError | None, bytes]],
-                sources: bool) -> Iterator[tuple[str, ItemError | None]]:
-        self.store([(line, json.loads(text)) for text, error, line in chunk if error is None])
-        for text, error, _ in chunk:
-            if error is None and not sources:
-                text = Decision.model_validate_json(text).to_json(sources=False)
+    def _commit(self, chunk: list[tuple[str, ItemError | None, str | None, bytes]]
+                ) -> Iterator[tuple[str, ItemError | None]]:
+        self.store([(line, json.loads(kept)) for _, _, kept, line in chunk if kept is not None])
+        for text, error, _, _ in chunk:
             yield text, error
 
 

@@ -42,6 +42,10 @@ Dask's traps, and how each is defeated here:
   network; :func:`in_order` keeps a bounded window of partitions in flight and releases each once written;
   :func:`write_jsonl`/:func:`write_parquet` write from the workers, so nothing at all comes back.
   ``to_textfiles`` is not used: it writes a lone newline for an empty partition, breaking byte equality.
+* **Context that does not travel.** ``sources_included()`` (a Decision's JSON with the sentences its findings
+  quote) is a context variable of the client's thread; a task runs in a worker's thread, where it is unset.
+  Whether a Decision is written with its sources is therefore an argument of the task itself (``sources=``),
+  never the client's context.
 * **LocalCluster start-up.** Starting workers costs seconds (each process imports the library), a cluster
   left open leaks processes and ports, and by default it listens on every interface, starts a dashboard, and
   serves HTTP on port 8787 (a second cluster finds it taken). :func:`connect` binds 127.0.0.1, starts no
@@ -420,14 +424,15 @@ def compare_bag(
     return changed
 
 
-def _json_lines(results: Iterable[Result]) -> str:
-    return "".join(to_json_line(result.outcome) + "\n" for result in results)
+def _json_lines(results: Iterable[Result], sources: bool) -> str:
+    return "".join(to_json_line(result.outcome, sources=sources) + "\n" for result in results)
 
 
-def to_json_lines(results: db.Bag) -> db.Bag:
-    """Each result's outcome as its batch line (``to_json_line``: a Decision's JSON, or ``{"error": …}``),
-    written in the task that evaluated it, so no Decision object crosses the network."""
-    lines: db.Bag = results.map(lambda result: to_json_line(result.outcome))
+def to_json_lines(results: db.Bag, *, sources: bool = False) -> db.Bag:
+    """Each result's outcome as its batch line (``to_json_line``: a Decision's JSON, with its sources only if
+    ``sources=True``, or ``{"error": …}``), written in the task that evaluated it, so no Decision object crosses
+    the network."""
+    lines: db.Bag = results.map(lambda result: to_json_line(result.outcome, sources=sources))
     return lines
 
 
@@ -441,22 +446,22 @@ def _part_names(urlpath: str, count: int, suffix: str, storage_options: Mapping[
             for i in range(count)]
 
 
-def _write_text(results: Iterable[Result], file: OpenFile) -> str:
+def _write_text(results: Iterable[Result], file: OpenFile, sources: bool) -> str:
     with file as out:  # "wb" truncates: a task run again replaces its part, never adds to it
-        out.write(_json_lines(results).encode("utf-8"))
+        out.write(_json_lines(results, sources).encode("utf-8"))
     written: str = file.path  # fsspec has no types
     return written
 
 
 def write_jsonl(results: db.Bag, urlpath: str, *, compression: str | None = None,
-                storage_options: Mapping[str, Any] | None = None) -> list[str]:
+                storage_options: Mapping[str, Any] | None = None, sources: bool = False) -> list[str]:
     """Write each partition's outcomes as the batch's JSON lines, from the workers, to ``urlpath/part-NNNNN.jsonl``
     (a directory, local to the workers or any fsspec URL; ``compression="gzip"`` writes ``.jsonl.gz``). The parts
     in name order, concatenated, are the single-machine batch's output (for one input file: byte for byte).
-    Returns the paths written."""
+    Each Decision is written with its sources only if ``sources=True``. Returns the paths written."""
     suffix = ".jsonl" + {None: "", "gzip": ".gz", "bz2": ".bz2", "xz": ".xz", "zstd": ".zst"}.get(compression, "")
     files = _part_names(urlpath, results.npartitions, suffix, storage_options, compression)
-    writes = [delayed(_write_text)(part, file) for part, file in zip(results.to_delayed(), files)]
+    writes = [delayed(_write_text)(part, file, sources) for part, file in zip(results.to_delayed(), files)]
     return list(compute(*writes))
 
 
@@ -601,7 +606,7 @@ class _BatchPart(NamedTuple):
     errors: list[ItemError]
 
 
-def _batch_part(items: Iterable[tuple[str, int, Any]], run: _Run) -> _BatchPart:
+def _batch_part(items: Iterable[tuple[str, int, Any]], run: _Run, sources: bool) -> _BatchPart:
     """One partition's batch output, each line's Decision turned into its JSON line as soon as it is made and
     then dropped: a partition's hundreds of live Decisions would make the garbage collector walk a growing heap
     (measured: about a third more CPU a case than the single-machine batch)."""
@@ -612,7 +617,7 @@ def _batch_part(items: Iterable[tuple[str, int, Any]], run: _Run) -> _BatchPart:
             errors.append(result.outcome)
         else:
             evaluated += 1
-        lines.append(to_json_line(result.outcome) + "\n")
+        lines.append(to_json_line(result.outcome, sources=sources) + "\n")
     return _BatchPart("".join(lines), evaluated, errors)
 
 
@@ -624,11 +629,13 @@ def batch_parts(
     as_of: dt.date | str | None = None,
     engine: EngineName | None = None,
     blocksize: int | str | None = DEFAULT_BLOCKSIZE,
+    sources: bool = False,
 ) -> tuple[list[str], Iterator[tuple[str, _BatchPart]]]:
     """For the command line: every file ``urlpath`` names, and an iterator of ``(file, part)`` in input order,
-    each part a partition's batch output (its JSON lines as one text), its count evaluated and its errors."""
+    each part a partition's batch output (its JSON lines as one text, each Decision with its sources only if
+    ``sources=True``), its count evaluated and its errors."""
     run = _ship(_prepare([policy], as_of, engine), client)
     parts, owners, files = _partitions(urlpath, blocksize, None)
-    outputs = [delayed(_batch_part)(part, run) for part in parts]
+    outputs = [delayed(_batch_part)(part, run, sources) for part in parts]
     window = 2 * max(1, sum(client.nthreads().values()))
     return files, zip(owners, in_order(client, outputs, window))

@@ -12,7 +12,7 @@ from commissioning_rules.models.case import (
     Review,
     Service,
 )
-from commissioning_rules.models.decision import Decision
+from commissioning_rules.models.decision import Decision, sources_included
 
 __all__ = [
     "AdditionalCriterion",
@@ -26,4 +26,5 @@ __all__ = [
     "Provision",
     "Review",
     "Service",
+    "sources_included",
 ]

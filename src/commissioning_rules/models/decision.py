@@ -2,15 +2,41 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
-from typing import Any, Callable, ClassVar, Literal, TypeVar, cast
+from typing import Any, Callable, ClassVar, Iterator, Literal, TypeVar, cast
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 _OUTPUT = ConfigDict(extra="forbid", frozen=True)
+
+
+_SOURCES: ContextVar[bool] = ContextVar("commissioning_rules_sources", default=False)
+
+
+@contextlib.contextmanager
+def sources_included() -> Iterator[None]:
+    """Within this block, a Decision's JSON (``model_dump``, ``model_dump_json``) carries the sentence each finding
+    quotes and where each parameter's value comes from; outside it, each rule is cited by id and section only.
+
+    The sentences are always on the models (``finding.source``), and ``explain()`` always quotes them; only the
+    JSON leaves them out unless asked: they live once in the rule catalogue (``commissioning-rules rules``).
+    ``Decision.to_json(sources=True)`` is this block around one ``model_dump_json``. Per thread and per asyncio
+    task (a context variable), so a service answering two requests at once keeps each one's choice."""
+    token = _SOURCES.set(True)
+    try:
+        yield
+    finally:
+        _SOURCES.reset(token)
+
+
+def _unsourced(value: str | None) -> bool:
+    """A ``source`` field's ``exclude_if``: left out of the JSON unless it was asked for (:func:`sources_included`)."""
+    return value is None or not _SOURCES.get()
 
 
 class Later:
@@ -188,15 +214,16 @@ class Status(str, Enum):
 class Finding(Output):
     """A rule that fired: its id, the section and sentence it encodes, and why, with the facts used.
 
-    ``source`` is the sentence quoted; a decision written without sources (:data:`WITHOUT_SOURCES`) leaves it out,
-    and reads back with ``None`` (the rule catalogue quotes it, by ``rule``)."""
+    ``source`` is the sentence quoted. The JSON carries it only when asked (:func:`sources_included`,
+    ``Decision.to_json(sources=True)``); a finding read back from JSON without it has ``None`` (the rule catalogue
+    quotes it, by ``rule``)."""
 
     model_config = _OUTPUT
 
     rule: str
     section: str
     because: str
-    source: str | None = None
+    source: str | None = Field(None, exclude_if=_unsourced)
     subject: str = "case"
 
 
@@ -223,8 +250,8 @@ class ParameterUsed(Output):
     value: str
     unit: str
     effective_from: dt.date
-    #: Where the value comes from (left out, like a finding's, without sources).
-    source: str | None = None
+    #: Where the value comes from (in the JSON only when asked, like a finding's).
+    source: str | None = Field(None, exclude_if=_unsourced)
     placeholder: bool = False
 
 
@@ -455,12 +482,6 @@ class DepartureDecision(Output):
     basis: str
 
 
-#: What a Decision's JSON leaves out when it is written without sources: the sentence each finding quotes and
-#: where each parameter value comes from. Both live once in the rule catalogue and the policy's parameters
-#: (``commissioning-rules rules``), found by the finding's ``rule`` and the parameter's ``name``:
-#: ``decision.model_dump(mode="json", exclude=WITHOUT_SOURCES)``, or ``decision.to_json(sources=False)``.
-WITHOUT_SOURCES: dict[str, Any] = {"findings": {"__all__": {"source"}}, "parameters": {"__all__": {"source"}}}
-
 #: Where a Decision's ``as_of`` came from: the caller's argument, the case's own ``as_of``, or today's date.
 AsOfSource = Literal["argument", "case", "today"]
 
@@ -501,10 +522,14 @@ class Decision(_Pending, Lazy):
 
     __hash__ = None  # type: ignore[assignment]  # lists inside: a Decision was never hashable
 
-    def to_json(self, *, sources: bool = True, indent: int | None = None) -> str:
-        """The JSON contract (``model_dump_json``); with ``sources=False``, without the sentences the findings quote
-        and the parameters' sources (:data:`WITHOUT_SOURCES`): several times smaller, each rule cited by id."""
-        return self.model_dump_json(indent=indent, exclude=None if sources else WITHOUT_SOURCES)
+    def to_json(self, *, sources: bool = False, indent: int | None = None) -> str:
+        """The JSON contract (``model_dump_json``): each finding cites its rule by id and section; with
+        ``sources=True`` it also quotes the sentence, and each parameter says where its value comes from (what a
+        record keeps; several times larger)."""
+        if not sources:
+            return self.model_dump_json(indent=indent)
+        with sources_included():
+            return self.model_dump_json(indent=indent)
 
     def explain(self, verbose: bool = False) -> str:
         """The decision in plain English, citing and quoting the framework (``commissioning_rules.explain``): short

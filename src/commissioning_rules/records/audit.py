@@ -34,6 +34,7 @@ from commissioning_rules.records.model import (
     library_version,
     marker_hash,
     record_hash,
+    recorded,
     sha256,
 )
 from commissioning_rules.records.store import RecordStore
@@ -243,7 +244,7 @@ def replay(record: Record, *, engine: EngineName | None = None) -> Replay:
         decision = evaluate(case, policy=policy, engine=engine_name(used), **dated)
     except (ParameterError, RuntimeError, ValueError) as error:
         return failed(str(error))
-    data = decision.model_dump(mode="json")
+    data = recorded(decision)  # like with like: a record keeps the Decision with its sources
     if used != record.engine:
         data["engine"] = record.engine
     if canonical_json(data) == record.decision_json:

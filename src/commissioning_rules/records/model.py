@@ -18,7 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from commissioning_rules.models.case import Case
-from commissioning_rules.models.decision import Decision
+from commissioning_rules.models.decision import Decision, sources_included
 from commissioning_rules.policy import Policy
 
 #: The ``prev_hash`` of the first entry of a chain.
@@ -29,6 +29,14 @@ BUILT_IN = Policy.default().origin
 
 class RecordsError(Exception):
     """A decision-records operation failed; the message says what and why, for a person to read."""
+
+
+def recorded(decision: Decision) -> dict[str, Any]:
+    """What a record keeps of ``decision``: its JSON data with the sources (the sentence each finding quotes,
+    where each parameter's value comes from), so a record reads on its own, whatever a rule catalogue later says.
+    A replay compares this, and nothing less, with what the record holds."""
+    with sources_included():
+        return decision.model_dump(mode="json")
 
 
 def canonical_json(value: Any) -> str:
@@ -201,9 +209,9 @@ class Draft(BaseModel):
         supersedes: str | None = None,
         evaluated_at: dt.datetime | None = None,
     ) -> Draft:
-        """The draft of the record of ``decision`` (a Decision, or its JSON data as a batch line holds it) on
-        ``case`` under ``source``; ``supersedes`` is the id of the record it corrects."""
-        data = decision.model_dump(mode="json") if isinstance(decision, Decision) else decision
+        """The draft of the record of ``decision`` on ``case`` under ``source``: a Decision, kept with its sources
+        (:func:`recorded`), or JSON data already in that form; ``supersedes`` is the id of the record it corrects."""
+        data = recorded(decision) if isinstance(decision, Decision) else decision
         if data["policy"]["version"] != source.version:
             raise RecordsError(
                 f"the decision was made under policy version {data['policy']['version']}, not the policy being "

@@ -41,9 +41,10 @@ def recorder(request: Request) -> Recorder | None:
 RecorderDep = Annotated[Recorder | None, Depends(recorder)]
 #: ``?as_of=YYYY-MM-DD``: apply the policy at this date instead of the case's own (a real calendar date only).
 AsOf = Annotated[IsoDate | None, Query(description="Apply the policy at this date (YYYY-MM-DD), overriding the case's own as_of.")]
-Sources = Annotated[bool, Query(description="`false` writes each Decision without the sentence every finding quotes "
-                                             "and each parameter's source (each rule cited by its id: GET /v1/rules/{id} "
-                                             "quotes it); a decision record always keeps the full Decision.")]
+Sources = Annotated[bool, Query(description="`true` writes each Decision with the sentence every finding quotes and "
+                                             "where each parameter's value comes from; by default each rule is cited "
+                                             "by its id and section (GET /v1/rules/{id} quotes it). A decision record "
+                                             "always keeps the Decision with its sources.")]
 Explain = Annotated[Literal["text"] | None, Query(description="`text` adds `explanation`: the decision in plain English.")]
 
 

@@ -235,7 +235,7 @@ def with_members(decision_json: str, members: dict[str, Any]) -> str:
 
 
 async def batch_response(request: Request, settings: Settings, as_of: dt.date | None,
-                         recorder: Recorder | None = None, sources: bool = True) -> BatchResponse:
+                         recorder: Recorder | None = None, sources: bool = False) -> BatchResponse:
     """Start streaming the results of a batch request. Errors found before the first item (wrong media type, a
     declared length over the limit, a body that is not an array) are raised, to be answered with their status."""
     media = media_type(request, JSON_TYPES + JSONL_TYPES)
@@ -261,8 +261,9 @@ class _Run:
     first_number: int
     path: str
     recorder: Recorder | None = None
-    #: Each Decision written with its sources (the full JSON contract), or without them; records keep them.
-    sources: bool = True
+    #: Each Decision written with its sources (the sentences its findings quote), or without them (the default);
+    #: records keep them whatever this says.
+    sources: bool = False
 
     def _evaluate(self, raw: list[bytes | str], first: int) -> str:
         """One chunk, in a worker thread: the results written out, numbered from ``first``; with a records

@@ -13,7 +13,8 @@ A policy officer can read and write these without Python (OpenFisca's discipline
         criteria:
           - {criterion: financial_systems, status: met}
 
-``expect`` is compared with ``decision.model_dump(mode="json")`` as a **subset**: a mapping's keys must be
+``expect`` is compared with the Decision's JSON data with its sources (``model_dump(mode="json")`` inside
+``sources_included()``, so an expectation may pin the sentence a finding quotes) as a **subset**: a mapping's keys must be
 present with matching values (other keys are ignored); a list's items must each match a different item of the
 Decision's list, in any order (an empty list means the Decision's list must be empty); ``null`` means the
 Decision has none; other values must be equal (dates as ``YYYY-MM-DD``, money as in the JSON contract).
@@ -53,6 +54,7 @@ import yaml
 from commissioning_rules.engine import ENGINES, EngineName, engine_name
 from commissioning_rules.evaluate import evaluate
 from commissioning_rules.models.case import Case
+from commissioning_rules.models.decision import sources_included
 from commissioning_rules.policy import Policy
 from commissioning_rules.policy_file import YamlLoader
 # The regression-file names (documented in ``testing.regression``) stay reachable here: ``data_tests.save_example``.
@@ -172,13 +174,14 @@ class DataTest:
             )
         except Exception as error:  # noqa: BLE001 - reported as the test's error
             return DataTestResult(self, error=f"{type(error).__name__}: {error}")
-        dumped = decision.model_dump(mode="json")
+        with sources_included():  # an expectation may name any part of the Decision, the sentences quoted too
+            dumped = decision.model_dump(mode="json")
+            variant = other.model_dump(mode="json") if other is not None else {}
         found = mismatches(as_json_value(self.expect), dumped)
         fired = {finding.rule for finding in decision.findings}
         found += [f"rule {rule} was expected to fire but did not" for rule in self.fired if rule not in fired]
         found += [f"rule {rule} was expected not to fire but fired" for rule in self.not_fired if rule in fired]
         if other is not None and self.variant is not None:
-            variant = other.model_dump(mode="json")
             found += [f"variant: {m}" for m in mismatches(as_json_value(self.variant.get("expect") or {}), variant)]
             for path in self.same:
                 try:

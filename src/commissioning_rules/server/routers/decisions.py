@@ -49,9 +49,9 @@ def decide(body: bytes, settings: Settings, as_of: dt.date | None) -> Decision:
 )
 def create_decision(request: Request, body: JsonBody, settings: SettingsDep, recorder: RecorderDep,
                     as_of: AsOf = None, explain: Explain = None, supersedes: Supersedes = None,
-                    sources: Sources = True) -> Response:
+                    sources: Sources = False) -> Response:
     """The case's Decision. `?as_of=` applies the policy at that date; `?explain=text` adds `explanation`;
-    `?sources=false` leaves out the sentences the findings quote and the parameters' sources.
+    `?sources=true` adds the sentence each finding quotes and where each parameter's value comes from.
 
     On a server keeping records (`--records`), the decision is stored first: the answer is 201 with the
     `record_id` in the body and `Location: /v1/records/{id}`; `?supersedes=ID` (with a token) records it as the
@@ -93,7 +93,7 @@ def create_decision(request: Request, body: JsonBody, settings: SettingsDep, rec
                **responses(400, 401, 413, 415, 422)},
 )
 async def create_decisions(request: Request, settings: SettingsDep, recorder: RecorderDep,
-                           as_of: AsOf = None, sources: Sources = True) -> BatchResponse:
+                           as_of: AsOf = None, sources: Sources = False) -> BatchResponse:
     """Each item's Decision, or its error, as it is evaluated (the command line's `batch`, over HTTP). On a
     server keeping records, each Decision is stored first (one transaction per chunk) and carries its
     `record_id`; if the store fails, the stream ends with a problem and no unrecorded decision is sent."""

@@ -23,7 +23,8 @@ def list_rules(settings: SettingsDep) -> dict[str, Any]:
 
 @router.get("/{rule_id}", summary="One rule", responses=responses(404))
 def show_rule(rule_id: str, settings: SettingsDep) -> dict[str, Any]:
-    """One rule, the rule set it belongs to and the parameters it reads."""
+    """One rule, the rule set it belongs to and the parameters it reads; or one stage gate (``{"gate": ...}``),
+    which a Decision's findings cite by id as they cite rules."""
     entries = catalogue(settings.policy)
     for ruleset in entries["rulesets"]:
         for rule in ruleset["rules"]:
@@ -34,7 +35,10 @@ def show_rule(rule_id: str, settings: SettingsDep) -> dict[str, Any]:
                     "parameters": {name: entries["parameters"][name] for name in rule["parameters"]
                                    if name in entries["parameters"]},
                 }
-    ids = [rule.id for rule in settings.policy.rules]
+    for gate in entries["gates"]:
+        if gate["id"] == rule_id:
+            return {"gate": gate}
+    ids = [rule.id for rule in settings.policy.rules] + [gate["id"] for gate in entries["gates"]]
     close = difflib.get_close_matches(rule_id, ids, n=3)
     hint = f"; did you mean {' or '.join(close)}?" if close else "; GET /v1/rules lists them"
     raise Problem(404, f"the policy has no rule {rule_id!r}{hint}", kind="unknown-rule", title="No such rule")
