@@ -17,6 +17,7 @@ import collections
 import dataclasses
 import datetime as dt
 import difflib
+import gc
 import json
 import multiprocessing
 import multiprocessing.connection
@@ -255,6 +256,10 @@ def _start_worker(recipe: tuple[str, Any], as_of: dt.date | None, engine: Engine
     policy.engine(engine)  # compile once per process, before the first case
     _worker.update(policy=policy, as_of=as_of, engine=engine, today=today, as_json=as_json, sources=sources,
                    recorded=recorded)
+    # Everything the worker holds for good (the library, the compiled policy, what fork copied from the parent) is
+    # put out of the collector's reach: its collections then walk only what the cases make, and never touch (so
+    # never copy) the pages shared with the parent.
+    gc.freeze()
 
 
 def _work(chunk: list[tuple[int, Any, bool]]) -> list[Any]:
