@@ -4,7 +4,8 @@
 
 Measures, on the same deterministic cases (gate cases: organisation and service; whole cases: every part),
 each from JSON-shaped data: validation alone (the floor: ``Case.model_validate``); ``evaluate`` (a Decision
-with its outcomes); ``evaluate`` + ``model_dump_json()`` (the full explained JSON); ``evaluate`` +
+with its outcomes); ``evaluate`` + ``model_dump_json()`` (the explained JSON: every reason and finding, each rule
+cited by id and section) and + ``to_json(sources=True)`` (each finding quoting its sentence too); ``evaluate`` +
 ``explain()``; and ``evaluate`` on each engine. Every figure is the CPU time of the best of R timed passes over N
 cases (CPU time, so other work on a shared machine does not count), after one warm-up pass, with each result
 dropped as it is made; ratios are to validation in the same run.
@@ -96,7 +97,8 @@ def variants(engines: list[str]) -> dict[str, object]:
     chosen = {
         "validation alone (Case.model_validate)": cr.Case.model_validate,
         "evaluate: Decision with outcomes": cr.evaluate,
-        "evaluate + model_dump_json (full explained JSON)": lambda c: cr.evaluate(c).model_dump_json(),
+        "evaluate + model_dump_json (the explained JSON)": lambda c: cr.evaluate(c).model_dump_json(),
+        "evaluate + to_json(sources=True) (with the sentences quoted)": lambda c: cr.evaluate(c).to_json(sources=True),
         "evaluate + explain()": lambda c: cr.evaluate(c).explain(),
     }
     for engine in engines:
