@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import operator
-from bisect import bisect_left
-from itertools import repeat
-from operator import is_not
 import functools
+import operator
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any, Callable, Mapping, Sequence
 
 from commissioning_rules.engine import EngineName, default_engine
@@ -48,9 +47,9 @@ Render = Callable[[Any, Mapping[str, str], Callable[[str], str]], str]
 def renderer(subject: str, text: str) -> Render:
     """The ``because`` template ``text`` of a rule about ``subject`` facts, compiled once into one Python function:
     each fact value read straight from the model and shown as a person reads it ("not described" where the fact
-    has no such value), each parameter as shown. Literal
-    text and names enter the code only as ``repr`` literals; paths only through ``raw_expression``, which builds
-    attribute reads from the case model's own field names."""
+    has no such value), each parameter as shown. Literal text and names enter the code only as ``repr``
+    literals; paths only through ``raw_expression``, which builds attribute reads from the case model's own
+    field names."""
     key = (subject, text)
     found = _RENDERERS.get(key)
     if found is not None:
@@ -135,7 +134,7 @@ class Context:
         text = self._rendered.get(key)
         if text is None:
             rule = firing.rule
-            render = _RENDERERS.get((rule.subject, rule.because)) or renderer(rule.subject, rule.because)
+            render = renderer(rule.subject, rule.because)
             text = self._rendered[key] = render(firing.fact.model, self.shown, self.parameters.shown)
         return text
 
@@ -150,7 +149,7 @@ _PARTS_OF = operator.attrgetter(*CASE_PARTS)
 
 def _active(policy: Policy, case: Case) -> tuple[int, ...]:
     """The rule sets whose parts ``case`` has (worked out once per policy and set of parts)."""
-    present = tuple(map(is_not, _PARTS_OF(case), repeat(None)))
+    present = tuple(map(operator.is_not, _PARTS_OF(case), repeat(None)))
     cache: dict[tuple[bool, ...], tuple[int, ...]] = policy.compiled("active", dict)
     active = cache.get(present)
     if active is None:

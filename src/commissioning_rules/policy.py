@@ -87,11 +87,6 @@ class Policy:
         return tuple(frozenset(ruleset.inputs) for ruleset in self.rulesets)
 
     @functools.cached_property
-    def ruleset_of_rule(self) -> tuple[int, ...]:
-        """For each rule (in ``rules`` order), the index of the rule set it belongs to."""
-        return tuple(i for i, ruleset in enumerate(self.rulesets) for _ in ruleset.rules)
-
-    @functools.cached_property
     def rule_bounds(self) -> tuple[tuple[int, int], ...]:
         """For each rule set, the indexes of its first rule and of the rule after its last (in ``rules`` order)."""
         bounds, start = [], 0

@@ -9,6 +9,7 @@ the reference interpreter repeats on every case is done once, at compile time:
 * each attribute a group of rules reads is looked up once per fact, into a local variable;
 * rules that start with the same ``has_<part>`` flags (a rule set's inputs) sit under one ``if``, so a rule
   set whose part is absent costs one test, not one per rule;
+* a compound test that several rules of a group make is worked out once, into a local;
 * constants are encoded once (``encode``) and written into the code as literals;
 * given a :data:`Reader` (the layer that turns a case into facts has one), it also compiles a second function per
   kind of fact that reads the validated model itself (:attr:`Fact.model`) into its locals, exactly as the fact's
@@ -109,9 +110,9 @@ class _Writer:
 
 
 def _common(conjuncts: list[list[str]], prefix: str) -> dict[str, str]:
-    """The compound tests (``a or b``, ``x is not MISSING and x > p``) that two or more of a group's rules start
-    with, each to be worked out once into a local (``prefix`` + n): rules of one requirement share most of
-    their conditions. Tests are pure comparisons of locals, so working one out before it is needed changes no
+    """The compound tests (``a or b``, ``x is not MISSING and x > p``) that two or more of a group's rules make,
+    each to be worked out once into a local (``prefix`` + n): rules of one requirement share most of their
+    conditions. Tests are pure comparisons of locals, so working one out before it is needed changes no
     result."""
     counts: dict[str, int] = {}
     for tested in conjuncts:
