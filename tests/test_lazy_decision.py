@@ -83,3 +83,26 @@ def test_the_engines_give_equal_decisions_rendered_or_not():
     rendered = cr.evaluate(CASE, engine="reference")
     rendered.findings  # noqa: B018 - rendered now
     assert cr.evaluate(CASE, engine="reference") == rendered
+
+
+def test_threads_reading_the_same_unfinished_decisions_each_way_see_what_a_lone_reader_sees():
+    """Shared decisions whose words are not yet worked out, read at once by many threads in different ways (a
+    criterion's reasons, the findings, the JSON, the explanation): each part is worked out and turns into its
+    public class while others read it, and every reader sees what a lone reader sees."""
+    from commissioning_rules.models.decision import Eligibility
+    from commissioning_rules.testing.samples import random_cases
+    from commissioning_rules.testing.threads import released_together
+
+    cases = [c for c in random_cases(40, seed=17)]
+    ways = {
+        "criteria": lambda d: [c.reasons for c in d.eligibility.criteria] if d.eligibility else None,
+        "findings": lambda d: [(f.rule, f.because) for f in d.findings],
+        "json": lambda d: d.model_dump_json(),
+        "explain": lambda d: d.explain(verbose=True),
+    }
+    expected = {name: [read(cr.evaluate(c)) for c in cases] for name, read in ways.items()}
+    shared = [cr.evaluate(c) for c in cases]
+    work = [(name, i) for i in range(len(cases)) for name in ways]
+    outcomes = released_together(work, lambda item: ways[item[0]](shared[item[1]]), threads=32)
+    assert outcomes == [expected[name][i] for name, i in work]
+    assert all(type(d) is cr.Decision and (d.eligibility is None or type(d.eligibility) is Eligibility) for d in shared)
