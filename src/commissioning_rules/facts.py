@@ -249,12 +249,10 @@ def _reading(
             else:
                 put(path, encoded)
         else:  # a model, a list of members or of items: when not stated, a scalar's reading
-            stated = len(body)
             if step.plan.optional:
                 put(step.stated, "False", indent + "    ")
             put(path, unstated, indent + "    ")
-            when_none = body[stated:] or [f"{indent}    pass"]
-            del body[stated:]
+            when_none, body = body or [f"{indent}    pass"], []
             when_given: list[str] = []
             if step.kind == "members":
                 for member_path, member in step.members:
@@ -293,6 +291,29 @@ def _item_model(path: str) -> type[BaseModel]:
     return _model_type(Case if not owner else _model_type(Case, owner), name)
 
 
+def _subject_model(subject: str) -> type[BaseModel]:
+    """The model a fact of kind ``subject`` is read from: the case, or one listed item's."""
+    return Case if subject == "case" else _item_model(next(path for path, kind in ITEM_FACTS.items() if kind == subject))
+
+
+def _case_reading(
+    variable: str, indent: str, constants: dict[str, Any], store: Store, items: Callable[[str, str], str] | None = None
+) -> list[str]:
+    """:func:`_reading` for the whole case in ``variable``: each part's ``has_<part>`` flag, then each part given
+    (its items through ``items``, in the case's order)."""
+    lines = [f"{indent}{line}" for part in CASE_PARTS if (line := store(f"has_{part}", f"{variable}.{part} is not None"))]
+    for part in CASE_PARTS:
+        local = f"{variable}_{part}"
+        if part in ITEM_FACTS:
+            if items is not None:
+                lines += [f"{indent}{local} = {variable}.{part}", f"{indent}if {local}: {items(part, local)}"]
+            continue
+        inner = _reading(_model_type(Case, part), f"{part}.", local, indent + "    ", constants, store, items)
+        if inner:
+            lines += [f"{indent}{local} = {variable}.{part}", f"{indent}if {local} is not None:", *inner]
+    return lines
+
+
 def _into_dict(path: str, expression: str) -> str:
     return f"values[{path!r}] = {expression}"
 
@@ -307,20 +328,9 @@ def read_lines(subject: str, wanted: Mapping[str, str], variable: str, indent: s
     def store(path: str, expression: str) -> str | None:
         return f"{wanted[path]} = {expression}" if path in wanted else None
 
-    if subject != "case":
-        path = next(path for path, kind in ITEM_FACTS.items() if kind == subject)
-        return _reading(_item_model(path), "", variable, indent, constants, store), constants
-    lines = []
-    for part in CASE_PARTS:
-        if f"has_{part}" in wanted:
-            lines.append(f"{indent}{wanted[f'has_{part}']} = {variable}.{part} is not None")
-    for part in CASE_PARTS:
-        if part in ITEM_FACTS:
-            continue
-        inner = _reading(_model_type(Case, part), f"{part}.", f"{variable}_{part}", indent + "    ", constants, store)
-        if inner:
-            lines += [f"{indent}{variable}_{part} = {variable}.{part}", f"{indent}if {variable}_{part} is not None:", *inner]
-    return lines, constants
+    if subject == "case":
+        return _case_reading(variable, indent, constants, store), constants
+    return _reading(_subject_model(subject), "", variable, indent, constants, store), constants
 
 
 class Values(Mapping[str, Any]):
@@ -374,14 +384,7 @@ def _compile(name: str, lines: list[str], constants: dict[str, Any]) -> Callable
 def _case_values() -> Callable[[Case], dict[str, Any]]:
     """The ``case`` fact's engine values, compiled once: straight-line code reading each field of a case once."""
     constants: dict[str, Any] = {}
-    lines = ["def case_values(case):", "    values = {}"]
-    for part in CASE_PARTS:
-        lines += [f"    {part} = case.{part}", f"    values['has_{part}'] = {part} is not None"]
-    for part in CASE_PARTS:
-        if part not in ITEM_FACTS:
-            inner = _reading(_model_type(Case, part), f"{part}.", part, "        ", constants, _into_dict)
-            lines += [f"    if {part} is not None:", *(inner or ["        pass"])]
-    lines.append("    return values")
+    lines = ["def case_values(case):", "    values = {}", *_case_reading("case", "    ", constants, _into_dict), "    return values"]
     return _compile("case_values", lines, constants)
 
 
@@ -406,20 +409,15 @@ def _facts() -> Callable[[Case], list[Fact]]:
     def each_item(path: str, variable: str) -> str:
         n, kind = list(ITEM_FACTS).index(path), ITEM_FACTS[path]
         return (
-            f"items += [Fact({kind!r}, key, Values(item_values_{n}, item), item) "
-            f"for key, item in ((f'{path}[{{i}}]', item) for i, item in enumerate({variable}))]"
+            f"items += [Fact({kind!r}, f'{path}[{{i}}]', Values(item_values_{n}, item), item) "
+            f"for i, item in enumerate({variable})]"
         )
 
-    lines = ["def case_facts(case):", "    items = []"]
-    for part in CASE_PARTS:
-        lines.append(f"    {part} = case.{part}")
-        if part in ITEM_FACTS:
-            lines.append(f"    if {part}: {each_item(part, part)}")
-        else:
-            inner = _reading(_model_type(Case, part), f"{part}.", part, "        ", constants, lambda path, expression: None, each_item)
-            if inner:
-                lines += [f"    if {part} is not None:", *inner]
-    lines.append("    return [Fact('case', 'case', Values(case_values, case), case), *items]")
+    lines = [
+        "def case_facts(case):", "    items = []",
+        *_case_reading("case", "    ", constants, lambda path, expression: None, each_item),
+        "    return [Fact('case', 'case', Values(case_values, case), case), *items]",
+    ]
     return _compile("case_facts", lines, constants)
 
 
@@ -440,7 +438,7 @@ def raw_expression(subject: str, path: str, variable: str, temporary: str) -> st
     :func:`_flatten` lays out such a value; else ``ABSENT`` (a part or model not given, a list's members, an
     engine-only flag: shown "not described"). ``None`` when no fact of that kind ever has the path. It names its
     intermediate values ``<temporary>_<n>``."""
-    model: type[BaseModel] = Case if subject == "case" else _item_model(next(p for p, k in ITEM_FACTS.items() if k == subject))
+    model = _subject_model(subject)
     names = path.split(".")
     prefix, expression, guards = "", variable, 0
     if model is Case:  # a part first: absent when the case does not give it
