@@ -54,13 +54,14 @@ _PREDICATES_KEPT = 4096
 
 
 def holds(condition: Condition, values: Mapping[str, Any], parameters: Mapping[str, Any]) -> bool:
-    """Whether ``condition`` holds of a fact's engine values, given the encoded parameter values."""
+    """Whether ``condition`` holds of a fact's engine values (a mapping, worked out here if it is not yet), given
+    the encoded parameter values."""
     entry = _PREDICATES.get(id(condition))
     if entry is None or entry[0] is not condition:
         if len(_PREDICATES) >= _PREDICATES_KEPT:
             _PREDICATES.clear()
         entry = _PREDICATES[id(condition)] = (condition, compile_condition(condition))  # racing threads: equal entries
-    return entry[1](values, parameters)
+    return entry[1](plain(values), parameters)
 
 
 class ReferenceEngine:

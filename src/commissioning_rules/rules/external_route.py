@@ -56,7 +56,6 @@ from typing import Any, Sequence
 from dataclasses import dataclass
 
 from commissioning_rules.engine.rule import AssemblyContext, Conclusion, Firing, Rule, RuleSet, StageGate, all_of, eq, is_true, not_
-from commissioning_rules.engine.values import plain
 from commissioning_rules.models.case import FundingPurpose, InKindResource, Route
 from commissioning_rules.models.decision import Advisory, Later, ProcessStep, RouteDecision, trusted
 from commissioning_rules.rules.decision_table import ANY, UniqueHitTable
@@ -240,7 +239,7 @@ FOLLOWS_EXTERNAL_DELIVERY = StageGate(
 
 def _to_meet(firing: Firing) -> list[str]:
     """For ``none``: each route's row, and what it needs that the case does not give."""
-    values = plain(firing.fact.values)
+    values = firing.fact.values
     return [
         f"{row.then.outcome.replace('_', ' ')}: " + "; ".join(needed(row.when, values, {}, str))
         for row in RULES

@@ -37,7 +37,6 @@ from commissioning_rules.engine.rule import (
     not_,
     one_of,
 )
-from commissioning_rules.engine.values import plain
 from commissioning_rules.models.case import Accounts, BusinessPlan, ChartCriterion, OrganisationKind
 from commissioning_rules.rules.to_meet import needed
 from commissioning_rules.models.decision import CriterionResult, Eligibility, Later, Status, trusted
@@ -418,7 +417,7 @@ def _to_meet(found: list[Firing], context: AssemblyContext) -> list[str]:
         if requirement is None:
             texts.append(f"what {firing.rule.section} asks: {firing.rule.source}")
         else:
-            texts += needed(requirement.satisfied, plain(firing.fact.values), context.encoded, context.parameters.shown)
+            texts += needed(requirement.satisfied, firing.fact.values, context.encoded, context.parameters.shown)
     return texts
 
 
