@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 import commissioning_rules as cr
@@ -123,6 +125,35 @@ def test_nesting_up_to_the_bound_is_read_as_fields_and_one_more_level_is_refused
 
     assert errors(MAX_NESTING) == ["bool_type"]
     assert errors(MAX_NESTING + 1) == ["too_deeply_nested"]
+
+
+_SMALL = st.recursive(
+    st.none() | st.integers() | st.text(max_size=2),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=2), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@st.composite
+def _near_the_bound(draw):
+    """A value with one branch nested about :data:`MAX_NESTING` deep (by lists, dicts and tuples, ending in a
+    scalar or an empty container) among shallow siblings."""
+    value = draw(st.none() | st.integers() | st.just([]) | st.just({}) | st.just(()))
+    for _ in range(draw(st.integers(10, 20))):
+        kind = draw(st.sampled_from(["list", "dict", "tuple"]))
+        siblings = draw(st.lists(_SMALL, max_size=2))
+        at = draw(st.integers(0, len(siblings)))
+        members = [*siblings[:at], value, *siblings[at:]]
+        value = {f"k{i}": m for i, m in enumerate(members)} if kind == "dict" else tuple(members) if kind == "tuple" else members
+    return value
+
+
+@settings(max_examples=500, deadline=None)
+@given(_near_the_bound())
+def test_the_quick_depth_check_refuses_exactly_what_the_path_finding_walk_does(value):
+    from commissioning_rules.models.types import _nests_deeper, _too_deep
+
+    assert _nests_deeper(value, 0) == (_too_deep(value) is not None)
 
 
 def test_the_as_of_argument_overrides_the_cases_own_date():

@@ -84,8 +84,25 @@ def _too_deep(value: Any) -> tuple[int | str, ...] | None:
     return None
 
 
+_NESTS = (dict, list, tuple)
+
+
+def _nests_deeper(node: dict[Any, Any] | list[Any] | tuple[Any, ...], depth: int) -> bool:
+    """Whether anything inside ``node`` (itself ``depth`` steps down) lies more than :data:`MAX_NESTING` steps down:
+    what :func:`_too_deep` finds, without building a path for every value (every case is checked, and a case's
+    values are many). It recurses at most :data:`MAX_NESTING` times, so it cannot exhaust the stack."""
+    if depth >= MAX_NESTING:
+        return len(node) > 0  # its values lie one step too far down
+    for value in node.values() if isinstance(node, dict) else node:
+        if isinstance(value, _NESTS) and _nests_deeper(value, depth + 1):
+            return True
+    return False
+
+
 def refuse_deep_nesting(model: str, value: Any) -> None:
     """Raise a ``ValidationError`` naming the field where ``value`` nests more than :data:`MAX_NESTING` deep."""
+    if not (isinstance(value, _NESTS) and _nests_deeper(value, 0)):
+        return
     path = _too_deep(value)
     if path is not None:
         error = PydanticCustomError(
