@@ -105,6 +105,32 @@ def test_to_meet_is_read_from_the_failing_conditions():
     }
 
 
+def test_what_would_meet_a_requirement_read_from_the_model_is_what_the_plain_values_give():
+    """The words say what each requirement's ``satisfied`` condition needs, read straight from the case's model
+    (as the compiled engine reads it) and, for a fact made by hand, from its values: the same on random cases
+    (money either side of each threshold, every parameter date), met or not."""
+    from commissioning_rules.engine.values import Fact, encode
+    from commissioning_rules.facts import plain_case_facts
+    from commissioning_rules.parameters import resolve
+    from commissioning_rules.rules.organisation_criteria import REQUIREMENTS
+    from commissioning_rules.rules.to_meet import needed, needed_of
+    from commissioning_rules.testing.samples import random_cases
+
+    policy = cr.Policy.default()
+    said = 0
+    for case in random_cases(1_500, seed=21):
+        resolved = resolve(policy.parameters, policy.parameters, case.as_of)
+        encoded = {name: encode(value.value) for name, value in resolved.values.items()}
+        fact = plain_case_facts(case)[0]
+        by_hand = Fact("case", "case", fact.values)
+        for requirement in REQUIREMENTS:
+            expected = needed(requirement.satisfied, fact.values, encoded, resolved.shown)
+            assert needed_of(requirement.satisfied, fact, encoded, resolved.shown) == expected, requirement.name
+            assert needed_of(requirement.satisfied, by_hand, encoded, resolved.shown) == expected
+            said += bool(expected)
+    assert said > 1_000  # requirements not met, in words, were compared too
+
+
 def test_no_route_says_what_each_route_needs():
     provision = {"for_council_direct_benefit": False, "funds_available": False, "in_kind_resource": "none",
                  "funding_purpose": "specific_project", "aligned_to_council_outcomes": True}

@@ -167,6 +167,35 @@ def _function_source(
     return "\n".join(header + read + outer.reads("    ") + body + ["    return fired"]), constants
 
 
+def _leaves(condition: Condition) -> list[Condition]:
+    """``condition``'s parts below every ``all of``, in order: it holds exactly where each of them holds."""
+    if isinstance(condition, AllOf):
+        return [leaf for c in condition.conditions for leaf in _leaves(c)]
+    return [condition]
+
+
+Failing = Callable[[Any, Mapping[str, Any]], list[Condition]]
+
+
+def compile_failing(condition: Condition, subject: str, reader: Reader) -> Failing:
+    """``failing(model, parameters)``: the parts of ``condition`` below every ``all of`` (in order) that do not
+    hold of a ``subject`` fact's model, read as :meth:`CompiledEngine.run` reads it, given the encoded parameters;
+    empty exactly where ``condition`` holds. (What would meet a condition is said from these.)"""
+    leaves = _leaves(condition)
+    shared: dict[str, str] = {}
+    writer = _Writer("", shared)
+    tests = [f"    if not {writer.expression(leaf)}: failing.append(leaves[{n}])" for n, leaf in enumerate(leaves)]
+    read, constants = reader(subject, shared, "model", "    ")
+    lines = ["def failing(model, parameters):", "    parameter = parameters.get", "    failing = []"]
+    if shared:
+        lines.append("    " + " = ".join(shared.values()) + " = MISSING")
+    lines += read + writer.reads("    ") + tests + ["    return failing"]
+    namespace: dict[str, Any] = {**constants, "MISSING": MISSING, "leaves": tuple(leaves)}
+    exec(compile("\n".join(lines), "<what would meet a condition>", "exec"), namespace)  # noqa: S102 - see the module docstring
+    function: Failing = namespace["failing"]
+    return function
+
+
 class CompiledEngine:
     """A policy's rules compiled to Python; ``run`` returns (rule index, fact index) pairs, sorted.
 

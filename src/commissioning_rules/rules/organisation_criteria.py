@@ -38,7 +38,7 @@ from commissioning_rules.engine.rule import (
     one_of,
 )
 from commissioning_rules.models.case import Accounts, BusinessPlan, ChartCriterion, OrganisationKind
-from commissioning_rules.rules.to_meet import needed
+from commissioning_rules.rules.to_meet import needed_of
 from commissioning_rules.models.decision import CriterionResult, Eligibility, Later, Status, trusted
 
 SECTION = "3.5.1"
@@ -417,7 +417,7 @@ def _to_meet(found: list[Firing], context: AssemblyContext) -> list[str]:
         if requirement is None:
             texts.append(f"what {firing.rule.section} asks: {firing.rule.source}")
         else:
-            texts += needed(requirement.satisfied, firing.fact.values, context.encoded, context.parameters.shown)
+            texts += needed_of(requirement.satisfied, firing.fact, context.encoded, context.parameters.shown)
     return texts
 
 

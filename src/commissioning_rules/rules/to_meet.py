@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
+from commissioning_rules.engine.compiled import Failing, compile_failing
 from commissioning_rules.engine.reference import holds
 from commissioning_rules.engine.rule import AllOf, AnyOf, Compare, Condition, Param
-from commissioning_rules.facts import show
+from commissioning_rules.engine.values import Fact
+from commissioning_rules.facts import read_lines, show
 
 _OPERATOR_WORDS = {"neq": "not", "gt": "above", "gte": "at least", "lt": "below", "lte": "at most"}
 #: Case parts named in a path (``organisation.accounts``): dropped from the words.
@@ -62,3 +64,37 @@ def needed(
         return [text for c in condition.conditions for text in needed(c, values, parameters, shown)]
     return [words(condition, shown)]
 
+
+
+#: Each condition's compiled :func:`~commissioning_rules.engine.compiled.compile_failing`, by identity and the kind
+#: of fact (the condition is kept beside it, so an identity is never mistaken for a later object's).
+_FAILING: dict[tuple[int, str], tuple[Condition, Failing]] = {}
+_FAILING_KEPT = 4096
+
+
+def needed_of(condition: Condition, fact: Fact, parameters: Mapping[str, Any], shown: Callable[[str], str]) -> list[str]:
+    """:func:`needed` for ``fact``, read from its model where it has one (as the compiled engine reads it), so its
+    values are never gathered into a dict; the same words. ``shown`` shows the values ``parameters`` encodes."""
+    if fact.model is None:
+        return needed(condition, fact.values, parameters, shown)
+    key = (id(condition), fact.type)
+    entry = _FAILING.get(key)
+    if entry is None or entry[0] is not condition:
+        if len(_FAILING) >= _FAILING_KEPT:
+            _FAILING.clear()
+        entry = _FAILING[key] = (condition, compile_failing(condition, fact.type, read_lines))  # racing threads: equal
+    texts = []
+    for part in entry[1](fact.model, parameters):
+        said = _SAID.get((id(part), id(parameters)))
+        if said is None or said[0] is not part or said[1] is not parameters:
+            if len(_SAID) >= _FAILING_KEPT:
+                _SAID.clear()
+            said = _SAID[id(part), id(parameters)] = (part, parameters, words(part, shown))
+        texts.append(said[2])
+    return texts
+
+
+#: A part of a condition in words, by identity and the parameter values it was said with (both kept, so neither
+#: identity is mistaken for a later object's): the words depend on nothing else, and an evaluation's parameters
+#: are one object per policy, date and rule sets.
+_SAID: dict[tuple[int, int], tuple[Condition, Mapping[str, Any], str]] = {}
