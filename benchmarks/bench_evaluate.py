@@ -6,7 +6,8 @@ Measures, on the same deterministic cases (gate cases: organisation and service;
 each from JSON-shaped data: validation alone (the floor: ``Case.model_validate``); ``evaluate`` (a Decision
 with its outcomes); ``evaluate`` + ``model_dump_json()`` (the explained JSON: every reason and finding, each rule
 cited by id and section) and + ``to_json(sources=True)`` (each finding quoting its sentence too); ``evaluate`` +
-``explain()``; and ``evaluate`` on each engine. Every figure is the CPU time of the best of R timed passes over N
+``explain()``; ``evaluate`` on each engine; and two floors no evaluation can go below (validation and the match
+alone; validation and the JSON of a finished Decision alone). Every figure is the CPU time of the best of R timed passes over N
 cases (CPU time, so other work on a shared machine does not count), after one warm-up pass, with each result
 dropped as it is made; ratios are to validation in the same run.
 ``--batch N`` also times ``batch`` (JSONL lines in, JSON lines out) with 1 and ``--workers`` processes.
@@ -104,6 +105,42 @@ def variants(engines: list[str]) -> dict[str, object]:
     for engine in engines:
         chosen[f"evaluate, {engine} engine"] = lambda c, engine=engine: cr.evaluate(c, engine=engine)
     return chosen
+
+
+def floors(repeat: int, cases: list[dict]) -> dict[str, float]:
+    """What no ``evaluate`` can go below, timed as the variants are: validation followed by nothing but the
+    compiled engine's match (reading the case into facts, choosing the rule sets, resolving their parameters,
+    matching their rules: no Decision at all), and validation followed by nothing but ``model_dump_json`` of the
+    case's Decision already worked out (the serialisation alone, with no evaluation and no words to work out).
+
+    The finished Decisions are made first and frozen out of the garbage collector's walks (``gc.freeze``), so
+    keeping them for the pass does not slow it; they are dropped and unfrozen afterwards."""
+    import gc
+
+    from commissioning_rules.evaluate import _match
+
+    policy = cr.Policy.default()
+    done = {}
+    for case in cases:
+        decision = done[id(case)] = cr.evaluate(case)
+        decision.model_dump_json()  # its words worked out
+    gc.freeze()
+    try:
+        def match(case: dict) -> None:
+            model = cr.Case.model_validate(case)
+            _match(model, policy, model.as_of, "compiled")
+
+        def serialise(case: dict) -> None:
+            cr.Case.model_validate(case)
+            done[id(case)].model_dump_json()
+
+        return {
+            "floor: validation + the engine's match, no Decision": best_of(repeat, match, cases),
+            "floor: validation + model_dump_json of a finished Decision": best_of(repeat, serialise, cases),
+        }
+    finally:
+        done.clear()
+        gc.unfreeze()
 
 
 def batch_scaling(n: int, workers: int) -> None:
@@ -216,6 +253,7 @@ def main() -> int:
     for label, whole in (("gate", False), ("whole", True)):
         cases = make_cases(args.cases, whole=whole)
         results = {name: best_of(args.repeat, step, cases) for name, step in variants(engines).items()}
+        results.update(floors(args.repeat, cases))
         floor = results["validation alone (Case.model_validate)"]
         for name, seconds in results.items():
             per_case = seconds / len(cases)
