@@ -7,7 +7,7 @@ import functools
 import operator
 import re
 from bisect import bisect_left
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import repeat
 from typing import Any, Callable, Mapping, Sequence
 
@@ -85,11 +85,13 @@ _RENDERERS: dict[tuple[str, str], Render] = {}
 
 @dataclass(frozen=True)
 class Parameters:
-    """The parameters a set of rule sets cites, resolved at one date: as rules see them, as people read them."""
+    """The parameters a set of rule sets cites, resolved at one date: as rules see them, as people read them, and
+    (filled as decisions ask) the :class:`ParameterUsed` of each set of them that a decision's rules read."""
 
     resolved: ResolvedParameters
     encoded: dict[str, Any]
     shown: dict[str, str]
+    used: dict[frozenset[str], tuple[ParameterUsed, ...]] = field(default_factory=dict, compare=False, repr=False)
 
 
 #: Distinct (as_of, rule sets) pairs remembered per policy; past this the cache starts again (bounded memory).
@@ -272,17 +274,26 @@ def _findings(
 
 
 def _parameters_used(by_ruleset: dict[int, Firings], policy: Policy, cited: Parameters) -> list[ParameterUsed]:
-    """Every parameter those rules read: its value in force at ``as_of`` and where it comes from."""
-    values = cited.resolved.values
-    return [
-        trusted(
-            ParameterUsed,
-            name=name,
-            value=cited.shown[name],
-            unit=policy.parameters[name].unit,
-            effective_from=values[name].effective_from,
-            source=values[name].source,
-            placeholder=policy.parameters[name].placeholder,
+    """Every parameter those rules read: its value in force at ``as_of`` and where it comes from. (Made once per
+    set of names for these parameters, whose values they only show: the models are frozen, so decisions share
+    them.)"""
+    names = frozenset([name for own in by_ruleset.values() for rule in own.rules for name in rule.cites])
+    used = cited.used.get(names)
+    if used is None:
+        values = cited.resolved.values
+        used = tuple(
+            trusted(
+                ParameterUsed,
+                name=name,
+                value=cited.shown[name],
+                unit=policy.parameters[name].unit,
+                effective_from=values[name].effective_from,
+                source=values[name].source,
+                placeholder=policy.parameters[name].placeholder,
+            )
+            for name in sorted(names)
         )
-        for name in sorted({name for own in by_ruleset.values() for f in own for name in f.rule.cites})
-    ]
+        if len(cited.used) >= _PARAMETER_CACHE_SIZE:
+            cited.used.clear()
+        cited.used[names] = used  # racing threads store equal models: harmless
+    return list(used)

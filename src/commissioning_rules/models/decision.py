@@ -227,18 +227,20 @@ class Finding(Output):
     subject: str = "case"
 
 
-_FINDING_FIELDS = set(Finding.model_fields)
-
-
-def finding(rule: str, section: str, because: str, source: str | None, subject: str) -> Finding:
-    """A :class:`Finding` from values this library made (:func:`trusted`, written out for the model a decision
-    makes dozens of)."""
-    model = _new(Finding)
-    _set_dict(model, {"rule": rule, "section": section, "because": because, "source": source, "subject": subject})
-    _set_fields(model, _FINDING_FIELDS)
+def _complete(cls: type[Model], stored: dict[str, Any]) -> Model:
+    """A ``cls`` with every field in ``stored``, in the model's order, and nothing left to work out: :func:`trusted`
+    for a model every decision makes by the dozen, its values written out by the caller."""
+    model = _new(cls)
+    _set_dict(model, stored)
+    _set_fields(model, (_PLANS.get(cls) or _plan(cls)).names)
     _set_extra(model, None)
     _set_private(model, None)
     return model
+
+
+def finding(rule: str, section: str, because: str, source: str | None, subject: str) -> Finding:
+    """A :class:`Finding` from values this library made."""
+    return _complete(Finding, {"rule": rule, "section": section, "because": because, "source": source, "subject": subject})
 
 
 class ParameterUsed(Output):
@@ -266,6 +268,13 @@ class CriterionResult(Lazy):
     section: str
     #: For a criterion not met: what the applicant would need to show, in words, from the failing rules' conditions.
     to_meet: list[str] = []
+
+
+def criterion_result(criterion: str, status: Status, reasons: list[str], section: str, to_meet: list[str]) -> CriterionResult:
+    """A complete :class:`CriterionResult` from values this library made."""
+    return _complete(
+        CriterionResult, {"criterion": criterion, "status": status, "reasons": reasons, "section": section, "to_meet": to_meet}
+    )
 
 
 class Eligibility(Lazy):

@@ -39,7 +39,7 @@ from commissioning_rules.engine.rule import (
 )
 from commissioning_rules.models.case import Accounts, BusinessPlan, ChartCriterion, OrganisationKind
 from commissioning_rules.rules.to_meet import needed_of
-from commissioning_rules.models.decision import CriterionResult, Eligibility, Later, Status, trusted
+from commissioning_rules.models.decision import CriterionResult, Eligibility, Later, Status, criterion_result, trusted
 
 SECTION = "3.5.1"
 ORG = "organisation"
@@ -345,12 +345,11 @@ ADDITIONAL_CRITERION_RULES = (
 )
 
 
-def _status(outcomes: set[str]) -> Status:
-    if "not_met" in outcomes:
-        return Status.not_met
-    if "met" in outcomes:
-        return Status.met
-    return Status.not_applicable
+#: How much each outcome weighs in its criterion's result: a criterion is not met where any of its rules found it
+#: not met, else met where any found it met, else not applicable (what a council's own rule concludes otherwise
+#: weighs as not applicable). The heaviest outcome decides.
+_WEIGHT = {"met": 1, "not_met": 2}
+_BY_WEIGHT = (Status.not_applicable, Status.met, Status.not_met)
 
 
 def assemble(firings: Firings, context: AssemblyContext) -> dict[str, Any]:
@@ -373,36 +372,40 @@ def _criteria(firings: Firings, context: AssemblyContext) -> list[CriterionResul
     """Each row of chart 3.5.1 in the chart's order, then each additional criterion in the order the grant or
     contract sets them out."""
     by_criterion: dict[str, list[Firing]] = {c: [] for c in CRITERIA}
+    weight = dict.fromkeys(CRITERIA, 0)
     additional: dict[str, Firing] = {}
     for firing in firings:
-        if firing.rule.then.topic == "additional":
-            additional[firing.fact.values["id"]] = firing
+        then = firing.rule.then
+        topic = then.topic
+        if topic == "additional":
+            item = firing.fact.model
+            additional[item.id if item is not None else firing.fact.values["id"]] = firing
         else:
-            by_criterion[firing.rule.then.topic].append(firing)
+            by_criterion[topic].append(firing)
+            outcome = _WEIGHT.get(then.outcome, 0)
+            if outcome > weight[topic]:
+                weight[topic] = outcome
     results = []
     for criterion, found in by_criterion.items():
-        status = _status({f.rule.then.outcome for f in found})
-        results.append(trusted(
-            CriterionResult,
-            criterion=criterion,
-            status=status,
-            reasons=context.reasons(found, True),  # a row left out: said once
-            section=SECTION,
+        status = _BY_WEIGHT[weight[criterion]]
+        results.append(criterion_result(
+            criterion,
+            status,
+            context.reasons(found, True),  # a row left out: said once
+            SECTION,
             # only a requirement not met says what would meet it
-            to_meet=_to_meet(found, context) if status is Status.not_met else [],
+            _to_meet(found, context) if status is Status.not_met else [],
         ))
     service = context.case.service
-    results += [
-        trusted(
-            CriterionResult,
-            criterion=criterion.id,
-            status=Status(additional[criterion.id].rule.then.outcome),
-            reasons=context.reasons([additional[criterion.id]]),
-            section="3.5",
-            to_meet=[] if criterion.met else [f"{criterion.id} met: {criterion.description}"],
-        )
-        for criterion in (service.additional_criteria if service else ())
-    ]
+    for criterion in service.additional_criteria if service else ():
+        firing = additional[criterion.id]
+        results.append(criterion_result(
+            criterion.id,
+            Status(firing.rule.then.outcome),
+            context.reasons([firing]),
+            "3.5",
+            [] if criterion.met else [f"{criterion.id} met: {criterion.description}"],
+        ))
     return results
 
 
