@@ -106,12 +106,13 @@ def test_to_meet_is_read_from_the_failing_conditions():
 
 
 def test_what_would_meet_a_requirement_read_from_the_model_is_what_the_plain_values_give():
-    """The words say what each requirement's ``satisfied`` condition needs, read straight from the case's model
+    """The words say what each requirement's ``satisfied`` condition (and each route's row) needs, read straight from the case's model
     (as the compiled engine reads it) and, for a fact made by hand, from its values: the same on random cases
     (money either side of each threshold, every parameter date), met or not."""
     from commissioning_rules.engine.values import Fact, encode
     from commissioning_rules.facts import plain_case_facts
     from commissioning_rules.parameters import resolve
+    from commissioning_rules.rules import external_route
     from commissioning_rules.rules.organisation_criteria import REQUIREMENTS
     from commissioning_rules.rules.to_meet import needed, needed_of
     from commissioning_rules.testing.samples import random_cases
@@ -128,6 +129,8 @@ def test_what_would_meet_a_requirement_read_from_the_model_is_what_the_plain_val
             assert needed_of(requirement.satisfied, fact, encoded, resolved.shown) == expected, requirement.name
             assert needed_of(requirement.satisfied, by_hand, encoded, resolved.shown) == expected
             said += bool(expected)
+        for row in external_route.RULES:  # what each route's row needs, for a case given no route
+            assert needed_of(row.when, fact, {}, str) == needed(row.when, fact.values, {}, str), row.id
     assert said > 1_000  # requirements not met, in words, were compared too
 
 

@@ -59,7 +59,7 @@ from commissioning_rules.engine.rule import AssemblyContext, Conclusion, Firing,
 from commissioning_rules.models.case import FundingPurpose, InKindResource, Route
 from commissioning_rules.models.decision import Advisory, Later, ProcessStep, RouteDecision, trusted
 from commissioning_rules.rules.decision_table import ANY, UniqueHitTable
-from commissioning_rules.rules.to_meet import needed
+from commissioning_rules.rules.to_meet import needed_of
 
 SECTION = "3.4.2"
 
@@ -237,11 +237,14 @@ FOLLOWS_EXTERNAL_DELIVERY = StageGate(
 )
 
 
+#: The route rows compare the case with constants only.
+_NO_PARAMETERS: dict[str, Any] = {}
+
+
 def _to_meet(firing: Firing) -> list[str]:
     """For ``none``: each route's row, and what it needs that the case does not give."""
-    values = firing.fact.values
     return [
-        f"{row.then.outcome.replace('_', ' ')}: " + "; ".join(needed(row.when, values, {}, str))
+        f"{row.then.outcome.replace('_', ' ')}: " + "; ".join(needed_of(row.when, firing.fact, _NO_PARAMETERS, str))
         for row in RULES
         if row.then.outcome != "none"
     ]
