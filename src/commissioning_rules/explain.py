@@ -123,6 +123,7 @@ def explain(decision: Decision, *, verbose: bool = False) -> str:
     by_part: dict[str, list[Finding]] = {}
     for finding in decision.findings:
         by_part.setdefault(_part(finding.rule), []).append(finding)
+    framework = _framework_rules()
     if eligibility is not None:
         failed = [c for c in eligibility.criteria if c.status == Status.not_met]
         if eligibility.eligible:
@@ -135,7 +136,7 @@ def explain(decision: Decision, *, verbose: bool = False) -> str:
             )
         not_met = [f for f in by_part.get("eligibility", ()) if f.rule.endswith(".not_met")]
         # A council's own rule behind a criterion heads it with its own section, and its sentence is quoted.
-        own_rules = [f for f in decision.findings if f.rule not in _framework_rules()]
+        own_rules = [f for f in decision.findings if f.rule not in framework]
         for result in eligibility.criteria:
             if result.status != Status.not_met and not verbose:
                 continue
