@@ -3,7 +3,8 @@
 :func:`needed` walks a condition over one fact's engine values and names the comparisons that do not hold —
 what the applicant (or the officer) would need to show for the condition to hold. A criterion not met (3.5.1)
 lists what its failing requirements' ``satisfied`` conditions need; ``route: none`` (3.4.2) lists, for each
-route, the facts its row of the decision table needs that the case does not give.
+route, the facts its row of the decision table needs that the case does not give. Both ask :func:`needed_of`,
+which reads a fact's model with code compiled once per condition and gives the same words.
 """
 
 from __future__ import annotations
@@ -63,7 +64,6 @@ def needed(
     if isinstance(condition, AllOf):
         return [text for c in condition.conditions for text in needed(c, values, parameters, shown)]
     return [words(condition, shown)]
-
 
 
 #: Each condition's compiled :func:`~commissioning_rules.engine.compiled.compile_failing`, by identity and the kind
