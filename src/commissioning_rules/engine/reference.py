@@ -9,6 +9,7 @@ from __future__ import annotations
 import operator
 from typing import Any, Callable, Mapping, Sequence
 
+from commissioning_rules.engine.memo import ByIdentity
 from commissioning_rules.engine.rule import AllOf, AnyOf, Compare, Condition, Param, Rule
 from commissioning_rules.engine.values import Fact, encode, plain
 
@@ -47,21 +48,14 @@ def compile_condition(condition: Condition) -> Callable[[Mapping[str, Any], Mapp
     return lambda values, parameters: any(p(values, parameters) for p in parts)
 
 
-#: Each condition :func:`holds` was asked about, compiled once (by identity: rule data lives as long as its policy;
-#: the condition is kept beside its predicate, so an identity is never mistaken for a later object's).
-_PREDICATES: dict[int, tuple[Condition, Callable[[Mapping[str, Any], Mapping[str, Any]], bool]]] = {}
-_PREDICATES_KEPT = 4096
+#: Each condition :func:`holds` was asked about, compiled once.
+_PREDICATES: ByIdentity[Callable[[Mapping[str, Any], Mapping[str, Any]], bool]] = ByIdentity()
 
 
 def holds(condition: Condition, values: Mapping[str, Any], parameters: Mapping[str, Any]) -> bool:
     """Whether ``condition`` holds of a fact's engine values (a mapping, worked out here if it is not yet), given
     the encoded parameter values."""
-    entry = _PREDICATES.get(id(condition))
-    if entry is None or entry[0] is not condition:
-        if len(_PREDICATES) >= _PREDICATES_KEPT:
-            _PREDICATES.clear()
-        entry = _PREDICATES[id(condition)] = (condition, compile_condition(condition))  # racing threads: equal entries
-    return entry[1](plain(values), parameters)
+    return _PREDICATES.get((condition,), lambda: compile_condition(condition))(plain(values), parameters)
 
 
 class ReferenceEngine:

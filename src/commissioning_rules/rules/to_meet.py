@@ -9,9 +9,11 @@ which reads a fact's model with code compiled once per condition and gives the s
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable, Mapping
 
 from commissioning_rules.engine.compiled import Failing, compile_failing
+from commissioning_rules.engine.memo import ByIdentity
 from commissioning_rules.engine.reference import holds
 from commissioning_rules.engine.rule import AllOf, AnyOf, Compare, Condition, Param
 from commissioning_rules.engine.values import Fact
@@ -66,10 +68,11 @@ def needed(
     return [words(condition, shown)]
 
 
-#: Each condition's compiled :func:`~commissioning_rules.engine.compiled.compile_failing`, by identity and the kind
-#: of fact (the condition is kept beside it, so an identity is never mistaken for a later object's).
-_FAILING: dict[tuple[int, str], tuple[Condition, Failing]] = {}
-_FAILING_KEPT = 4096
+#: Each condition's compiled :func:`~commissioning_rules.engine.compiled.compile_failing`, by the kind of fact.
+_FAILING: ByIdentity[Failing] = ByIdentity()
+#: A part of a condition in words, with the parameter values it was said with: the words depend on nothing else,
+#: and an evaluation's parameters are one object per policy, date and rule sets.
+_SAID: ByIdentity[str] = ByIdentity()
 
 
 def needed_of(condition: Condition, fact: Fact, parameters: Mapping[str, Any], shown: Callable[[str], str]) -> list[str]:
@@ -77,24 +80,5 @@ def needed_of(condition: Condition, fact: Fact, parameters: Mapping[str, Any], s
     values are never gathered into a dict; the same words. ``shown`` shows the values ``parameters`` encodes."""
     if fact.model is None:
         return needed(condition, fact.values, parameters, shown)
-    key = (id(condition), fact.type)
-    entry = _FAILING.get(key)
-    if entry is None or entry[0] is not condition:
-        if len(_FAILING) >= _FAILING_KEPT:
-            _FAILING.clear()
-        entry = _FAILING[key] = (condition, compile_failing(condition, fact.type, read_lines))  # racing threads: equal
-    texts = []
-    for part in entry[1](fact.model, parameters):
-        said = _SAID.get((id(part), id(parameters)))
-        if said is None or said[0] is not part or said[1] is not parameters:
-            if len(_SAID) >= _FAILING_KEPT:
-                _SAID.clear()
-            said = _SAID[id(part), id(parameters)] = (part, parameters, words(part, shown))
-        texts.append(said[2])
-    return texts
-
-
-#: A part of a condition in words, by identity and the parameter values it was said with (both kept, so neither
-#: identity is mistaken for a later object's): the words depend on nothing else, and an evaluation's parameters
-#: are one object per policy, date and rule sets.
-_SAID: dict[tuple[int, int], tuple[Condition, Mapping[str, Any], str]] = {}
+    failing = _FAILING.get((condition, fact.type), lambda: compile_failing(condition, fact.type, read_lines))
+    return [_SAID.get((part, parameters), functools.partial(words, part, shown)) for part in failing(fact.model, parameters)]
