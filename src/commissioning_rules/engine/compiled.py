@@ -160,11 +160,27 @@ def _function_source(
         header = [f"def {name}(values, parameters, f):", "    get, parameter = values.get, parameters.get", "    fired = []"]
         return "\n".join(header + outer.reads("    ") + body + ["    return fired"]), {}
     assert shared is not None
+    header, constants = _reading_model([f"def {name}(model, parameters, f):", "    fired = []"], subject, shared, reader)
+    return "\n".join(header + outer.reads("    ") + body + ["    return fired"]), constants
+
+
+def _reading_model(
+    header: list[str], subject: str, shared: Mapping[str, str], reader: Reader
+) -> tuple[list[str], dict[str, Any]]:
+    """``header`` (a function of ``model`` and ``parameters``), then the lines that read each local in ``shared`` from
+    the model of a ``subject`` fact, every one starting as missing; and the constants those lines use."""
     read, constants = reader(subject, shared, "model", "    ")
-    header = [f"def {name}(model, parameters, f):", "    parameter = parameters.get", "    fired = []"]
+    lines = [*header, "    parameter = parameters.get"]
     if shared:
-        header.append("    " + " = ".join(shared.values()) + " = MISSING  # until read: a path the fact lacks")
-    return "\n".join(header + read + outer.reads("    ") + body + ["    return fired"]), constants
+        lines.append("    " + " = ".join(shared.values()) + " = MISSING  # until read: a path the fact lacks")
+    return lines + read, constants
+
+
+def _compiled(name: str, source: str, constants: dict[str, Any], filename: str) -> Any:
+    """The function ``name`` that ``source`` defines, given ``constants``."""
+    namespace: dict[str, Any] = {**constants, "MISSING": MISSING}
+    exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - the source is ours: see the module docstring
+    return namespace[name]
 
 
 def _leaves(condition: Condition) -> list[Condition]:
@@ -185,14 +201,9 @@ def compile_failing(condition: Condition, subject: str, reader: Reader) -> Faili
     shared: dict[str, str] = {}
     writer = _Writer("", shared)
     tests = [f"    if not {writer.expression(leaf)}: failing.append(leaves[{n}])" for n, leaf in enumerate(leaves)]
-    read, constants = reader(subject, shared, "model", "    ")
-    lines = ["def failing(model, parameters):", "    parameter = parameters.get", "    failing = []"]
-    if shared:
-        lines.append("    " + " = ".join(shared.values()) + " = MISSING")
-    lines += read + writer.reads("    ") + tests + ["    return failing"]
-    namespace: dict[str, Any] = {**constants, "MISSING": MISSING, "leaves": tuple(leaves)}
-    exec(compile("\n".join(lines), "<what would meet a condition>", "exec"), namespace)  # noqa: S102 - see the module docstring
-    function: Failing = namespace["failing"]
+    lines, constants = _reading_model(["def failing(model, parameters):", "    failing = []"], subject, shared, reader)
+    source = "\n".join(lines + writer.reads("    ") + tests + ["    return failing"])
+    function: Failing = _compiled("failing", source, {**constants, "leaves": tuple(leaves)}, "<what would meet a condition>")
     return function
 
 
@@ -214,15 +225,16 @@ class CompiledEngine:
         #: The functions reading a fact's model directly (compiled with a reader), by subject.
         self._direct: dict[str, Callable[[Any, Mapping[str, Any], int], list[tuple[int, int]]]] = {}
         sources = []
+        filename = f"<compiled policy, {len(self.rules)} rules>"
         try:
             for n, (subject, members) in enumerate(by_subject.items()):
                 text, _ = _function_source(f"fire_{n}", subject, members)
                 sources.append(f"# rules about a {subject!r} fact\n{text}")
-                self._by_subject[subject] = self._compiled(f"fire_{n}", text, {})
+                self._by_subject[subject] = _compiled(f"fire_{n}", text, {}, filename)
                 if reader is not None:
                     text, constants = _function_source(f"read_and_fire_{n}", subject, members, reader)
                     sources.append(f"# the same rules, reading a {subject!r} fact's model\n{text}")
-                    self._direct[subject] = self._compiled(f"read_and_fire_{n}", text, constants)
+                    self._direct[subject] = _compiled(f"read_and_fire_{n}", text, constants, filename)
         except (SyntaxError, RecursionError, MemoryError) as error:  # Python's own limits on nesting
             raise ValueError(
                 f"the policy's conditions are nested too deeply to compile ({type(error).__name__}); "
@@ -230,11 +242,6 @@ class CompiledEngine:
             ) from None
         #: The generated Python, one function per kind of fact, or two with a reader (read it to see what runs).
         self.source = "\n\n".join(sources)
-
-    def _compiled(self, name: str, source: str, constants: dict[str, Any]) -> Any:
-        namespace: dict[str, Any] = {**constants, "MISSING": MISSING}
-        exec(compile(source, f"<compiled policy, {len(self.rules)} rules>", "exec"), namespace)  # noqa: S102 - the source is ours: see the module docstring
-        return namespace[name]
 
     def run(self, facts: Sequence[Fact], parameters: Mapping[str, Any]) -> list[tuple[int, int]]:
         fired: list[tuple[int, int]] = []
